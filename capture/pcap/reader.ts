@@ -1,0 +1,329 @@
+// Streaming readers for libpcap and pcapng capture files. Bytes are pushed in chunks as they come
+// from disk (or from gunzip) and every complete record is handed to a callback at once, so a
+// multi-GB file never sits in memory: only the current chunk and at most one partial record do.
+import { createReadStream } from "node:fs";
+import { open, stat } from "node:fs/promises";
+import { createGunzip } from "node:zlib";
+import { CaptureFormatError } from "./errors.ts";
+
+export interface CapturedFrame {
+  /** capture time, µs since the Unix epoch */
+  tsUs: number;
+  /** LINKTYPE_* of the interface the frame was captured on */
+  linkType: number;
+  /** the captured bytes: a view into the reader's buffer, valid only during the callback */
+  data: Uint8Array;
+  /** length of the frame on the wire (may exceed data.length when the snap length cut it) */
+  origLen: number;
+  /** byte offset of the record in the (decompressed) file */
+  offset: number;
+}
+export type FrameSink = (frame: CapturedFrame) => void;
+
+// No real record comes near this; a larger length means the file is damaged, not a jumbo frame.
+const MAX_RECORD = 16 * 1024 * 1024;
+
+const PCAP_MAGIC_US = 0xa1b2c3d4;
+const PCAP_MAGIC_NS = 0xa1b23c4d;
+const PCAPNG_SHB = 0x0a0d0d0a;
+const PCAPNG_BOM = 0x1a2b3c4d;
+
+interface Interface {
+  linkType: number;
+  /** ticks per second is 10^k or 2^k; tsUs = ticks * mul / div (exact integer maths below) */
+  tsDecimalExp: number | null; // k when the resolution is 10^-k
+  tsBinaryExp: number | null; // k when the resolution is 2^-k
+  tsOffsetS: number;
+}
+
+type Format = "unknown" | "pcap" | "pcapng";
+
+/**
+ * Push-based decoder of one capture file. `push` every chunk, then `end`; frames reach the sink
+ * synchronously. Throws CaptureFormatError (file + byte offset) on damage; frames before the
+ * damage have already been delivered.
+ */
+export class CaptureDecoder {
+  private format: Format = "unknown";
+  private le = true;
+  private pcapNs = false;
+  private pcapLinkType = 0;
+  private interfaces: Interface[] = [];
+  private pending: Uint8Array | null = null; // bytes of a record not complete yet
+  private base = 0; // file offset of pending[0] / of the next unread byte
+  private lastTsUs = 0;
+  frames = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly sink: FrameSink,
+  ) {}
+
+  /** bytes consumed so far (the offset of the next record) */
+  get offset(): number {
+    return this.base;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    let buf: Uint8Array;
+    if (this.pending) {
+      buf = new Uint8Array(this.pending.length + chunk.length);
+      buf.set(this.pending, 0);
+      buf.set(chunk, this.pending.length);
+      this.pending = null;
+    } else {
+      buf = chunk;
+    }
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let pos = 0;
+    for (;;) {
+      const used = this.next(buf, view, pos);
+      if (used === 0) break;
+      pos += used;
+      this.base += used;
+    }
+    if (pos < buf.length) this.pending = buf.slice(pos);
+  }
+
+  end(): void {
+    if (this.format === "unknown") {
+      const n = this.pending?.length ?? 0;
+      throw new CaptureFormatError(
+        this.file,
+        this.base + n,
+        n === 0 ? "empty file, not a pcap or pcapng capture" : "file too short for a capture header",
+      );
+    }
+    if (this.pending && this.pending.length > 0) {
+      throw new CaptureFormatError(
+        this.file,
+        this.base,
+        `truncated ${this.format} record (${this.pending.length} bytes of it present, file ends)`,
+      );
+    }
+  }
+
+  private u32(v: DataView, at: number): number {
+    return v.getUint32(at, this.le);
+  }
+
+  private fail(at: number, reason: string): never {
+    throw new CaptureFormatError(this.file, this.base + at, reason);
+  }
+
+  /** Consume one header or record starting at pos; return bytes used, 0 if more bytes are needed. */
+  private next(buf: Uint8Array, v: DataView, pos: number): number {
+    const avail = buf.length - pos;
+    if (this.format === "unknown") {
+      if (avail < 4) return 0;
+      const magicLE = v.getUint32(pos, true);
+      if (magicLE === PCAPNG_SHB) {
+        this.format = "pcapng";
+        return this.nextPcapng(buf, v, pos, avail);
+      }
+      if (avail < 24) return 0;
+      const magicBE = v.getUint32(pos, false);
+      if (magicLE === PCAP_MAGIC_US || magicLE === PCAP_MAGIC_NS) this.le = true;
+      else if (magicBE === PCAP_MAGIC_US || magicBE === PCAP_MAGIC_NS) this.le = false;
+      else
+        this.fail(0, `not a pcap or pcapng file (magic 0x${magicBE.toString(16).padStart(8, "0")})`);
+      this.pcapNs = this.u32(v, pos) === PCAP_MAGIC_NS;
+      // The FCS bits (28-31) of the link-type field are not part of the link type.
+      this.pcapLinkType = this.u32(v, pos + 20) & 0x0fffffff;
+      this.format = "pcap";
+      return 24;
+    }
+    return this.format === "pcap" ? this.nextPcap(buf, v, pos, avail) : this.nextPcapng(buf, v, pos, avail);
+  }
+
+  private nextPcap(buf: Uint8Array, v: DataView, pos: number, avail: number): number {
+    if (avail < 16) return 0;
+    const incl = this.u32(v, pos + 8);
+    if (incl > MAX_RECORD) this.fail(pos, `bad pcap record length ${incl}`);
+    if (avail < 16 + incl) return 0;
+    const sec = this.u32(v, pos);
+    const frac = this.u32(v, pos + 4);
+    const tsUs = sec * 1e6 + (this.pcapNs ? Math.floor(frac / 1000) : frac);
+    this.frames++;
+    this.sink({
+      tsUs,
+      linkType: this.pcapLinkType,
+      data: buf.subarray(pos + 16, pos + 16 + incl),
+      origLen: this.u32(v, pos + 12),
+      offset: this.base + pos,
+    });
+    return 16 + incl;
+  }
+
+  private nextPcapng(buf: Uint8Array, v: DataView, pos: number, avail: number): number {
+    if (avail < 12) return 0;
+    const type = v.getUint32(pos, this.le);
+    if (type === PCAPNG_SHB) {
+      // A new section may switch byte order: read it from the byte-order magic.
+      const bom = v.getUint32(pos + 8, true);
+      if (bom === PCAPNG_BOM) this.le = true;
+      else if (v.getUint32(pos + 8, false) === PCAPNG_BOM) this.le = false;
+      else this.fail(pos, "bad pcapng section header (byte-order magic)");
+    }
+    const len = this.u32(v, pos + 4);
+    if (len < 12 || len % 4 !== 0 || len > MAX_RECORD) this.fail(pos, `bad pcapng block length ${len}`);
+    if (avail < len) return 0;
+    if (this.u32(v, pos + len - 4) !== len) this.fail(pos, "pcapng block length mismatch (trailer)");
+    const body = pos + 8;
+    const bodyLen = len - 12;
+    switch (type) {
+      case PCAPNG_SHB:
+        if (bodyLen < 16) this.fail(pos, "pcapng section header too short");
+        this.interfaces = [];
+        break;
+      case 1: // Interface Description Block
+        if (bodyLen < 8) this.fail(pos, "pcapng interface block too short");
+        this.interfaces.push(this.readInterface(buf, v, body, bodyLen));
+        break;
+      case 6: // Enhanced Packet Block
+      case 2: {
+        // (2 = obsolete Packet Block: 16-bit interface id and drop count where EPB has a 32-bit id)
+        if (bodyLen < 20) this.fail(pos, "pcapng packet block too short");
+        const ifId = type === 6 ? this.u32(v, body) : v.getUint16(body, this.le);
+        const iface = this.interfaces[ifId];
+        if (!iface) this.fail(pos, `pcapng packet on undeclared interface ${ifId}`);
+        const capLen = this.u32(v, body + 12);
+        if (capLen > bodyLen - 20) this.fail(pos, `pcapng captured length ${capLen} exceeds its block`);
+        const tsUs = this.ticksToUs(iface, this.u32(v, body + 4), this.u32(v, body + 8));
+        this.lastTsUs = tsUs;
+        this.frames++;
+        this.sink({
+          tsUs,
+          linkType: iface.linkType,
+          data: buf.subarray(body + 20, body + 20 + capLen),
+          origLen: this.u32(v, body + 16),
+          offset: this.base + pos,
+        });
+        break;
+      }
+      case 3: {
+        // Simple Packet Block: interface 0, no timestamp (we reuse the last one seen).
+        if (bodyLen < 4) this.fail(pos, "pcapng simple packet block too short");
+        const iface = this.interfaces[0];
+        if (!iface) this.fail(pos, "pcapng simple packet before any interface");
+        const origLen = this.u32(v, body);
+        const capLen = Math.min(origLen, bodyLen - 4);
+        this.frames++;
+        this.sink({
+          tsUs: this.lastTsUs,
+          linkType: iface.linkType,
+          data: buf.subarray(body + 4, body + 4 + capLen),
+          origLen,
+          offset: this.base + pos,
+        });
+        break;
+      }
+      default:
+        // Name resolution, statistics, custom and decryption-secrets blocks carry no packets.
+        break;
+    }
+    return len;
+  }
+
+  private readInterface(buf: Uint8Array, v: DataView, body: number, bodyLen: number): Interface {
+    const iface: Interface = {
+      linkType: v.getUint16(body, this.le),
+      tsDecimalExp: 6,
+      tsBinaryExp: null,
+      tsOffsetS: 0,
+    };
+    let o = body + 8;
+    const end = body + bodyLen;
+    while (o + 4 <= end) {
+      const code = v.getUint16(o, this.le);
+      const olen = v.getUint16(o + 2, this.le);
+      if (code === 0) break;
+      if (o + 4 + olen > end) break; // damaged options: keep the defaults
+      if (code === 9 && olen >= 1) {
+        const r = buf[o + 4]!;
+        if (r & 0x80) {
+          iface.tsDecimalExp = null;
+          iface.tsBinaryExp = r & 0x7f;
+        } else {
+          iface.tsDecimalExp = r;
+        }
+      } else if (code === 14 && olen >= 8) {
+        iface.tsOffsetS = Number(v.getBigInt64(o + 4, this.le));
+      }
+      o += 4 + olen + ((4 - (olen % 4)) % 4);
+    }
+    return iface;
+  }
+
+  private ticksToUs(iface: Interface, hi: number, lo: number): number {
+    const off = iface.tsOffsetS * 1e6;
+    if (iface.tsDecimalExp === 6) return hi * 4294967296 + lo + off;
+    const ticks = (BigInt(hi) << 32n) | BigInt(lo);
+    if (iface.tsDecimalExp !== null) {
+      const k = iface.tsDecimalExp;
+      if (k > 6) return Number(ticks / 10n ** BigInt(k - 6)) + off;
+      return Number(ticks * 10n ** BigInt(6 - k)) + off;
+    }
+    return Number((ticks * 1_000_000n) >> BigInt(iface.tsBinaryExp!)) + off;
+  }
+}
+
+export interface ReadProgress {
+  /** bytes read from disk so far (compressed bytes for .gz) */
+  bytesRead: number;
+  /** file size on disk */
+  fileSize: number;
+}
+
+export interface ReadResult {
+  frames: number;
+  bytesRead: number;
+}
+
+/**
+ * Read one capture file (pcap, pcapng, either gzip-compressed) in 1 MiB chunks and hand each frame
+ * to `sink`. Rejects with CaptureFormatError on damage, after every frame before it was delivered.
+ */
+export async function readCaptureFile(
+  file: string,
+  sink: FrameSink,
+  onProgress?: (p: ReadProgress) => void,
+): Promise<ReadResult> {
+  let fileSize: number;
+  try {
+    fileSize = (await stat(file)).size;
+  } catch (err) {
+    throw new Error(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  // Peek at the first two bytes for the gzip magic.
+  let gz = false;
+  try {
+    const fh = await open(file, "r");
+    try {
+      const head = Buffer.alloc(2);
+      const { bytesRead: n } = await fh.read(head, 0, 2, 0);
+      gz = n === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw new Error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const decoder = new CaptureDecoder(file, sink);
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const source: AsyncIterable<Buffer> = gz ? raw.pipe(createGunzip()) : raw;
+  try {
+    for await (const chunk of source) {
+      decoder.push(chunk);
+      onProgress?.({ bytesRead: raw.bytesRead, fileSize });
+    }
+  } catch (err) {
+    raw.destroy();
+    if (err instanceof CaptureFormatError) throw err;
+    // zlib reports a cut or corrupt .gz as a stream error: report it like any other damage.
+    throw new CaptureFormatError(file, decoder.offset, `gzip stream damaged (${(err as Error).message}); offset in the decompressed data`);
+  }
+  decoder.end();
+  return { frames: decoder.frames, bytesRead: fileSize };
+}
