@@ -1,0 +1,286 @@
+// Columnar buffers for one partition of one table: rows are split into typed arrays as they are
+// appended (cheap, compact: ints stay ints, strings stay shared references, lists are offsets + a flat
+// child array), so a flush can hand whole column slices to the encoder without touching rows again.
+// Every buffer keeps a validity bitmap with the same bit layout DuckDB uses (bit i of byte i>>3 = row i
+// is not null), so a chunk's validity is a plain byte slice.
+
+import type { Column, ColumnType } from "./schema.js";
+
+export class LakeValueError extends Error {}
+
+const INITIAL = 1024;
+
+function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  let n = a.length * 2;
+  while (n < need) n *= 2;
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+/** Validity bitmap shared by every column kind. */
+class Validity {
+  bits = new Uint8Array(INITIAL / 8);
+  nulls = 0;
+  set(i: number, valid: boolean): void {
+    if ((i >> 3) >= this.bits.length) this.bits = grow(this.bits, (i >> 3) + 1);
+    if (valid) this.bits[i >> 3] |= 1 << (i & 7);
+    else {
+      this.bits[i >> 3] &= ~(1 << (i & 7));
+      this.nulls++;
+    }
+  }
+  valid(i: number): boolean {
+    return (this.bits[i >> 3] & (1 << (i & 7))) !== 0;
+  }
+  truncate(n: number, from: number): void {
+    for (let i = n; i < from; i++) {
+      if (!this.valid(i)) this.nulls--;
+      this.bits[i >> 3] &= ~(1 << (i & 7));
+    }
+  }
+}
+
+export abstract class ColumnBuffer {
+  length = 0;
+  readonly validity = new Validity();
+  constructor(readonly column: Column) {}
+  /** Appends one value (null/undefined = SQL NULL); throws LakeValueError for a value of the wrong kind. */
+  abstract push(v: unknown): void;
+  /** Drops rows past n (used to undo a half-appended row). */
+  truncate(n: number): void {
+    this.validity.truncate(n, this.length);
+    this.length = n;
+  }
+  /** Rough in-memory size, for byte-based rolling and memory accounting. */
+  abstract approxBytes(): number;
+  protected bad(v: unknown, what: string): never {
+    const shown = typeof v === "string" ? JSON.stringify(v.slice(0, 40)) : typeof v === "bigint" ? `${v}n` : String(v);
+    throw new LakeValueError(`column ${this.column.name} (${this.column.type}): ${what}, got ${typeof v} ${shown}`);
+  }
+}
+
+const TWO32 = 4294967296;
+const scratch64 = new BigInt64Array(1);
+const scratch32 = new Int32Array(scratch64.buffer);
+
+/** 64-bit integers (BIGINT, UBIGINT, TIMESTAMP µs) kept as little-endian lo/hi int32 pairs: no BigInt allocation per row. */
+export class Int64Buffer extends ColumnBuffer {
+  data = new Int32Array(INITIAL * 2);
+  constructor(column: Column, private readonly kind: "signed" | "unsigned" | "timestamp") {
+    super(column);
+  }
+  push(v: unknown): void {
+    const i = this.length;
+    if (2 * i + 2 > this.data.length) this.data = grow(this.data, 2 * i + 2);
+    if (v === null || v === undefined) {
+      this.data[2 * i] = 0;
+      this.data[2 * i + 1] = 0;
+      this.validity.set(i, false);
+    } else if (typeof v === "bigint") {
+      if (this.kind === "unsigned" ? v < 0n || v >= 1n << 64n : v < -(1n << 63n) || v >= 1n << 63n) this.bad(v, "out of range");
+      scratch64[0] = v; // wraps unsigned values above 2^63 to the same bits
+      this.data[2 * i] = scratch32[0];
+      this.data[2 * i + 1] = scratch32[1];
+      this.validity.set(i, true);
+    } else {
+      let x: number;
+      if (typeof v === "number") x = v;
+      else if (v instanceof Date && this.kind === "timestamp") x = v.getTime() * 1000;
+      else this.bad(v, this.kind === "timestamp" ? "expected a Date or bigint µs" : "expected a number or bigint");
+      if (!Number.isSafeInteger(x)) this.bad(v, "expected an integer");
+      if (this.kind === "unsigned" && x < 0) this.bad(v, "out of range");
+      const hi = Math.floor(x / TWO32);
+      this.data[2 * i] = x - hi * TWO32; // stored mod 2^32 by the Int32Array
+      this.data[2 * i + 1] = hi;
+      this.validity.set(i, true);
+    }
+    this.length = i + 1;
+  }
+  /** The value as a JS number (exact below 2^53), used for timestamps → hour partition. */
+  numberAt(i: number): number {
+    return this.data[2 * i + 1] * TWO32 + (this.data[2 * i] >>> 0);
+  }
+  approxBytes(): number {
+    return this.length * 8;
+  }
+}
+
+export class Int32Buffer extends ColumnBuffer {
+  data = new Int32Array(INITIAL);
+  push(v: unknown): void {
+    const i = this.length;
+    if (i >= this.data.length) this.data = grow(this.data, i + 1);
+    if (v === null || v === undefined) {
+      this.data[i] = 0;
+      this.validity.set(i, false);
+    } else {
+      const x = typeof v === "bigint" ? Number(v) : v;
+      if (typeof x !== "number" || !Number.isInteger(x) || x < -2147483648 || x > 2147483647) this.bad(v, "expected a 32-bit integer");
+      this.data[i] = x;
+      this.validity.set(i, true);
+    }
+    this.length = i + 1;
+  }
+  approxBytes(): number {
+    return this.length * 4;
+  }
+}
+
+export class BoolBuffer extends ColumnBuffer {
+  data = new Uint8Array(INITIAL);
+  push(v: unknown): void {
+    const i = this.length;
+    if (i >= this.data.length) this.data = grow(this.data, i + 1);
+    if (v === null || v === undefined) {
+      this.data[i] = 0;
+      this.validity.set(i, false);
+    } else {
+      if (typeof v !== "boolean") this.bad(v, "expected a boolean");
+      this.data[i] = v ? 1 : 0;
+      this.validity.set(i, true);
+    }
+    this.length = i + 1;
+  }
+  approxBytes(): number {
+    return this.length;
+  }
+}
+
+/** VARCHAR and BLOB: references to the caller's strings / byte arrays (no copy). */
+export class RefBuffer<T extends string | Uint8Array> extends ColumnBuffer {
+  data: (T | null)[] = [];
+  private bytes = 0;
+  constructor(column: Column, private readonly blob: boolean) {
+    super(column);
+  }
+  push(v: unknown): void {
+    const i = this.length;
+    if (v === null || v === undefined) {
+      this.data.push(null);
+      this.validity.set(i, false);
+    } else {
+      if (this.blob ? !(v instanceof Uint8Array) : typeof v !== "string") this.bad(v, this.blob ? "expected a Uint8Array" : "expected a string");
+      this.data.push(v as T);
+      this.bytes += (v as T).length;
+      this.validity.set(i, true);
+    }
+    this.length = i + 1;
+  }
+  truncate(n: number): void {
+    super.truncate(n);
+    this.data.length = n;
+  }
+  approxBytes(): number {
+    return this.length * 8 + this.bytes;
+  }
+}
+
+/** LIST columns: start offsets into a flat child buffer (offsets[i]..offsets[i+1] are row i's elements). */
+export class ListBuffer extends ColumnBuffer {
+  offsets = new Int32Array(INITIAL + 1);
+  constructor(column: Column, readonly child: ColumnBuffer) {
+    super(column);
+  }
+  push(v: unknown): void {
+    const i = this.length;
+    if (i + 2 > this.offsets.length) this.offsets = grow(this.offsets, i + 2);
+    const start = this.child.length;
+    if (v === null || v === undefined) {
+      this.validity.set(i, false);
+    } else {
+      if (!Array.isArray(v)) this.bad(v, "expected an array");
+      try {
+        for (let k = 0; k < v.length; k++) {
+          const e = v[k];
+          if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
+          this.child.push(e);
+        }
+      } catch (err) {
+        this.child.truncate(start);
+        throw err;
+      }
+      this.validity.set(i, true);
+    }
+    this.offsets[i + 1] = this.child.length;
+    this.length = i + 1;
+  }
+  truncate(n: number): void {
+    this.child.truncate(this.offsets[n]);
+    super.truncate(n);
+  }
+  approxBytes(): number {
+    return this.length * 4 + this.child.approxBytes();
+  }
+}
+
+/** STRUCT(a VARCHAR, b VARCHAR, ...) elements, one RefBuffer per field. */
+export class StructBuffer extends ColumnBuffer {
+  constructor(column: Column, readonly fieldNames: string[], readonly fields: RefBuffer<string>[]) {
+    super(column);
+  }
+  push(v: unknown): void {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) this.bad(v, "expected an object");
+    const n = this.length;
+    try {
+      for (let k = 0; k < this.fields.length; k++) this.fields[k].push((v as Record<string, unknown>)[this.fieldNames[k]]);
+    } catch (err) {
+      for (const f of this.fields) f.truncate(n);
+      throw err;
+    }
+    this.validity.set(n, true);
+    this.length = n + 1;
+  }
+  truncate(n: number): void {
+    for (const f of this.fields) f.truncate(n);
+    super.truncate(n);
+  }
+  approxBytes(): number {
+    let b = 0;
+    for (const f of this.fields) b += f.approxBytes();
+    return b;
+  }
+}
+
+const STRUCT_LIST = /^STRUCT\((.*)\)\[\]$/;
+
+export function structFields(type: ColumnType): string[] | null {
+  const m = STRUCT_LIST.exec(type);
+  if (!m) return null;
+  return m[1].split(",").map((f) => {
+    const [name, ftype] = f.trim().split(/\s+/);
+    if (ftype !== "VARCHAR") throw new Error(`lake schema: struct field ${name} must be VARCHAR, got ${ftype}`);
+    return name;
+  });
+}
+
+export function newColumnBuffer(column: Column): ColumnBuffer {
+  const t = column.type;
+  switch (t) {
+    case "TIMESTAMP":
+      return new Int64Buffer(column, "timestamp");
+    case "BIGINT":
+      return new Int64Buffer(column, "signed");
+    case "UBIGINT":
+      return new Int64Buffer(column, "unsigned");
+    case "INTEGER":
+      return new Int32Buffer(column);
+    case "BOOLEAN":
+      return new BoolBuffer(column);
+    case "VARCHAR":
+      return new RefBuffer<string>(column, false);
+    case "BLOB":
+      return new RefBuffer<Uint8Array>(column, true);
+    case "INTEGER[]":
+      return new ListBuffer(column, new Int32Buffer(column));
+    case "VARCHAR[]":
+      return new ListBuffer(column, new RefBuffer<string>(column, false));
+    default: {
+      const names = structFields(t);
+      if (!names) throw new Error(`lake schema: column ${column.name} has an unsupported type ${t}`);
+      const fields = names.map((n) => new RefBuffer<string>({ name: `${column.name}.${n}`, type: "VARCHAR", doc: "" }, false));
+      return new ListBuffer(column, new StructBuffer(column, names, fields));
+    }
+  }
+}
