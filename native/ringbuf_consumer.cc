@@ -103,6 +103,8 @@ void RingBufConsumer::Run() {
   while (!stop_.load()) {
     int n = ring_buffer__poll(rb_, timeout_ms_);
     if (n < 0 && n != -EINTR) break;
+    // Producers submit with BPF_RB_NO_WAKEUP below their threshold: on a timeout, consume what waits.
+    if (n == 0) n = ring_buffer__consume(rb_);
     // Woken by the producer's threshold or by the timeout: whatever was consumed goes out as one batch.
     if (cur_->bytes.size() >= batch_bytes_ || n == 0 || stop_.load()) Emit();
   }
