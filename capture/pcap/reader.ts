@@ -288,7 +288,8 @@ export interface ReadResult {
 export async function readCaptureFile(
   file: string,
   sink: FrameSink,
-  onProgress?: (p: ReadProgress) => void,
+  /** called after every chunk; a returned promise is awaited (back-pressure for the consumer) */
+  onProgress?: (p: ReadProgress) => void | Promise<void>,
 ): Promise<ReadResult> {
   let fileSize: number;
   try {
@@ -316,7 +317,10 @@ export async function readCaptureFile(
   try {
     for await (const chunk of source) {
       decoder.push(chunk);
-      onProgress?.({ bytesRead: raw.bytesRead, fileSize });
+      if (onProgress) {
+        const wait = onProgress({ bytesRead: raw.bytesRead, fileSize });
+        if (wait) await wait;
+      }
     }
   } catch (err) {
     raw.destroy();

@@ -1,0 +1,95 @@
+// `cryptoscope ingest FILE...`: read pcap/pcapng captures into the lake with the same parsers the
+// live agent uses.
+import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import { stat } from "node:fs/promises";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { ingestFiles, loadHashKey, type IngestSummary } from "../ingest.ts";
+import { installSignalFlush, openLake } from "../lake/writer.ts";
+
+interface IngestCliOptions {
+  lake: string;
+  host: string;
+  hashIdentifiers?: boolean;
+  hashKey?: string;
+}
+
+export function summaryLine(s: IngestSummary, seconds: number, lakeRoot: string): string {
+  const byProto: Record<string, number> = {};
+  for (const f of s.files) for (const [p, n] of Object.entries(f.byProto)) byProto[p] = (byProto[p] ?? 0) + n;
+  const protos = Object.entries(byProto)
+    .sort()
+    .map(([p, n]) => `${p} ${n}`)
+    .join(", ");
+  const frames = s.files.reduce((a, f) => a + f.frames, 0);
+  return (
+    `ingested ${s.files.length} file${s.files.length === 1 ? "" : "s"} (${frames} packets): ` +
+    `${s.handshakes} handshakes${protos ? ` (${protos})` : ""}, ${s.certificates} certificates` +
+    `${s.errors ? `, ${s.errors} file${s.errors === 1 ? "" : "s"} with errors` : ""} in ${seconds.toFixed(1)} s → ${lakeRoot}`
+  );
+}
+
+export function register(program: Command): void {
+  program
+    .command("ingest")
+    .description("read pcap/pcapng capture files (also .gz) into the lake: one handshakes row per TLS/SSH/QUIC handshake")
+    .argument("<file...>", "capture files")
+    .option("--lake <dir>", "lake root", "data/lake")
+    .option("--host <name>", "value of the host column", hostname())
+    .option("--hash-identifiers", "store keyed hashes (HMAC-SHA256) of SNI and addresses instead of clear text")
+    .option("--hash-key <file>", "key for --hash-identifiers (default: one generated and kept in the lake root)")
+    .action(async (files: string[], o: IngestCliOptions) => {
+      const started = Date.now();
+      const lakeRoot = resolve(o.lake);
+      const hashKey = o.hashIdentifiers || o.hashKey ? await loadHashKey(lakeRoot, o.hashKey) : undefined;
+      const lake = await openLake({ root: lakeRoot, host: o.host });
+      const uninstall = installSignalFlush(lake);
+
+      let bar: SingleBar | undefined;
+      const sizes: number[] = [];
+      if (process.stderr.isTTY) {
+        for (const f of files) sizes.push(await stat(f).then((s) => s.size, () => 0));
+        bar = new SingleBar(
+          {
+            stream: process.stderr,
+            format: "ingest [{bar}] {percentage}% | {file} | {handshakes} handshakes",
+            hideCursor: true,
+            clearOnComplete: true,
+          },
+        );
+        bar.start(Math.max(1, sizes.reduce((a, b) => a + b, 0)), 0, { file: "", handshakes: 0 });
+      }
+      let doneBefore = 0;
+      let lastIndex = 0;
+      let handshakesBefore = 0;
+      let lastHandshakes = 0;
+      let summary: IngestSummary;
+      try {
+        summary = await ingestFiles(files, lake, {
+          host: o.host,
+          hashKey,
+          onProgress: (p) => {
+            if (!bar) return;
+            if (p.fileIndex !== lastIndex) {
+              for (let i = lastIndex; i < p.fileIndex; i++) doneBefore += sizes[i] ?? 0;
+              handshakesBefore += lastHandshakes;
+              lastIndex = p.fileIndex;
+            }
+            lastHandshakes = p.handshakes;
+            bar.update(doneBefore + p.bytesRead, {
+              file: p.file.split("/").pop(),
+              handshakes: handshakesBefore + p.handshakes,
+            });
+          },
+        });
+      } finally {
+        bar?.stop();
+        uninstall();
+        await lake.close();
+      }
+      for (const f of summary.files) if (f.error) process.stderr.write(`cryptoscope: ${f.error.message}\n`);
+      process.stdout.write(summaryLine(summary, (Date.now() - started) / 1000, lakeRoot) + "\n");
+      if (summary.errors > 0) process.exitCode = 1;
+    });
+}

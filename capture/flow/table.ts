@@ -1,0 +1,508 @@
+// The flow table: segments in, one handshake result out per connection. It keeps only what a
+// handshake needs (the first bytes of each TCP direction, the QUIC Initial datagrams), drops the
+// buffers as soon as the parsers say a direction is complete, and bounds memory per flow and in
+// total (flow count cap and byte budget, least recently active flow evicted first).
+//
+// Who is the client:
+//   1. the sender of a SYN without ACK (or the receiver of a SYN+ACK);
+//   2. without a handshake seen (capture started mid-connection): for TLS the side whose first
+//      record is a ClientHello (or the peer of the side that sends a ServerHello);
+//   3. otherwise (SSH, where both sides send a banner) by ports: a well-known port (< 1024) is the
+//      server's; else the higher port is the client's (ephemeral ports are high); a tie goes to
+//      the side that sent the first packet.
+// For QUIC the sender of the first Initial is the client, unless ports say otherwise as in 3.
+import {
+  ParseError,
+  detectTcpProto,
+  isQuicLongHeaderInitial,
+  parseQuicConversation,
+  parseTcpConversation,
+  tcpStreamComplete,
+  type HandshakeResult,
+} from "../parse/index.ts";
+import { DEFAULT_LIMITS, DirectionStream, type ReassemblyLimits } from "./reassembly.ts";
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Segment, type Transport } from "./segment.ts";
+
+export type FinishReason = "complete" | "closed" | "idle" | "evicted" | "end" | "datagram-limit";
+export type ClientBy = "syn" | "hello" | "port" | "quic-initial";
+
+export interface Handshake {
+  proto: "tls" | "ssh" | "quic";
+  transport: Transport;
+  clientAddr: string;
+  clientPort: number;
+  serverAddr: string;
+  serverPort: number;
+  /** time of the first packet of the connection that the table saw (µs) */
+  firstTsUs: number;
+  /** the parsers' result: columns of `handshakes`, certificates (DER, leaf first), complete */
+  result: HandshakeResult;
+  /** why the flow was finished (complete = the parsers had all they wanted) */
+  reason: FinishReason;
+  clientBy: ClientBy;
+}
+
+export interface FlowTableOptions {
+  limits?: ReassemblyLimits;
+  /** flows tracked at once (open ones and the small records of finished ones) */
+  maxFlows?: number;
+  /** bytes buffered over all flows */
+  maxMemory?: number;
+  /** a flow with no packet for this long (capture time) is finished */
+  idleTimeoutUs?: number;
+  /** QUIC Initial datagrams kept per direction */
+  maxQuicDatagrams?: number;
+  /** data segments to look at before deciding a TCP flow is neither TLS nor SSH */
+  detectSegments?: number;
+}
+
+export interface FlowTableStats {
+  flows: number;
+  handshakes: number;
+  parseErrors: number;
+  evicted: number;
+  idleTimeouts: number;
+  notHandshake: number;
+  retransmits: number;
+  gaps: number;
+  overflows: number;
+  peakFlows: number;
+  peakMemory: number;
+}
+
+interface FlowBase {
+  key: string;
+  aAddr: string;
+  aPort: number;
+  bAddr: string;
+  bPort: number;
+  firstTsUs: number;
+  lastTsUs: number;
+  /** finished: the entry only remembers that the connection was dealt with */
+  finished: boolean;
+  mem: number;
+}
+
+interface TcpFlow extends FlowBase {
+  transport: "tcp";
+  dirs: [DirectionStream, DirectionStream];
+  /** 0 = side a (sender of the first packet seen) is the client, 1 = side b */
+  client: 0 | 1 | undefined;
+  clientBy: ClientBy | undefined;
+  clientIsn: number | undefined;
+  proto: "tls" | "ssh" | null | undefined;
+  complete: [boolean, boolean];
+  closed: [boolean, boolean];
+  dataSegments: number;
+}
+
+interface QuicFlow extends FlowBase {
+  transport: "udp";
+  client: 0 | 1;
+  datagrams: [Uint8Array[], Uint8Array[]];
+}
+
+type Flow = TcpFlow | QuicFlow;
+
+function sideKey(addr: string, port: number): string {
+  return `${addr}|${port}`;
+}
+
+/** Client side by ports (rule 3 above): returns 0 if side a is the client, 1 if b, undefined on a tie. */
+function clientByPorts(aPort: number, bPort: number): 0 | 1 | undefined {
+  const aLow = aPort < 1024;
+  const bLow = bPort < 1024;
+  if (aLow !== bLow) return aLow ? 1 : 0;
+  if (aPort === bPort) return undefined;
+  return aPort > bPort ? 0 : 1;
+}
+
+/** TLS record header + handshake type: 1 = ClientHello, 2 = ServerHello, else undefined. */
+function helloType(b: Uint8Array): number | undefined {
+  if (b.length < 6 || b[0] !== 0x16 || b[1] !== 0x03) return undefined;
+  return b[5] === 1 || b[5] === 2 ? b[5] : undefined;
+}
+
+export class FlowTable {
+  private readonly flows = new Map<string, Flow>();
+  private readonly limits: ReassemblyLimits;
+  private readonly maxFlows: number;
+  private readonly maxMemory: number;
+  private readonly idleUs: number;
+  private readonly maxDatagrams: number;
+  private readonly detectSegments: number;
+  private memory = 0;
+  private lastSweepUs = 0;
+  readonly stats: FlowTableStats = {
+    flows: 0,
+    handshakes: 0,
+    parseErrors: 0,
+    evicted: 0,
+    idleTimeouts: 0,
+    notHandshake: 0,
+    retransmits: 0,
+    gaps: 0,
+    overflows: 0,
+    peakFlows: 0,
+    peakMemory: 0,
+  };
+
+  constructor(
+    private readonly onHandshake: (h: Handshake) => void,
+    opts: FlowTableOptions = {},
+  ) {
+    this.limits = opts.limits ?? DEFAULT_LIMITS;
+    this.maxFlows = opts.maxFlows ?? 200_000;
+    this.maxMemory = opts.maxMemory ?? 512 * 1024 * 1024;
+    this.idleUs = opts.idleTimeoutUs ?? 300e6;
+    this.maxDatagrams = opts.maxQuicDatagrams ?? 16;
+    this.detectSegments = opts.detectSegments ?? 16;
+  }
+
+  /** flows in the table (open and finished records) */
+  get size(): number {
+    return this.flows.size;
+  }
+
+  /** bytes buffered by all flows */
+  get bufferedBytes(): number {
+    return this.memory;
+  }
+
+  add(s: Segment): void {
+    if (s.tsUs - this.lastSweepUs >= 1e6 || s.tsUs < this.lastSweepUs) this.sweep(s.tsUs);
+    if (s.transport === "tcp") this.addTcp(s);
+    else this.addUdp(s);
+  }
+
+  /** Finish every open flow (end of input) and empty the table. */
+  finishAll(): void {
+    for (const f of this.flows.values()) if (!f.finished) this.finish(f, "end");
+    this.flows.clear();
+    this.memory = 0;
+  }
+
+  // ---- TCP ----
+
+  private addTcp(s: Segment): void {
+    const fwd = sideKey(s.srcAddr, s.srcPort);
+    const rev = sideKey(s.dstAddr, s.dstPort);
+    const key = fwd < rev ? `t|${fwd}|${rev}` : `t|${rev}|${fwd}`;
+    const isSyn = (s.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    let f = this.flows.get(key) as TcpFlow | undefined;
+    if (f && f.finished) {
+      // A new SYN on a finished flow's ports is a new connection (port reuse).
+      if (!(isSyn && f.clientIsn !== s.seq)) {
+        this.touch(f, s.tsUs);
+        return;
+      }
+      this.drop(f);
+      f = undefined;
+    }
+    if (!f) {
+      // Pure ACKs and FINs of connections we never saw start nothing.
+      if (!isSyn && s.payload.length === 0) return;
+      f = this.newTcpFlow(key, s);
+    }
+    this.touch(f, s.tsUs);
+    const side: 0 | 1 = s.srcAddr === f.aAddr && s.srcPort === f.aPort ? 0 : 1;
+    const dir = f.dirs[side];
+
+    if (s.flags & TCP_SYN) {
+      if (f.client === undefined || f.clientBy !== "syn") {
+        const ack = (s.flags & TCP_ACK) !== 0;
+        f.client = ack ? ((1 - side) as 0 | 1) : side;
+        f.clientBy = "syn";
+      }
+      if (!(s.flags & TCP_ACK)) f.clientIsn = s.seq;
+      dir.syn(s.seq);
+    }
+    if (s.payload.length > 0 && !f.complete[side]) {
+      f.dataSegments++;
+      const grew = dir.add(s.seq, s.payload);
+      if (grew) this.onBytes(f, side);
+      if (f.finished) return;
+    }
+    if (s.flags & TCP_RST) {
+      this.finish(f, "closed");
+      return;
+    }
+    if (s.flags & TCP_FIN) {
+      f.closed[side] = true;
+      if (f.closed[0] && f.closed[1]) {
+        this.finish(f, "closed");
+        return;
+      }
+    }
+    this.account(f);
+    if (f.proto === undefined && f.dataSegments >= this.detectSegments) this.giveUp(f);
+  }
+
+  private newTcpFlow(key: string, s: Segment): TcpFlow {
+    const f: TcpFlow = {
+      key,
+      transport: "tcp",
+      aAddr: s.srcAddr,
+      aPort: s.srcPort,
+      bAddr: s.dstAddr,
+      bPort: s.dstPort,
+      firstTsUs: s.tsUs,
+      lastTsUs: s.tsUs,
+      finished: false,
+      mem: 0,
+      dirs: [new DirectionStream(this.limits), new DirectionStream(this.limits)],
+      client: undefined,
+      clientBy: undefined,
+      clientIsn: undefined,
+      proto: undefined,
+      complete: [false, false],
+      closed: [false, false],
+      dataSegments: 0,
+    };
+    this.insert(f);
+    return f;
+  }
+
+  private onBytes(f: TcpFlow, side: 0 | 1): void {
+    const dir = f.dirs[side];
+    const other = f.dirs[1 - side]!;
+    if (f.proto === undefined) {
+      const p = detectTcpProto(dir.bytes);
+      if (p === null) {
+        // Too few bytes to tell, or not a handshake start (yet: without a SYN the start may move).
+        // Both sides talked and neither starts like TLS or SSH: not ours.
+        if (dir.length >= 16 && other.length >= 16 && detectTcpProto(other.bytes) === null) this.giveUp(f);
+        return;
+      }
+      f.proto = p;
+      dir.committed = true;
+      if (other.length > 0) other.committed = true;
+      if (f.client === undefined) this.guessClient(f, side);
+      // The other side may already hold bytes (it spoke first, e.g. an SSH server's banner).
+      if (other.length > 0) this.checkComplete(f, (1 - side) as 0 | 1);
+      if (f.finished) return;
+    } else if (!dir.committed) {
+      dir.committed = true;
+    }
+    if (f.proto === null) return;
+    this.checkComplete(f, side);
+  }
+
+  private checkComplete(f: TcpFlow, side: 0 | 1): void {
+    if (f.complete[side] || !f.proto || f.client === undefined) return;
+    const dir = f.dirs[side];
+    const role = side === f.client ? "c2s" : "s2c";
+    let done = false;
+    try {
+      done = tcpStreamComplete(f.proto, dir.bytes, role);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      done = true; // malformed: nothing more to learn from this direction
+    }
+    if (done) {
+      f.complete[side] = true;
+      dir.stop("complete");
+      if (f.complete[1 - side]!) this.finish(f, "complete");
+    }
+  }
+
+  private guessClient(f: TcpFlow, detectedSide: 0 | 1): void {
+    if (f.proto === "tls") {
+      const t = helloType(f.dirs[detectedSide].bytes);
+      if (t === 1 || t === 2) {
+        f.client = t === 1 ? detectedSide : ((1 - detectedSide) as 0 | 1);
+        f.clientBy = "hello";
+        return;
+      }
+    }
+    f.client = clientByPorts(f.aPort, f.bPort) ?? 0;
+    f.clientBy = "port";
+  }
+
+  private giveUp(f: TcpFlow): void {
+    f.proto = null;
+    this.stats.notHandshake++;
+    this.retire(f);
+  }
+
+  // ---- QUIC ----
+
+  private addUdp(s: Segment): void {
+    const fwd = sideKey(s.srcAddr, s.srcPort);
+    const rev = sideKey(s.dstAddr, s.dstPort);
+    const key = fwd < rev ? `u|${fwd}|${rev}` : `u|${rev}|${fwd}`;
+    let f = this.flows.get(key) as QuicFlow | undefined;
+    if (f?.finished) {
+      this.touch(f, s.tsUs);
+      return;
+    }
+    if (!isQuicLongHeaderInitial(s.payload)) {
+      if (f) this.touch(f, s.tsUs);
+      return;
+    }
+    if (!f) {
+      const byPort = clientByPorts(s.srcPort, s.dstPort);
+      // The first Initial's sender is the client, unless it sends from a well-known port to a high one.
+      const senderIsClient = !(byPort === 1 && s.srcPort < 1024);
+      f = {
+        key,
+        transport: "udp",
+        aAddr: s.srcAddr,
+        aPort: s.srcPort,
+        bAddr: s.dstAddr,
+        bPort: s.dstPort,
+        firstTsUs: s.tsUs,
+        lastTsUs: s.tsUs,
+        finished: false,
+        mem: 0,
+        client: senderIsClient ? 0 : 1,
+        datagrams: [[], []],
+      };
+      this.insert(f);
+    }
+    this.touch(f, s.tsUs);
+    const side: 0 | 1 = s.srcAddr === f.aAddr && s.srcPort === f.aPort ? 0 : 1;
+    const list = f.datagrams[side];
+    list.push(s.payload.slice());
+    f.mem += s.payload.length;
+    this.memory += s.payload.length;
+    this.peak();
+    if (list.length >= this.maxDatagrams) {
+      this.finish(f, "datagram-limit");
+      return;
+    }
+    // A server Initial may complete the picture: try (Initials are few, this is cheap enough).
+    if (side !== f.client && f.datagrams[f.client].length > 0) {
+      const r = this.parseQuic(f);
+      if (r && r.complete) this.emitAndRetire(f, r, "complete");
+    }
+    this.enforceBudget();
+  }
+
+  private parseQuic(f: QuicFlow): HandshakeResult | null {
+    try {
+      return parseQuicConversation(f.datagrams[f.client], f.datagrams[1 - f.client]!);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      return null;
+    }
+  }
+
+  // ---- common ----
+
+  private finish(f: Flow, reason: FinishReason): void {
+    if (f.finished) return;
+    let r: HandshakeResult | null = null;
+    if (f.transport === "udp") {
+      r = this.parseQuic(f);
+      if (!r) this.stats.parseErrors++;
+    } else if (f.proto && f.client !== undefined) {
+      const c = f.dirs[f.client];
+      const sv = f.dirs[1 - f.client]!;
+      if (c.length > 0 || sv.length > 0) {
+        try {
+          r = parseTcpConversation(f.proto, c.bytes, sv.bytes);
+        } catch (err) {
+          if (!(err instanceof ParseError)) throw err;
+          this.stats.parseErrors++;
+        }
+      }
+      for (const d of f.dirs) {
+        this.stats.retransmits += d.retransmits;
+        if (d.stopped === "overflow") this.stats.overflows++;
+        else if (d.stopped === "gap" && d.waiting > 0) this.stats.gaps++;
+      }
+    }
+    if (r) this.emitAndRetire(f, r, reason);
+    else this.retire(f);
+  }
+
+  private emitAndRetire(f: Flow, r: HandshakeResult, reason: FinishReason): void {
+    const clientIsA = f.client === 0;
+    this.stats.handshakes++;
+    const h: Handshake = {
+      proto: r.proto,
+      transport: f.transport,
+      clientAddr: clientIsA ? f.aAddr : f.bAddr,
+      clientPort: clientIsA ? f.aPort : f.bPort,
+      serverAddr: clientIsA ? f.bAddr : f.aAddr,
+      serverPort: clientIsA ? f.bPort : f.aPort,
+      firstTsUs: f.firstTsUs,
+      result: r,
+      reason,
+      clientBy: f.transport === "udp" ? "quic-initial" : (f.clientBy ?? "port"),
+    };
+    this.retire(f);
+    this.onHandshake(h);
+  }
+
+  /** Keep only the record that this connection was dealt with; free its buffers. */
+  private retire(f: Flow): void {
+    f.finished = true;
+    if (f.transport === "tcp") {
+      f.dirs[0].release();
+      f.dirs[1].release();
+    } else {
+      f.datagrams = [[], []];
+    }
+    this.memory -= f.mem;
+    f.mem = 0;
+  }
+
+  private drop(f: Flow): void {
+    this.memory -= f.mem;
+    this.flows.delete(f.key);
+  }
+
+  private insert(f: Flow): void {
+    this.flows.set(f.key, f);
+    this.stats.flows++;
+    if (this.flows.size > this.stats.peakFlows) this.stats.peakFlows = this.flows.size;
+    this.enforceBudget();
+  }
+
+  /** Move to the most recently active end of the LRU order. */
+  private touch(f: Flow, tsUs: number): void {
+    if (tsUs > f.lastTsUs) f.lastTsUs = tsUs;
+    this.flows.delete(f.key);
+    this.flows.set(f.key, f);
+  }
+
+  private account(f: TcpFlow): void {
+    if (f.finished) return;
+    const m = f.dirs[0].memory + f.dirs[1].memory;
+    this.memory += m - f.mem;
+    f.mem = m;
+    this.peak();
+    this.enforceBudget();
+  }
+
+  private peak(): void {
+    if (this.memory > this.stats.peakMemory) this.stats.peakMemory = this.memory;
+  }
+
+  private enforceBudget(): void {
+    while (this.flows.size > this.maxFlows || this.memory > this.maxMemory) {
+      const oldest = this.flows.values().next().value as Flow | undefined;
+      if (!oldest) break;
+      if (!oldest.finished) {
+        this.stats.evicted++;
+        this.finish(oldest, "evicted");
+      }
+      this.drop(oldest);
+    }
+  }
+
+  /** Finish flows idle for longer than the timeout (oldest first: the Map is in activity order). */
+  private sweep(nowUs: number): void {
+    this.lastSweepUs = nowUs;
+    for (const f of this.flows.values()) {
+      if (nowUs - f.lastTsUs < this.idleUs) break;
+      if (!f.finished) {
+        this.stats.idleTimeouts++;
+        this.finish(f, "idle");
+      }
+      this.drop(f);
+    }
+  }
+}

@@ -1,0 +1,242 @@
+// pcap/pcapng ingest: capture files → frames → segments → flow table → one `handshakes` row per
+// handshake and one `certificates` row per certificate (per server, per file). The same flow table
+// and parsers serve live capture; only the frame source differs.
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { FlowTable, type FlowTableOptions, type FlowTableStats, type Handshake } from "./flow/table.ts";
+import { CaptureFormatError } from "./pcap/errors.ts";
+import { decodeFrame, newDecodeStats, type DecodeStats } from "./pcap/decode.ts";
+import { readCaptureFile } from "./pcap/reader.ts";
+import { certificateFields, ParseError } from "./parse/index.ts";
+import { TABLES, type Row, type TableName } from "./lake/schema.ts";
+
+/** Where rows go: the lake writer, or anything with its append (a counter in benchmarks). */
+export interface RowSink {
+  append(table: TableName, row: Row): void;
+  flush?(): Promise<void>;
+  /** resolves when the sink can take more rows (the lake writer's back-pressure) */
+  drain?(): Promise<void>;
+}
+
+export interface IngestProgress {
+  file: string;
+  fileIndex: number;
+  bytesRead: number;
+  fileSize: number;
+  handshakes: number;
+}
+
+export interface IngestOptions {
+  /** value of the `host` column */
+  host: string;
+  /** when set, SNI and addresses are stored as HMAC-SHA256(key, value) */
+  hashKey?: Uint8Array;
+  flow?: FlowTableOptions;
+  onProgress?: (p: IngestProgress) => void;
+}
+
+export interface FileResult {
+  file: string;
+  frames: number;
+  handshakes: number;
+  byProto: Record<string, number>;
+  certificates: number;
+  decode: DecodeStats;
+  flows: FlowTableStats;
+  /** the damage that stopped reading, or an unreadable file; rows before it were still written */
+  error?: Error;
+}
+
+export interface IngestSummary {
+  files: FileResult[];
+  handshakes: number;
+  certificates: number;
+  errors: number;
+}
+
+const HANDSHAKE_COLUMNS = new Set(TABLES.handshakes.map((c) => c.name));
+const CERTIFICATE_COLUMNS = new Set(TABLES.certificates.map((c) => c.name));
+
+function sha256Hex(b: Uint8Array): string {
+  return createHash("sha256").update(b).digest("hex");
+}
+
+/** Keyed hash of an identifier: 128 bits of HMAC-SHA256, hex. Same key + value → same text. */
+export function hashIdentifier(key: Uint8Array, value: string): string {
+  return createHmac("sha256", key).update(value).digest("hex").slice(0, 32);
+}
+
+const KEY_FILE = ".hash-identifiers.key";
+
+/**
+ * The --hash-identifiers key: read from `keyFile` when given (64 hex characters, or ≥ 16 raw bytes),
+ * else the lake's own key, made on first use and kept in the lake root so hashes stay joinable.
+ */
+export async function loadHashKey(lakeRoot: string, keyFile?: string): Promise<Uint8Array> {
+  const path = keyFile ?? join(lakeRoot, KEY_FILE);
+  let raw: Buffer | undefined;
+  try {
+    raw = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT" || keyFile) {
+      throw new Error(`hash key ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+  if (!raw) {
+    await mkdir(lakeRoot, { recursive: true });
+    const fresh = randomBytes(32).toString("hex") + "\n";
+    try {
+      await writeFile(path, fresh, { flag: "wx", mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    raw = await readFile(path); // whoever won the race wrote the key
+  }
+  const text = raw.toString("utf8").trim();
+  if (/^[0-9a-fA-F]{32,}$/.test(text) && text.length % 2 === 0) return Buffer.from(text, "hex");
+  if (raw.length < 16) throw new Error(`hash key ${path}: too short (need 64 hex characters or at least 16 bytes)`);
+  return raw;
+}
+
+/** Stable id of a connection: the same file ingested twice gives the same ids. */
+function flowId(h: Handshake, clientAddr: string, serverAddr: string): string {
+  return createHash("sha256")
+    .update(`${h.transport}|${clientAddr}|${h.clientPort}|${serverAddr}|${h.serverPort}|${h.firstTsUs}`)
+    .digest("hex")
+    .slice(0, 32);
+}
+
+class FileIngest {
+  handshakes = 0;
+  certificates = 0;
+  byProto: Record<string, number> = {};
+  private readonly certsSeen = new Set<string>();
+
+  constructor(
+    private readonly sink: RowSink,
+    private readonly opts: IngestOptions,
+  ) {}
+
+  private ident(v: string): string {
+    return this.opts.hashKey ? hashIdentifier(this.opts.hashKey, v) : v;
+  }
+
+  onHandshake = (h: Handshake): void => {
+    const r = h.result;
+    const clientAddr = this.ident(h.clientAddr);
+    const serverAddr = this.ident(h.serverAddr);
+    const id = flowId(h, clientAddr, serverAddr);
+    const ts = BigInt(Math.trunc(h.firstTsUs));
+    const row: Row = {};
+    for (const [k, v] of Object.entries(r.fields)) if (HANDSHAKE_COLUMNS.has(k) && v !== undefined) row[k] = v;
+    if (typeof row.sni === "string") row.sni = this.ident(row.sni);
+    const sni = (row.sni as string | undefined) ?? null;
+    if (r.certificates.length > 0) {
+      row.cert_count ??= r.certificates.length;
+      row.leaf_cert_sha256 ??= sha256Hex(r.certificates[0]!);
+    }
+    Object.assign(row, {
+      ts,
+      host: this.opts.host,
+      source: "pcap",
+      proto: r.proto,
+      transport: h.transport,
+      client_addr: clientAddr,
+      client_port: h.clientPort,
+      server_addr: serverAddr,
+      server_port: h.serverPort,
+      flow_id: id,
+    });
+    this.sink.append("handshakes", row);
+    this.handshakes++;
+    this.byProto[r.proto] = (this.byProto[r.proto] ?? 0) + 1;
+
+    r.certificates.forEach((der, position) => {
+      const digest = sha256Hex(der);
+      // One row per certificate per server endpoint per file: the chain a server sends on every
+      // connection is stored once, and which servers present it stays answerable.
+      const seenKey = `${digest}|${serverAddr}|${h.serverPort}|${position}`;
+      if (this.certsSeen.has(seenKey)) return;
+      this.certsSeen.add(seenKey);
+      let cert: Row;
+      try {
+        cert = { ...certificateFields(der) };
+      } catch (err) {
+        if (!(err instanceof ParseError)) throw err;
+        cert = {}; // not X.509 we can read: keep the bytes and the hash at least
+      }
+      for (const k of Object.keys(cert)) if (!CERTIFICATE_COLUMNS.has(k)) delete cert[k];
+      Object.assign(cert, {
+        ts,
+        host: this.opts.host,
+        sha256: digest,
+        chain_position: position,
+        source: "pcap",
+        server_addr: serverAddr,
+        server_port: h.serverPort,
+        sni,
+        flow_id: id,
+        der,
+      });
+      this.sink.append("certificates", cert);
+      this.certificates++;
+    });
+  };
+}
+
+/** Ingest one file; never throws for a damaged file (the error is in the result). */
+export async function ingestFile(path: string, sink: RowSink, opts: IngestOptions, fileIndex = 0): Promise<FileResult> {
+  const out = new FileIngest(sink, opts);
+  const table = new FlowTable(out.onHandshake, opts.flow);
+  const decode = newDecodeStats();
+  let frames = 0;
+  let error: Error | undefined;
+  try {
+    await readCaptureFile(
+      path,
+      (f) => {
+        frames++;
+        const s = decodeFrame(f.linkType, f.data, f.tsUs, decode);
+        if (s) table.add(s);
+      },
+      (p) => {
+        opts.onProgress?.({ file: path, fileIndex, ...p, handshakes: out.handshakes });
+        return sink.drain?.();
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof CaptureFormatError) && !(err instanceof Error && err.message.startsWith(path))) {
+      // A bug, not bad input: still keep what was read, then let it surface.
+      table.finishAll();
+      await sink.flush?.();
+      throw err;
+    }
+    error = err as Error;
+  }
+  // Whatever the end, the connections seen so far are handed on (a cut file keeps its handshakes).
+  table.finishAll();
+  if (error) await sink.flush?.();
+  return {
+    file: path,
+    frames,
+    handshakes: out.handshakes,
+    byProto: out.byProto,
+    certificates: out.certificates,
+    decode,
+    flows: table.stats,
+    error,
+  };
+}
+
+/** Ingest capture files one after the other. Damaged files are reported, the others still read. */
+export async function ingestFiles(paths: string[], sink: RowSink, opts: IngestOptions): Promise<IngestSummary> {
+  const files: FileResult[] = [];
+  for (let i = 0; i < paths.length; i++) files.push(await ingestFile(paths[i]!, sink, opts, i));
+  return {
+    files,
+    handshakes: files.reduce((a, f) => a + f.handshakes, 0),
+    certificates: files.reduce((a, f) => a + f.certificates, 0),
+    errors: files.filter((f) => f.error).length,
+  };
+}
