@@ -1,0 +1,74 @@
+// JA4 (TLS client) and JA4S (TLS server) fingerprints, per FoxIO's published definition
+// (technical_details/JA4.md and JA4S.md of FoxIO-LLC/ja4; JA4 is BSD-3-Clause, JA4S is under the FoxIO License 1.1).
+import { createHash } from "node:crypto";
+import { EXT, isGrease, type ClientHello, type ServerHello } from "./tls-hello.ts";
+
+function versionCode(v: number | undefined): string {
+  switch (v) {
+    case 0x0304: return "13";
+    case 0x0303: return "12";
+    case 0x0302: return "11";
+    case 0x0301: return "10";
+    case 0x0300: return "s3";
+    case 0x0002: return "s2";
+    case 0xfeff: return "d1";
+    case 0xfefd: return "d2";
+    case 0xfefc: return "d3";
+    default: return "00";
+  }
+}
+
+function hash12(s: string): string {
+  if (s === "") return "000000000000";
+  return createHash("sha256").update(s).digest("hex").slice(0, 12);
+}
+
+function two(n: number): string {
+  return n > 99 ? "99" : n < 10 ? `0${n}` : String(n);
+}
+
+function hex4(v: number): string {
+  return v.toString(16).padStart(4, "0");
+}
+
+function isAlnum(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+}
+
+// First and last character of the first ALPN value; its hex form's first and last digits when either
+// end byte is not alphanumeric; "00" when there is none.
+export function alpnChars(alpn: Uint8Array | undefined): string {
+  if (!alpn || alpn.length === 0) return "00";
+  const first = alpn[0]!, last = alpn[alpn.length - 1]!;
+  if (isAlnum(first) && isAlnum(last)) return String.fromCharCode(first, last);
+  const h = first.toString(16).padStart(2, "0")[0]! + last.toString(16).padStart(2, "0")[1]!;
+  return h;
+}
+
+export function ja4(ch: ClientHello, quic: boolean): string {
+  const exts = ch.extensions.filter((e) => !isGrease(e));
+  const suites = ch.suites.filter((s) => !isGrease(s));
+  let version = ch.legacyVersion;
+  if (ch.extensions.includes(EXT.supported_versions) && ch.versions) {
+    const vs = ch.versions.filter((v) => !isGrease(v));
+    if (vs.length > 0) version = Math.max(...vs);
+  }
+  const a =
+    (quic ? "q" : "t") +
+    versionCode(version) +
+    (exts.includes(EXT.server_name) ? "d" : "i") +
+    two(suites.length) +
+    two(exts.length) +
+    alpnChars(ch.alpnRaw?.[0]);
+  const b = hash12(suites.map(hex4).sort().join(","));
+  const sortedExts = exts.filter((e) => e !== EXT.server_name && e !== EXT.alpn).map(hex4).sort().join(",");
+  const sigs = (ch.sigAlgs ?? []).filter((s) => !isGrease(s)).map(hex4).join(",");
+  const c = sortedExts === "" ? "000000000000" : hash12(sigs === "" ? sortedExts : `${sortedExts}_${sigs}`);
+  return `${a}_${b}_${c}`;
+}
+
+export function ja4s(sh: ServerHello, quic: boolean): string {
+  const version = sh.selectedVersion ?? sh.legacyVersion;
+  const a = (quic ? "q" : "t") + versionCode(version) + two(sh.extensions.length) + alpnChars(sh.alpnRaw);
+  return `${a}_${hex4(sh.suite)}_${hash12(sh.extensions.map(hex4).join(","))}`;
+}

@@ -1,0 +1,239 @@
+// QUIC v1 (RFC 9000/9001) and v2 (RFC 9369) Initial packets: remove protection, read the frames, and
+// reassemble the CRYPTO streams of both sides into the TLS ClientHello and ServerHello.
+import { ParseError, Truncated, guard } from "./errors.ts";
+import { Reader } from "./reader.ts";
+import { headerProtectionMask, initialKeys, openPayload, versionParams, type InitialKeys, type InitialSecrets } from "./quic-crypto.ts";
+import { splitHandshakeMessages, tlsResultFromMessages } from "./tls.ts";
+import type { HandshakeResult } from "./types.ts";
+
+const MAX_CID = 20;
+// A CRYPTO stream in Initials holds one hello; anything beyond this offset is not a handshake we parse.
+const MAX_CRYPTO = 1 << 20;
+
+function varint(r: Reader): number {
+  const first = r.u8();
+  const len = 1 << (first >> 6);
+  let v = first & 0x3f;
+  for (let i = 1; i < len; i++) v = v * 256 + r.u8();
+  return v;
+}
+
+interface LongHeader {
+  first: number;
+  version: number;
+  type: number; // packet type bits (version-specific meaning)
+  dcid: Uint8Array;
+  scid: Uint8Array;
+  start: number; // offset of the packet in the datagram
+  pnOffset: number; // Initial only
+  end: number; // end of this packet in the datagram (coalesced packets follow)
+}
+
+// Read one long-header packet's cleartext header; undefined when this is not a long header we can walk.
+function readLongHeader(d: Uint8Array, start: number): LongHeader | undefined {
+  const r = new Reader(d, "quic", start);
+  try {
+    const first = r.u8();
+    if ((first & 0x80) === 0) return undefined; // short header: 1-RTT, nothing for us
+    const version = r.u32();
+    const dcid = r.bytes(r.u8());
+    const scid = r.bytes(r.u8());
+    if (version === 0) return { first, version, type: -1, dcid, scid, start, pnOffset: -1, end: d.length }; // version negotiation
+    const vp = versionParams(version);
+    if (!vp) return undefined;
+    if (dcid.length > MAX_CID || scid.length > MAX_CID) return undefined;
+    const type = (first >> 4) & 3;
+    if (type === vp.retryType) return { first, version, type, dcid, scid, start, pnOffset: -1, end: d.length };
+    if (type === vp.initialType) r.skip(varint(r)); // token
+    const length = varint(r);
+    const pnOffset = r.pos;
+    const end = pnOffset + length;
+    if (end > d.length) return { first, version, type, dcid, scid, start, pnOffset, end: -1 }; // cut off
+    return { first, version, type, dcid, scid, start, pnOffset, end };
+  } catch (e) {
+    if (e instanceof Truncated) return undefined;
+    throw e;
+  }
+}
+
+export function isQuicLongHeaderInitial(datagram: Uint8Array): boolean {
+  try {
+    const h = readLongHeader(datagram, 0);
+    if (!h || h.version === 0) return false;
+    return h.type === versionParams(h.version)!.initialType;
+  } catch {
+    return false;
+  }
+}
+
+interface CryptoChunk {
+  offset: number;
+  data: Uint8Array;
+}
+
+// Remove header protection and open one Initial packet; undefined when the keys do not fit.
+function openInitial(d: Uint8Array, h: LongHeader, keys: InitialKeys): { pn: number; payload: Buffer } | undefined {
+  const sampleAt = h.pnOffset + 4;
+  if (h.end < 0 || sampleAt + 16 > h.end) return undefined;
+  const mask = headerProtectionMask(keys.hp, d.subarray(sampleAt, sampleAt + 16));
+  const first = h.first ^ (mask[0]! & 0x0f);
+  const pnLen = (first & 3) + 1;
+  const header = Buffer.from(d.subarray(h.start, h.pnOffset + pnLen));
+  header[0] = first;
+  let pn = 0;
+  for (let i = 0; i < pnLen; i++) {
+    const b = d[h.pnOffset + i]! ^ mask[1 + i]!;
+    header[h.pnOffset - h.start + i] = b;
+    pn = pn * 256 + b;
+  }
+  const payload = openPayload(keys, pn, header, d.subarray(h.pnOffset + pnLen, h.end));
+  return payload ? { pn, payload } : undefined;
+}
+
+// Frames allowed in an Initial packet (RFC 9000 §12.4): PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE.
+function readFrames(payload: Uint8Array, chunks: CryptoChunk[]): void {
+  const r = new Reader(payload, "quic");
+  try {
+    while (r.remaining > 0) {
+      const type = varint(r);
+      switch (type) {
+        case 0x00: // PADDING
+        case 0x01: // PING
+          break;
+        case 0x02:
+        case 0x03: { // ACK
+          varint(r); // largest acknowledged
+          varint(r); // delay
+          const ranges = varint(r);
+          varint(r); // first range
+          for (let i = 0; i < ranges; i++) {
+            varint(r);
+            varint(r);
+          }
+          if (type === 0x03) { varint(r); varint(r); varint(r); }
+          break;
+        }
+        case 0x06: { // CRYPTO
+          const offset = varint(r);
+          const len = varint(r);
+          if (offset + len > MAX_CRYPTO) r.fail(`CRYPTO data up to offset ${offset + len}`);
+          chunks.push({ offset, data: r.bytes(len) });
+          break;
+        }
+        case 0x1c: // CONNECTION_CLOSE (transport)
+          varint(r);
+          varint(r);
+          r.skip(varint(r));
+          break;
+        case 0x1d: // CONNECTION_CLOSE (application), not allowed in Initial but harmless to read
+          varint(r);
+          r.skip(varint(r));
+          break;
+        default:
+          r.fail(`frame type 0x${type.toString(16)} is not allowed in an Initial packet`);
+      }
+    }
+  } catch (e) {
+    if (e instanceof Truncated) throw new ParseError("quic", e.offset, "frame runs past the end of its packet");
+    throw e;
+  }
+}
+
+// The contiguous prefix of a CRYPTO stream, from offset 0 on (later gaps end it).
+function assemble(chunks: CryptoChunk[]): Uint8Array {
+  if (chunks.length === 0) return new Uint8Array(0);
+  chunks.sort((a, b) => a.offset - b.offset);
+  let end = 0;
+  for (const c of chunks) {
+    if (c.offset > end) break;
+    end = Math.max(end, c.offset + c.data.length);
+  }
+  if (chunks.length === 1) return chunks[0]!.data;
+  const out = new Uint8Array(end);
+  let filled = 0;
+  for (const c of chunks) {
+    if (c.offset > filled) break;
+    const from = filled - c.offset;
+    if (from < c.data.length) {
+      out.set(c.data.subarray(from), filled);
+      filled = c.offset + c.data.length;
+    }
+  }
+  return out;
+}
+
+interface SideState {
+  chunks: CryptoChunk[];
+  version?: number;
+}
+
+function walkDatagrams(
+  datagrams: Uint8Array[],
+  side: "client" | "server",
+  candidates: { version: number; secrets: InitialSecrets }[],
+  state: SideState,
+  retryScids?: Uint8Array[],
+): void {
+  for (const d of datagrams) {
+    let p = 0;
+    while (p < d.length) {
+      const h = readLongHeader(d, p);
+      if (!h || h.version === 0) break;
+      const vp = versionParams(h.version)!;
+      if (h.type === vp.retryType) {
+        if (retryScids) retryScids.push(h.scid);
+        break;
+      }
+      if (h.type === vp.initialType) {
+        for (const c of candidates) {
+          if (c.version !== h.version) continue;
+          const opened = openInitial(d, h, side === "client" ? c.secrets.client : c.secrets.server);
+          if (opened) {
+            state.version ??= h.version;
+            readFrames(opened.payload, state.chunks);
+            break;
+          }
+        }
+      }
+      if (h.end < 0) break;
+      p = h.end;
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function parseQuicConversation(clientDatagrams: Uint8Array[], serverDatagrams: Uint8Array[]): HandshakeResult {
+  return guard("quic", () => {
+    // Keys come from the DCID of the client's first Initial, or after a Retry from the Retry's SCID.
+    let firstInitial: LongHeader | undefined;
+    for (const d of clientDatagrams) {
+      const h = readLongHeader(d, 0);
+      if (h && h.version !== 0 && h.type === versionParams(h.version)!.initialType) { firstInitial = h; break; }
+    }
+    const retryScids: Uint8Array[] = [];
+    // Retry packets are found by walking the server side once without keys.
+    walkDatagrams(serverDatagrams, "server", [], { chunks: [] }, retryScids);
+    const cids: { version: number; dcid: Uint8Array }[] = [];
+    if (firstInitial) {
+      cids.push({ version: firstInitial.version, dcid: firstInitial.dcid });
+      for (const s of retryScids) if (!cids.some((c) => sameBytes(c.dcid, s))) cids.push({ version: firstInitial.version, dcid: s });
+    }
+    const candidates = cids.map((c) => ({ version: c.version, secrets: initialKeys(c.version, c.dcid)! }));
+    const client: SideState = { chunks: [] };
+    const server: SideState = { chunks: [] };
+    walkDatagrams(clientDatagrams, "client", candidates, client);
+    walkDatagrams(serverDatagrams, "server", candidates, server);
+    const cMsgs = splitHandshakeMessages(assemble(client.chunks), "quic").messages;
+    const sMsgs = splitHandshakeMessages(assemble(server.chunks), "quic").messages;
+    const res = tlsResultFromMessages({ client: cMsgs, server: sMsgs, quic: true });
+    const version = client.version ?? server.version ?? firstInitial?.version;
+    if (version !== undefined) res.fields.quic_version = version;
+    res.proto = "quic";
+    return res;
+  });
+}

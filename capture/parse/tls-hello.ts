@@ -1,0 +1,192 @@
+// ClientHello / ServerHello bodies and the extensions cryptoscope records (RFC 8446 §4.1, RFC 6066, RFC 7301,
+// draft-ietf-tls-esni). Input is one complete handshake message body; a length that runs past it is malformed.
+import { Reader, within, ascii } from "./reader.ts";
+
+export const EXT = {
+  server_name: 0,
+  supported_groups: 10,
+  signature_algorithms: 13,
+  alpn: 16,
+  session_ticket: 35,
+  pre_shared_key: 41,
+  early_data: 42,
+  supported_versions: 43,
+  psk_key_exchange_modes: 45,
+  key_share: 51,
+  quic_transport_parameters: 57,
+  quic_transport_parameters_draft: 0xffa5,
+  encrypted_client_hello: 0xfe0d,
+} as const;
+
+// SHA-256("HelloRetryRequest"): the ServerHello.random that marks a HelloRetryRequest (RFC 8446 §4.1.3).
+const HRR_RANDOM = Uint8Array.from(
+  Buffer.from("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c", "hex"),
+);
+
+export function isGrease(v: number): boolean {
+  return (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
+}
+
+export interface ClientHello {
+  legacyVersion: number;
+  sessionId: Uint8Array;
+  suites: number[];
+  extensions: number[]; // extension types in wire order (GREASE kept)
+  sni?: string;
+  alpn?: string[];
+  alpnRaw?: Uint8Array[]; // ALPN protocol names as bytes (JA4 needs the bytes, not a decoding)
+  versions?: number[];
+  groups?: number[];
+  keyShareGroups?: number[];
+  sigAlgs?: number[];
+  pskModes?: number[];
+  psk: boolean;
+  ech: boolean;
+}
+
+export interface ServerHello {
+  legacyVersion: number;
+  sessionId: Uint8Array;
+  suite: number;
+  extensions: number[];
+  helloRetry: boolean;
+  selectedVersion?: number;
+  keyShareGroup?: number; // ServerHello key_share, or the HelloRetryRequest's selected_group
+  alpn?: string;
+  alpnRaw?: Uint8Array;
+  pskSelected: boolean;
+}
+
+function u16list(r: Reader, out: number[] = []): number[] {
+  if (r.remaining & 1) r.fail("odd length in a list of 16-bit values");
+  while (r.remaining > 0) out.push(r.u16());
+  return out;
+}
+
+function parseAlpnList(r: Reader): Uint8Array[] {
+  const list = r.vec16();
+  const out: Uint8Array[] = [];
+  while (list.remaining > 0) out.push(list.bytes(list.u8()));
+  return out;
+}
+
+function readHelloPrefix(r: Reader): { legacyVersion: number; sessionId: Uint8Array } {
+  const legacyVersion = r.u16();
+  r.skip(32); // random
+  const sidLen = r.u8();
+  if (sidLen > 32) r.fail(`session id of ${sidLen} bytes (max 32)`);
+  return { legacyVersion, sessionId: r.bytes(sidLen) };
+}
+
+export function parseClientHello(body: Uint8Array, protocol = "tls"): ClientHello {
+  const r = new Reader(body, protocol);
+  return within(r, "ClientHello", () => {
+    const { legacyVersion, sessionId } = readHelloPrefix(r);
+    const suitesR = r.vec16();
+    const suites = u16list(suitesR);
+    r.skip(r.u8()); // compression methods
+    const ch: ClientHello = { legacyVersion, sessionId, suites, extensions: [], psk: false, ech: false };
+    if (r.remaining === 0) return ch; // no extensions (SSL 3.0 / old TLS)
+    const exts = r.vec16();
+    while (exts.remaining > 0) {
+      const type = exts.u16();
+      const data = exts.vec16();
+      ch.extensions.push(type);
+      switch (type) {
+        case EXT.server_name: {
+          if (data.remaining === 0) break; // an empty server_name is legal in a ServerHello-style echo
+          const list = data.vec16();
+          while (list.remaining > 0) {
+            const nameType = list.u8();
+            const name = list.vec16();
+            if (nameType === 0 && ch.sni === undefined) ch.sni = ascii(name.bytes(name.remaining));
+          }
+          break;
+        }
+        case EXT.alpn: {
+          const raw = parseAlpnList(data);
+          ch.alpnRaw = raw;
+          ch.alpn = raw.map(ascii);
+          break;
+        }
+        case EXT.supported_versions:
+          ch.versions = u16list(data.vec8());
+          break;
+        case EXT.supported_groups:
+          ch.groups = u16list(data.vec16());
+          break;
+        case EXT.signature_algorithms:
+          ch.sigAlgs = u16list(data.vec16());
+          break;
+        case EXT.key_share: {
+          const list = data.vec16();
+          const groups: number[] = [];
+          while (list.remaining > 0) {
+            groups.push(list.u16());
+            list.skip(list.u16());
+          }
+          ch.keyShareGroups = groups;
+          break;
+        }
+        case EXT.psk_key_exchange_modes: {
+          const modes = data.vec8();
+          const out: number[] = [];
+          while (modes.remaining > 0) out.push(modes.u8());
+          ch.pskModes = out;
+          break;
+        }
+        case EXT.pre_shared_key:
+          ch.psk = true;
+          break;
+        case EXT.encrypted_client_hello:
+          ch.ech = true;
+          break;
+      }
+    }
+    return ch;
+  });
+}
+
+export function parseServerHello(body: Uint8Array, protocol = "tls"): ServerHello {
+  const r = new Reader(body, protocol);
+  return within(r, "ServerHello", () => {
+    const legacyVersion = r.u16();
+    const random = r.bytes(32);
+    const sidLen = r.u8();
+    if (sidLen > 32) r.fail(`session id of ${sidLen} bytes (max 32)`);
+    const sessionId = r.bytes(sidLen);
+    const suite = r.u16();
+    r.u8(); // compression
+    let helloRetry = true;
+    for (let i = 0; i < 32; i++) if (random[i] !== HRR_RANDOM[i]) { helloRetry = false; break; }
+    const sh: ServerHello = { legacyVersion, sessionId, suite, extensions: [], helloRetry, pskSelected: false };
+    if (r.remaining === 0) return sh;
+    const exts = r.vec16();
+    while (exts.remaining > 0) {
+      const type = exts.u16();
+      const data = exts.vec16();
+      sh.extensions.push(type);
+      switch (type) {
+        case EXT.supported_versions:
+          sh.selectedVersion = data.u16();
+          break;
+        case EXT.key_share:
+          // HelloRetryRequest: selected_group only; ServerHello: one KeyShareEntry.
+          sh.keyShareGroup = data.u16();
+          break;
+        case EXT.alpn: {
+          const raw = parseAlpnList(data);
+          if (raw.length > 0) {
+            sh.alpnRaw = raw[0];
+            sh.alpn = ascii(raw[0]!);
+          }
+          break;
+        }
+        case EXT.pre_shared_key:
+          sh.pskSelected = true;
+          break;
+      }
+    }
+    return sh;
+  });
+}

@@ -1,0 +1,285 @@
+// TLS over TCP: the record layer of each direction, handshake messages reassembled across records, and
+// the handshake fields of a conversation (RFC 5246, RFC 8446). Handshake messages without records
+// (QUIC CRYPTO frames) go straight to splitHandshakeMessages / tlsResultFromMessages.
+import { createHash } from "node:crypto";
+import { ParseError, Truncated, guard } from "./errors.ts";
+import { Reader, hex } from "./reader.ts";
+import { parseClientHello, parseServerHello, type ClientHello, type ServerHello } from "./tls-hello.ts";
+import { parseServerKeyExchange } from "./tls-kx.ts";
+import { ja4, ja4s } from "./ja4.ts";
+import type { HandshakeResult } from "./types.ts";
+
+export const HS = {
+  client_hello: 1,
+  server_hello: 2,
+  new_session_ticket: 4,
+  certificate: 11,
+  server_key_exchange: 12,
+  certificate_request: 13,
+  server_hello_done: 14,
+  client_key_exchange: 16,
+} as const;
+
+const REC = { change_cipher_spec: 20, alert: 21, handshake: 22, application_data: 23, heartbeat: 24 } as const;
+// RFC 8446 §5.2: a record is at most 2^14 + 256 bytes of ciphertext (TLS 1.2 allows 2^14 + 2048).
+const MAX_RECORD = 16384 + 2048;
+
+export interface HandshakeMessage {
+  type: number;
+  body: Uint8Array;
+}
+
+// Split a handshake byte stream into messages; stops (truncated=true) at a message not fully present.
+export function splitHandshakeMessages(buf: Uint8Array, protocol = "tls"): { messages: HandshakeMessage[]; truncated: boolean; used: number } {
+  const messages: HandshakeMessage[] = [];
+  let p = 0;
+  while (p < buf.length) {
+    if (p + 4 > buf.length) return { messages, truncated: true, used: p };
+    const type = buf[p]!;
+    const len = (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
+    if (p + 4 + len > buf.length) return { messages, truncated: true, used: p };
+    messages.push({ type, body: buf.subarray(p + 4, p + 4 + len) });
+    p += 4 + len;
+  }
+  void protocol;
+  return { messages, truncated: false, used: p };
+}
+
+export interface RecordScan {
+  messages: HandshakeMessage[];
+  // A record or handshake message was cut off by the end of the bytes.
+  truncated: boolean;
+  // Nothing more of this direction is needed (see tcpStreamComplete).
+  complete: boolean;
+  // Handshake messages that came before this direction's first ChangeCipherSpec (-1: no CCS).
+  messagesBeforeCcs: number;
+}
+
+function isTls13(v: number | undefined): boolean {
+  return v !== undefined && (v === 0x0304 || (v >> 8) === 0x7f || v === 0xfb1a /* draft-era experiment */);
+}
+
+// Walk the records of one direction. Handshake records are cleartext until this direction's
+// ChangeCipherSpec; after it only the hello that follows a HelloRetryRequest (TLS 1.3 middlebox mode)
+// is still cleartext, everything else is encrypted (TLS 1.2 Finished) and ends what we can see.
+export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?: boolean): RecordScan {
+  const helloType = dir === "c2s" ? HS.client_hello : HS.server_hello;
+  const scan: RecordScan = { messages: [], truncated: false, complete: false, messagesBeforeCcs: -1 };
+  let hs: Uint8Array = new Uint8Array(0);
+  let hsOwned = false; // hs is a copy we may grow
+  let hsUsed = 0; // bytes of hs already split into messages
+  let ccs = false;
+  let hellos = 0;
+  let hrrSeen = false;
+  let p = 0;
+
+  const append = (frag: Uint8Array) => {
+    if (hs.length - hsUsed === 0 && !hsOwned) {
+      hs = frag;
+      hsUsed = 0;
+      return;
+    }
+    const rest = hs.subarray(hsUsed);
+    const grown = new Uint8Array(rest.length + frag.length);
+    grown.set(rest, 0);
+    grown.set(frag, rest.length);
+    hs = grown;
+    hsOwned = true;
+    hsUsed = 0;
+  };
+
+  const consume = () => {
+    const split = splitHandshakeMessages(hs.subarray(hsUsed));
+    hsUsed += split.used;
+    for (const m of split.messages) {
+      scan.messages.push(m);
+      if (m.type === helloType) {
+        hellos++;
+        if (dir === "s2c") {
+          const sh = parseServerHello(m.body);
+          if (sh.helloRetry) hrrSeen = true;
+          else if (isTls13(sh.selectedVersion)) scan.complete = true; // the rest is encrypted
+        } else if (hellos === 1) {
+          // A client that cannot do TLS 1.3 sends nothing more we need; one that can may be asked to retry.
+          const ch = parseClientHello(m.body);
+          if (!ch.versions || !ch.versions.some(isTls13)) scan.complete = true;
+        }
+      }
+      if (dir === "s2c" && m.type === HS.server_hello_done) scan.complete = true;
+      if (scan.complete) return;
+    }
+  };
+
+  while (p < bytes.length) {
+    if (p + 5 > bytes.length) { scan.truncated = true; break; }
+    const type = bytes[p]!;
+    const major = bytes[p + 1]!;
+    const len = (bytes[p + 3]! << 8) | bytes[p + 4]!;
+    if (type < REC.change_cipher_spec || type > REC.heartbeat + 1 || major !== 3) {
+      throw new ParseError("tls", p, `not a TLS record (type ${type}, version ${major}.${bytes[p + 2]})`);
+    }
+    if (len > MAX_RECORD) throw new ParseError("tls", p, `record of ${len} bytes (max ${MAX_RECORD})`);
+    if (p + 5 + len > bytes.length) {
+      scan.truncated = true;
+      // A partial handshake record still carries the start of a message: keep it for partial results.
+      if (type === REC.handshake && !ccs) {
+        append(bytes.subarray(p + 5));
+        consume();
+      }
+      break;
+    }
+    const frag = bytes.subarray(p + 5, p + 5 + len);
+    p += 5 + len;
+    if (type === REC.application_data || type === REC.alert) { scan.complete = true; break; }
+    if (type === REC.change_cipher_spec) {
+      if (!ccs) {
+        ccs = true;
+        scan.messagesBeforeCcs = scan.messages.length;
+      }
+      continue;
+    }
+    if (type !== REC.handshake) continue;
+    if (ccs) {
+      // After CCS: only the second hello of a HelloRetryRequest exchange is readable.
+      const allowed =
+        frag.length > 0 && frag[0] === helloType && hellos === 1 &&
+        (dir === "s2c" ? hrrSeen : hrrKnown !== false);
+      if (!allowed || hs.length - hsUsed > 0) { scan.complete = true; break; }
+    }
+    append(frag);
+    consume();
+    if (scan.complete) break;
+  }
+  if (!scan.complete && hs.length - hsUsed > 0) scan.truncated = true;
+  return scan;
+}
+
+function sha256hex(b: Uint8Array): string {
+  return createHash("sha256").update(b).digest("hex");
+}
+
+function parseCertificateList(body: Uint8Array, withContext: boolean): Uint8Array[] {
+  const r = new Reader(body, "tls");
+  try {
+    if (withContext) r.skip(r.u8());
+    const list = r.vec24();
+    const out: Uint8Array[] = [];
+    while (list.remaining > 0) {
+      out.push(list.bytes(list.u24()));
+      if (withContext) list.skip(list.u16()); // per-certificate extensions
+    }
+    return out;
+  } catch (e) {
+    if (e instanceof Truncated) throw new ParseError("tls", e.offset, "Certificate: a length runs past the end of its message");
+    throw e;
+  }
+}
+
+export interface TlsMessagesInput {
+  client: HandshakeMessage[];
+  server: HandshakeMessage[];
+  quic: boolean;
+  // Messages of the server before its ChangeCipherSpec (-1 = none seen), for TLS 1.2 abbreviated handshakes.
+  serverMessagesBeforeCcs?: number;
+}
+
+// The handshakes-table fields of one TLS conversation, from its handshake messages.
+export function tlsResultFromMessages(input: TlsMessagesInput): HandshakeResult {
+  return guard("tls", () => {
+    const f: Record<string, unknown> = {};
+    const certificates: Uint8Array[] = [];
+    let ch1: ClientHello | undefined;
+    const sHellos: ServerHello[] = [];
+    for (const m of input.client) {
+      if (m.type !== HS.client_hello) continue;
+      if (!ch1) ch1 = parseClientHello(m.body);
+      else break; // the second ClientHello (after HRR) repeats the offer; the first is the client's own choice
+    }
+    for (const m of input.server) if (m.type === HS.server_hello) sHellos.push(parseServerHello(m.body));
+    const hrr = sHellos.find((s) => s.helloRetry);
+    const sh = sHellos.find((s) => !s.helloRetry);
+    if (ch1) {
+      if (ch1.sni !== undefined) f.sni = ch1.sni;
+      if (ch1.alpn) f.alpn_offered = ch1.alpn;
+      f.legacy_version = ch1.legacyVersion;
+      if (ch1.versions) f.versions_offered = ch1.versions;
+      f.suites_offered = ch1.suites;
+      if (ch1.groups) f.groups_offered = ch1.groups;
+      if (ch1.keyShareGroups) f.key_share_groups = ch1.keyShareGroups;
+      if (ch1.sigAlgs) f.sig_algs_offered = ch1.sigAlgs;
+      if (ch1.pskModes) f.psk_modes = ch1.pskModes;
+      f.ech = ch1.ech;
+      f.ja4 = ja4(ch1, input.quic);
+    }
+    if (sHellos.length > 0) {
+      f.hello_retry = hrr !== undefined;
+      f.ja4s = ja4s(sHellos[0]!, input.quic);
+    }
+    if (hrr && hrr.keyShareGroup !== undefined) f.group_chosen = hrr.keyShareGroup;
+    const final = sh ?? hrr;
+    if (final) {
+      const version = final.selectedVersion ?? final.legacyVersion;
+      f.version_chosen = version;
+      f.suite_chosen = final.suite;
+      if (final.alpn !== undefined) f.alpn_chosen = final.alpn;
+    }
+    if (sh) {
+      const version = sh.selectedVersion ?? sh.legacyVersion;
+      if (sh.keyShareGroup !== undefined) f.group_chosen = sh.keyShareGroup;
+      if (isTls13(version)) {
+        f.resumed = sh.pskSelected;
+      } else {
+        const sameSession = ch1 !== undefined && sh.sessionId.length > 0 && ch1.sessionId.length === sh.sessionId.length &&
+          sh.sessionId.every((b, i) => b === ch1!.sessionId[i]);
+        // Abbreviated handshake: the server's ChangeCipherSpec follows the ServerHello (and maybe a ticket).
+        const before = input.serverMessagesBeforeCcs ?? -1;
+        const abbreviated = before >= 0 && input.server.slice(0, before).every((m) => m.type === HS.server_hello || m.type === HS.new_session_ticket);
+        f.resumed = sameSession || abbreviated;
+      }
+      let sawCert = false;
+      for (const m of input.server) {
+        if (m.type === HS.certificate && !sawCert) {
+          sawCert = true;
+          certificates.push(...parseCertificateList(m.body, isTls13(version)));
+        } else if (m.type === HS.server_key_exchange && !isTls13(version)) {
+          const ske = parseServerKeyExchange(m.body, sh.suite, version);
+          if (ske.group !== undefined) f.group_chosen = ske.group;
+          if (ske.sigAlg !== undefined) f.sig_alg_chosen = ske.sigAlg;
+        }
+      }
+      if (sawCert) {
+        f.cert_count = certificates.length;
+        if (certificates.length > 0) f.leaf_cert_sha256 = sha256hex(certificates[0]!);
+      }
+    }
+    return { proto: input.quic ? "quic" : "tls", fields: f, certificates, complete: ch1 !== undefined && sh !== undefined };
+  });
+}
+
+export function tlsStreamComplete(bytes: Uint8Array, dir: "c2s" | "s2c"): boolean {
+  try {
+    return scanTlsRecords(bytes, dir).complete;
+  } catch (e) {
+    // Malformed: more bytes will not help.
+    if (e instanceof ParseError) return true;
+    if (e instanceof Truncated) return false;
+    return true;
+  }
+}
+
+export function parseTlsConversation(client: Uint8Array, server: Uint8Array): HandshakeResult {
+  return guard("tls", () => {
+    const s = server.length > 0 ? scanTlsRecords(server, "s2c") : undefined;
+    let hrrKnown: boolean | undefined;
+    if (s) hrrKnown = s.messages.some((m) => m.type === HS.server_hello && parseServerHello(m.body).helloRetry);
+    const c = client.length > 0 ? scanTlsRecords(client, "c2s", hrrKnown) : undefined;
+    return tlsResultFromMessages({
+      client: c?.messages ?? [],
+      server: s?.messages ?? [],
+      quic: false,
+      serverMessagesBeforeCcs: s?.messagesBeforeCcs,
+    });
+  });
+}
+
+export { hex };
