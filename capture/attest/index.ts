@@ -7,7 +7,7 @@ import { BpfObjectError, parseBpfObject, programKinds, type BpfObjectInfo } from
 import { shortFingerprint } from "./keys.ts";
 import { manifestMismatch, objectFacts, sha3Hex, short } from "./manifest.ts";
 import { defaultPolicyPath as policyPathDefault, loadPolicyFile, matchRule, type LoadPolicy } from "./policy.ts";
-import { checkEnvelopeSignature, envelopeProblem, readSignatureFile, type SignatureEnvelope } from "./signature.ts";
+import { checkEnvelopeSignature, envelopeProblem, inspectEnvelope, readSignatureFile, type SignatureEnvelope } from "./signature.ts";
 
 export type { LoadPolicy, LoadRule } from "./policy.ts";
 export type { SignatureEnvelope } from "./signature.ts";
@@ -77,11 +77,12 @@ export function authorizeBpfObject(opts: AuthorizeOptions): LoadDecision {
     return deny(`no signature${where}, and ${by} requires one`, kinds);
   }
 
-  // Trust before cryptography: an untrusted key is refused whatever it signed (and verifying costs ~ms).
-  const crypto = checkEnvelopeSignature(envelope);
-  if (!crypto.ok && crypto.fingerprint === null) return deny(crypto.problem, kinds);
-  const claimed = crypto.fingerprint as string;
+  // Consistency, then trust, then cryptography: an untrusted key is refused whatever it signed (verifying costs ~ms).
+  const inspected = inspectEnvelope(envelope);
+  if (!inspected.ok) return deny(inspected.problem, kinds, inspected.fingerprint);
+  const claimed = inspected.fingerprint;
   if (!rule.signers.has(claimed)) return deny(`signer ${shortFingerprint(claimed)} is not trusted by ${by}`, kinds, claimed);
+  const crypto = checkEnvelopeSignature(envelope);
   if (!crypto.ok) return deny(crypto.problem, kinds, claimed);
 
   const mismatch = manifestMismatch(envelope.manifest, objectFacts(bytes, name, info));

@@ -96,10 +96,10 @@ export function signManifest(manifest: BpfManifest, key: SigningKey): SignatureE
 export type SignatureCheck = { ok: true; fingerprint: string } | { ok: false; problem: string; fingerprint: string | null };
 
 /**
- * Checks a well-formed envelope cryptographically: the fingerprint is that of the enclosed public key and the
- * ML-DSA-65 signature verifies over the canonical manifest. Says nothing about whether the signer is trusted.
+ * The envelope's key material, checked for consistency but not verified: sizes of key and signature, and that
+ * the stated fingerprint is that of the enclosed public key. `fingerprint` is always computed, never taken on trust.
  */
-export function checkEnvelopeSignature(env: SignatureEnvelope): SignatureCheck {
+export function inspectEnvelope(env: SignatureEnvelope): SignatureCheck & { publicKey?: Uint8Array; signature?: Uint8Array } {
   const publicKey = new Uint8Array(Buffer.from(env.publicKey, "base64"));
   const signature = new Uint8Array(Buffer.from(env.signature, "base64"));
   if (publicKey.length !== PUBLIC_KEY_BYTES) {
@@ -112,8 +112,20 @@ export function checkEnvelopeSignature(env: SignatureEnvelope): SignatureCheck {
   if (signature.length !== SIGNATURE_BYTES) {
     return { ok: false, fingerprint, problem: `the signature is ${signature.length} bytes, not the ${SIGNATURE_BYTES} of ${ALGORITHM}` };
   }
-  const valid = ml_dsa65.verify(signature, canonicalBytes(env.manifest), publicKey, { context: SIGNATURE_CONTEXT });
-  return valid ? { ok: true, fingerprint } : { ok: false, fingerprint, problem: `the ${ALGORITHM} signature does not verify over the manifest (manifest or signature altered)` };
+  return { ok: true, fingerprint, publicKey, signature };
+}
+
+/**
+ * Checks a well-formed envelope cryptographically: consistent key material (inspectEnvelope) and an ML-DSA-65
+ * signature that verifies over the canonical manifest. Says nothing about whether the signer is trusted.
+ */
+export function checkEnvelopeSignature(env: SignatureEnvelope): SignatureCheck {
+  const inspected = inspectEnvelope(env);
+  if (!inspected.ok) return inspected;
+  const valid = ml_dsa65.verify(inspected.signature!, canonicalBytes(env.manifest), inspected.publicKey!, { context: SIGNATURE_CONTEXT });
+  return valid
+    ? { ok: true, fingerprint: inspected.fingerprint }
+    : { ok: false, fingerprint: inspected.fingerprint, problem: `the ${ALGORITHM} signature does not verify over the manifest (manifest or signature altered)` };
 }
 
 export function signaturePathFor(objectPath: string): string {
