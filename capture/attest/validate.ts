@@ -2,7 +2,7 @@
 // e.g. `/rules/0/maxSize must be >= 1`.
 import { Ajv, type ErrorObject, type SchemaObject } from "ajv";
 
-const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false }) // strictRequired would reject the conditional `then: {required}`;
+const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true }) // strictRequired would reject the conditional `then: {required}`;
 
 export type Check<T> = (value: unknown) => { ok: true; value: T } | { ok: false; problem: string };
 
