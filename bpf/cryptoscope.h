@@ -72,4 +72,116 @@ struct cs_uprobe_hit_rec {
 				       ? BPF_RB_FORCE_WAKEUP                                                   \
 				       : BPF_RB_NO_WAKEUP)
 
+/* ---- wire capture (wire.bpf.c) ------------------------------------------------------------------ */
+#define CS_WIRE_MAX_CHUNK 8192 /* payload bytes per record; bigger (GSO) sends become several records */
+
+enum cs_wire_hook { CS_HOOK_CGROUP = 1, CS_HOOK_TC = 2 };
+enum cs_wire_proto { CS_PROTO_TLS = 1, CS_PROTO_SSH = 2, CS_PROTO_QUIC = 3 };
+
+/* One TCP segment's (or UDP datagram's) handshake bytes, followed by payload_len bytes. */
+struct cs_segment_rec {
+	struct cs_hdr hdr;
+	__u64 sock_cookie;  /* 0 when no local socket (forwarded traffic at TC) */
+	__u64 netns_cookie;
+	__u64 cgroup_id;    /* the socket's cgroup v2 id (0 unknown) */
+	__u32 ifindex;
+	__u32 owner_tgid;   /* process that owns the socket, when known in the kernel (0 unknown) */
+	__u32 sock_ino;     /* inode of the socket file: userspace maps it to a pid via /proc/PID/fd */
+	__u32 seq;          /* TCP sequence number of payload[0] */
+	__u32 orig_len;     /* payload bytes in the packet */
+	__u16 payload_len;  /* payload bytes copied into this record */
+	__u16 gso_size;     /* UDP GSO: datagram size when several datagrams share one send */
+	__u8 hook;          /* enum cs_wire_hook */
+	__u8 dir;           /* 0 ingress, 1 egress */
+	__u8 family;        /* 4 or 6 */
+	__u8 l4proto;       /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 tcp_flags;
+	__u8 proto;         /* enum cs_wire_proto */
+	__u8 last;          /* the kernel stops copying this direction after this record */
+	__u8 pad;
+	__u8 saddr[16];     /* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	__u16 sport;        /* host byte order */
+	__u16 dport;
+	char owner_comm[16];
+	/* followed by payload_len bytes of payload */
+} __attribute__((packed));
+
+/* ---- proc.bpf.c: process exec/exit (CS_REC_EXEC / CS_REC_EXIT) ---- */
+#define CS_PROC_FILENAME_MAX 256
+struct cs_proc_rec {
+	struct cs_hdr hdr;
+	__u32 pid;
+	__u32 ppid;
+	__u32 uid;
+	__s32 exit_code;        /* exit: task->exit_code (status << 8 | signal); exec: 0 */
+	__u64 cgroup_id;
+	char comm[16];
+	char filename[CS_PROC_FILENAME_MAX]; /* exec: the path given to execve (NUL-terminated) */
+} __attribute__((packed));
+
+/* ---- libprobes.bpf.c: one crypto-library observation (CS_REC_LIB) ---- */
+enum cs_lib_kind {
+	CS_LIB_HANDSHAKE = 1, /* handshake entry: obj = SSL* / gnutls_session_t / *tls.Conn; value = role hint */
+	CS_LIB_CERT = 2,      /* DER of a certificate the library parsed from the peer: data; value = full DER length */
+	CS_LIB_GROUP_NAME = 3,/* OpenSSL EVP_PKEY_CTX_set_group_name: data = name */
+	CS_LIB_CIPHER_NID = 4,/* OpenSSL EVP_CIPHER_get_key_length: value = cipher NID */
+	CS_LIB_SIG_DIGEST = 5,/* OpenSSL EVP_Digest{Sign,Verify}Init_ex: data = digest name (empty for EdDSA); value = 1 sign, 2 verify */
+	CS_LIB_RSA_PADDING = 6,/* OpenSSL EVP_PKEY_CTX_set_rsa_padding: value = padding (6 = PSS) */
+	CS_LIB_VERSION = 7,   /* OpenSSL SSL_version return value */
+	CS_LIB_GROUP_ID = 8,  /* IANA TLS group id (Go curve id; GnuTLS x25519/x448 derive) */
+	CS_LIB_ECC_BITS = 9,  /* GnuTLS ECDH derive (nettle_ecc_point_mul): value = curve bit size */
+};
+
+enum cs_lib_engine { CS_ENGINE_OPENSSL = 1, CS_ENGINE_GNUTLS = 2, CS_ENGINE_GO = 3 };
+
+#define CS_LIB_DATA_MAX 8192  /* DER bytes copied per certificate */
+struct cs_lib_rec {
+	struct cs_hdr hdr;
+	__u32 pid;
+	__u32 tid;
+	__u16 kind;      /* enum cs_lib_kind */
+	__u16 lib_idx;   /* index of the attached library file (attach cookie) */
+	__u32 data_len;  /* bytes of data[] that follow */
+	__u64 obj;       /* connection object of the handshake in progress on this thread (0 = none) */
+	__s64 value;
+	__u64 cgroup_id;
+	char comm[16];
+	__u8 data[];
+} __attribute__((packed));
+
+/* Per attached library file (array map indexed by lib_idx): where the handshake-marker symbol sits and which
+ * range of the file is "TLS code" (calls into libcrypto/nettle made from there are the handshake's). */
+struct cs_lib_cfg {
+	__u64 marker_vaddr;  /* st_value of the marker symbol in this file */
+	__u64 code_lo;       /* TLS code range in the same file, as vaddrs */
+	__u64 code_hi;
+	__u32 engine;        /* enum cs_lib_engine */
+	__u32 pad;
+} __attribute__((packed));
+
+/* ---- crau.bpf.c: crypto-auditing USDT (CS_REC_CRAU) ---- */
+enum cs_crau_kind {
+	CS_CRAU_NEW_CONTEXT = 1, /* context, parent */
+	CS_CRAU_WORD = 2,        /* key, value_int */
+	CS_CRAU_STRING = 3,      /* key, value (NUL-terminated) */
+	CS_CRAU_BLOB = 4,        /* key, value (value_len bytes, value_int = full size) */
+};
+#define CS_CRAU_KEY_MAX 32
+#define CS_CRAU_VALUE_MAX 64
+struct cs_crau_rec {
+	struct cs_hdr hdr;
+	__u32 pid;
+	__u32 tid;
+	__u32 kind;       /* enum cs_crau_kind */
+	__u32 value_len;  /* bytes used in value[] */
+	__u64 context;
+	__u64 parent;     /* NEW_CONTEXT only */
+	__s64 value_int;
+	__u64 cgroup_id;
+	char comm[16];
+	char key[CS_CRAU_KEY_MAX];
+	__u8 value[CS_CRAU_VALUE_MAX];
+} __attribute__((packed));
+
 #endif

@@ -12,12 +12,16 @@ thread_local std::string last_log;
 
 int LibbpfPrint(enum libbpf_print_level level, const char *fmt, va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
-  char line[1024];
-  int n = vsnprintf(line, sizeof(line), fmt, args);
+  va_list copy;
+  va_copy(copy, args);
+  int n = vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
   if (n <= 0) return 0;
-  std::string s(line);
+  std::string s(n + 1, '\0');
+  vsnprintf(s.data(), s.size(), fmt, args);
+  s.resize(n);
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  if (last_log.size() > 4096) last_log.erase(0, last_log.size() - 2048);
+  if (last_log.size() > 16384) last_log.erase(0, last_log.size() - 8192);
   if (!last_log.empty()) last_log += "; ";
   last_log += s;
   if (getenv("CRYPTOSCOPE_LIBBPF_DEBUG")) fprintf(stderr, "libbpf: %s\n", s.c_str());
@@ -55,7 +59,11 @@ void ClearLibbpfLog() { last_log.clear(); }
 std::string BpfErrorMessage(const std::string &what, int err) {
   if (err < 0) err = -err;
   std::string msg = what + ": " + strerror(err) + " (errno " + std::to_string(err) + ")";
-  if (const char *h = Hint(err)) msg += " - " + std::string(h);
+  bool verifier = last_log.find("PROG LOAD LOG") != std::string::npos;
+  if (verifier && (err == EACCES || err == EINVAL || err == E2BIG))
+    msg += " - the kernel verifier rejected a program (end of its log below)";
+  else if (const char *h = Hint(err))
+    msg += " - " + std::string(h);
   if (!last_log.empty()) {
     std::string log = last_log.size() > 600 ? "..." + last_log.substr(last_log.size() - 600) : last_log;
     msg += " [libbpf: " + log + "]";

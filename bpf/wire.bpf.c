@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Wire capture: copies only the handshake bytes of TLS, SSH and QUIC flows to userspace.
+ *
+ * Hooks: cgroup_skb ingress/egress on the cgroup v2 root sees every local socket in every network
+ * namespace and knows the socket (cookie, cgroup, inode); TC clsact on an interface also sees forwarded
+ * and pod traffic that has no local socket. Both share handle_packet().
+ *
+ * Per flow direction an LRU map tracks where the next TLS record header starts, so copying stops at the
+ * first application_data or alert record: application data never leaves the kernel. SSH stops after a few
+ * segments (banner + KEXINIT), QUIC after a few Initial datagrams, and every direction is capped in bytes
+ * and segments. */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "cryptoscope.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
+
+const volatile __u64 wakeup_bytes = 64 * 1024;
+const volatile __u32 max_bytes_per_dir = 48 * 1024;
+const volatile __u32 max_segments_per_dir = 48;
+const volatile __u32 ssh_max_segments = 4;
+const volatile __u32 quic_max_datagrams = 8;
+const volatile __u8 filter_ports = 0; /* 1: only ports present in `ports` */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+CS_DEFINE_DROPS
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u16);
+	__type(value, __u8);
+} ports SEC(".maps");
+
+struct flow_key {
+	__u64 id;       /* socket cookie (cgroup_skb) or 0 (TC: the tuple identifies the flow) */
+	__u32 ifindex;  /* 0 for cgroup_skb */
+	__u8 hook;
+	__u8 dir;
+	__u8 l4proto;
+	__u8 pad;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+};
+
+struct flow_state {
+	__u32 next_rec;  /* TLS: sequence number of the next record header */
+	__u32 bytes;
+	__u16 segments;
+	__u8 proto;
+	__u8 done;
+	__u8 tracking;   /* TLS record boundaries known */
+	__u8 pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct flow_key);
+	__type(value, struct flow_state);
+} flows SEC(".maps");
+
+/* socket cookie -> owning process, learnt where the kernel runs in that process's context:
+ * connect() (cgroup/connect4|6) for clients, the first egress payload for servers. */
+struct owner {
+	__u32 tgid;
+	char comm[16];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct owner);
+} owners SEC(".maps");
+
+/* per-CPU scratch: one record header + the largest chunk */
+struct scratch {
+	struct cs_segment_rec rec;
+	__u8 data[CS_WIRE_MAX_CHUNK];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+struct pkt {
+	__u32 l4off;
+	__u32 payload_off;
+	__u32 payload_len;
+	__u32 seq;
+	__u8 family;
+	__u8 l4proto;
+	__u8 flags;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+};
+
+static __always_inline int parse_l3l4(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, struct pkt *p)
+{
+	__u32 l4off;
+	if (l3proto == ETH_P_IP) {
+		struct iphdr ip;
+		if (bpf_skb_load_bytes(skb, l3off, &ip, sizeof(ip)))
+			return -1;
+		if (ip.frag_off & bpf_htons(0x1fff)) /* non-first fragment */
+			return -1;
+		p->family = 4;
+		p->l4proto = ip.protocol;
+		__builtin_memcpy(p->saddr, &ip.saddr, 4);
+		__builtin_memcpy(p->daddr, &ip.daddr, 4);
+		l4off = l3off + ip.ihl * 4;
+	} else if (l3proto == ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes(skb, l3off, &ip6, sizeof(ip6)))
+			return -1;
+		p->family = 6;
+		p->l4proto = ip6.nexthdr; /* extension headers are rare on handshakes: not walked */
+		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
+		l4off = l3off + sizeof(ip6);
+	} else {
+		return -1;
+	}
+	p->l4off = l4off;
+	if (p->l4proto == IPPROTO_TCP) {
+		struct tcphdr th;
+		if (bpf_skb_load_bytes(skb, l4off, &th, sizeof(th)))
+			return -1;
+		p->sport = bpf_ntohs(th.source);
+		p->dport = bpf_ntohs(th.dest);
+		p->seq = bpf_ntohl(th.seq);
+		p->flags = ((__u8 *)&th)[13];
+		p->payload_off = l4off + th.doff * 4;
+	} else if (p->l4proto == IPPROTO_UDP) {
+		struct udphdr uh;
+		if (bpf_skb_load_bytes(skb, l4off, &uh, sizeof(uh)))
+			return -1;
+		p->sport = bpf_ntohs(uh.source);
+		p->dport = bpf_ntohs(uh.dest);
+		p->seq = 0;
+		p->flags = 0;
+		p->payload_off = l4off + sizeof(uh);
+	} else {
+		return -1;
+	}
+	p->payload_len = skb->len > p->payload_off ? skb->len - p->payload_off : 0;
+	return 0;
+}
+
+/* What a new flow starts with: a TLS handshake record, an SSH banner, or a QUIC Initial. */
+static __always_inline __u8 classify(struct __sk_buff *skb, struct pkt *p)
+{
+	__u8 b[6];
+	if (p->payload_len < 6 || bpf_skb_load_bytes(skb, p->payload_off, b, 6))
+		return 0;
+	if (p->l4proto == IPPROTO_TCP) {
+		if (b[0] == 0x16 && b[1] == 0x03 && b[2] <= 0x04)
+			return CS_PROTO_TLS;
+		if (b[0] == 'S' && b[1] == 'S' && b[2] == 'H' && b[3] == '-')
+			return CS_PROTO_SSH;
+		return 0;
+	}
+	/* QUIC long header Initial: v1 type bits 00, v2 (0x6b3343cf) type bits 01 */
+	if (!(b[0] & 0x80))
+		return 0;
+	__u32 version = ((__u32)b[1] << 24) | ((__u32)b[2] << 16) | ((__u32)b[3] << 8) | b[4];
+	__u8 type = (b[0] >> 4) & 3;
+	if ((version == 1 && type == 0) || (version == 0x6b3343cf && type == 1) || ((version & 0x0f0f0f0f) == 0x0a0a0a0a))
+		return CS_PROTO_QUIC;
+	return 0;
+}
+
+/* Walks TLS record headers inside this segment; returns how many payload bytes may be copied
+ * (stopping before an application_data or alert record). */
+static __always_inline __u32 tls_copy_len(struct __sk_buff *skb, struct pkt *p, struct flow_state *st)
+{
+	__u32 len = p->payload_len;
+	if (!st->tracking)
+		return len;
+	for (int i = 0; i < 16; i++) {
+		__s32 rel = (__s32)(st->next_rec - p->seq);
+		if (rel < 0) {
+			/* a retransmission, or the record start was not seen: stop tracking, rely on the caps */
+			if ((__s32)(p->seq + len - st->next_rec) <= 0)
+				return len;
+			st->tracking = 0;
+			return len;
+		}
+		if ((__u32)rel >= len)
+			return len;
+		if ((__u32)rel + 5 > len) {
+			st->tracking = 0; /* header split across segments */
+			return len;
+		}
+		__u8 h[5];
+		if (bpf_skb_load_bytes(skb, p->payload_off + (__u32)rel, h, 5))
+			return len;
+		if (h[0] == 23 || h[0] == 21) {
+			st->done = 1;
+			return (__u32)rel;
+		}
+		if (h[0] < 20 || h[0] > 24 || h[1] != 3) {
+			st->tracking = 0;
+			return len;
+		}
+		st->next_rec += 5 + (((__u32)h[3] << 8) | h[4]);
+	}
+	return len;
+}
+
+static __always_inline void learn_owner(__u64 cookie)
+{
+	if (!cookie || bpf_map_lookup_elem(&owners, &cookie))
+		return;
+	struct owner o = {};
+	o.tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!o.tgid)
+		return;
+	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	bpf_map_update_elem(&owners, &cookie, &o, BPF_NOEXIST);
+}
+
+static __always_inline __u32 socket_inode(struct __sk_buff *skb)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct sock *sk = BPF_CORE_READ(kskb, sk);
+	if (!sk)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+	if (!sock)
+		return 0;
+	return (__u32)BPF_CORE_READ(sock, file, f_inode, i_ino);
+}
+
+static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir)
+{
+	struct pkt p = {};
+	if (parse_l3l4(skb, l3off, l3proto, &p))
+		return;
+
+	struct flow_key k = {};
+	k.hook = hook;
+	k.dir = dir;
+	k.l4proto = p.l4proto;
+	__builtin_memcpy(k.saddr, p.saddr, 16);
+	__builtin_memcpy(k.daddr, p.daddr, 16);
+	k.sport = p.sport;
+	k.dport = p.dport;
+	__u64 cookie = 0;
+	if (hook == CS_HOOK_CGROUP) {
+		cookie = bpf_get_socket_cookie(skb);
+		k.id = cookie;
+	} else {
+		k.ifindex = skb->ifindex;
+	}
+
+	if (p.l4proto == IPPROTO_TCP && (p.flags & (TCP_FIN | TCP_RST))) {
+		bpf_map_delete_elem(&flows, &k);
+		return;
+	}
+	if (p.payload_len == 0)
+		return;
+	if (filter_ports) {
+		__u16 sp = p.sport, dp = p.dport;
+		if (!bpf_map_lookup_elem(&ports, &sp) && !bpf_map_lookup_elem(&ports, &dp))
+			return;
+	}
+
+	struct flow_state *st = bpf_map_lookup_elem(&flows, &k);
+	if (!st) {
+		__u8 proto = classify(skb, &p);
+		if (!proto)
+			return;
+		struct flow_state fresh = {};
+		fresh.proto = proto;
+		fresh.next_rec = p.seq;
+		fresh.tracking = proto == CS_PROTO_TLS;
+		bpf_map_update_elem(&flows, &k, &fresh, BPF_ANY);
+		st = bpf_map_lookup_elem(&flows, &k);
+		if (!st)
+			return;
+	}
+	if (st->done)
+		return;
+	if (p.l4proto == IPPROTO_UDP && classify(skb, &p) != CS_PROTO_QUIC)
+		return; /* only Initial packets of a QUIC flow */
+
+	__u32 copy = p.payload_len;
+	if (st->proto == CS_PROTO_TLS)
+		copy = tls_copy_len(skb, &p, st);
+	st->segments++;
+	__u32 seg_cap = st->proto == CS_PROTO_SSH ? ssh_max_segments
+			: st->proto == CS_PROTO_QUIC ? quic_max_datagrams : max_segments_per_dir;
+	if (st->bytes + copy >= max_bytes_per_dir) {
+		copy = max_bytes_per_dir > st->bytes ? max_bytes_per_dir - st->bytes : 0;
+		st->done = 1;
+	}
+	if (st->segments >= seg_cap)
+		st->done = 1;
+	st->bytes += copy;
+	__u8 last = st->done;
+	if (copy == 0)
+		return;
+
+	if (hook == CS_HOOK_CGROUP && dir == 1)
+		learn_owner(cookie);
+
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	if (!s)
+		return;
+	struct cs_segment_rec *r = &s->rec;
+	r->hdr.type = CS_REC_SEGMENT;
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->sock_cookie = cookie;
+	r->netns_cookie = hook == CS_HOOK_CGROUP ? bpf_get_netns_cookie(skb) : 0;
+	r->cgroup_id = hook == CS_HOOK_CGROUP ? bpf_skb_cgroup_id(skb) : 0;
+	r->ifindex = skb->ifindex;
+	r->owner_tgid = 0;
+	__builtin_memset(r->owner_comm, 0, sizeof(r->owner_comm));
+	if (cookie) {
+		struct owner *o = bpf_map_lookup_elem(&owners, &cookie);
+		if (o) {
+			r->owner_tgid = o->tgid;
+			__builtin_memcpy(r->owner_comm, o->comm, sizeof(r->owner_comm));
+		}
+	}
+	r->sock_ino = hook == CS_HOOK_CGROUP ? socket_inode(skb) : 0;
+	r->orig_len = p.payload_len;
+	r->gso_size = p.l4proto == IPPROTO_UDP ? skb->gso_size : 0;
+	r->hook = hook;
+	r->dir = dir;
+	r->family = p.family;
+	r->l4proto = p.l4proto;
+	r->tcp_flags = p.flags;
+	r->proto = st->proto;
+	r->pad = 0;
+	__builtin_memcpy(r->saddr, p.saddr, 16);
+	__builtin_memcpy(r->daddr, p.daddr, 16);
+	r->sport = p.sport;
+	r->dport = p.dport;
+
+	/* Big egress sends (GSO, up to 64 KiB) go out as several chunks. */
+	for (int c = 0; c < 6; c++) {
+		__u32 off = c * CS_WIRE_MAX_CHUNK;
+		if (off >= copy)
+			break;
+		__u32 n = copy - off;
+		if (n > CS_WIRE_MAX_CHUNK)
+			n = CS_WIRE_MAX_CHUNK;
+		if (n == 0)
+			break;
+		/* n in [1, CS_WIRE_MAX_CHUNK], written so the verifier sees both bounds */
+		n -= 1;
+		asm volatile("%0 &= 0x1fff" : "+r"(n));
+		n += 1;
+		if (bpf_skb_load_bytes(skb, p.payload_off + off, s->data, n))
+			break;
+		r->seq = p.seq + off;
+		r->payload_len = n;
+		r->last = last && off + n >= copy;
+		r->hdr.len = sizeof(*r) + n;
+		if (bpf_ringbuf_output(&events, s, sizeof(*r) + n,
+				       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+			cs_count_drop();
+	}
+}
+
+SEC("cgroup_skb/ingress")
+int wire_cgroup_ingress(struct __sk_buff *skb)
+{
+	handle_packet(skb, 0, bpf_ntohs(skb->protocol), CS_HOOK_CGROUP, 0);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int wire_cgroup_egress(struct __sk_buff *skb)
+{
+	handle_packet(skb, 0, bpf_ntohs(skb->protocol), CS_HOOK_CGROUP, 1);
+	return 1;
+}
+
+SEC("tc")
+int wire_tc_ingress(struct __sk_buff *skb)
+{
+	handle_packet(skb, ETH_HLEN, bpf_ntohs(skb->protocol), CS_HOOK_TC, 0);
+	return 0; /* TC_ACT_OK */
+}
+
+SEC("tc")
+int wire_tc_egress(struct __sk_buff *skb)
+{
+	handle_packet(skb, ETH_HLEN, bpf_ntohs(skb->protocol), CS_HOOK_TC, 1);
+	return 0;
+}
+
+/* connect() runs in the client's own context: the definitive owner of the socket. */
+SEC("cgroup/connect4")
+int wire_connect4(struct bpf_sock_addr *ctx)
+{
+	learn_owner(bpf_get_socket_cookie(ctx));
+	return 1;
+}
+
+SEC("cgroup/connect6")
+int wire_connect6(struct bpf_sock_addr *ctx)
+{
+	learn_owner(bpf_get_socket_cookie(ctx));
+	return 1;
+}
