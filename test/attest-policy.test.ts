@@ -44,7 +44,7 @@ describe("loadPolicy", () => {
     ["bad action", { version: 1, rules: [allowRule({ action: "permit" })] }, /is malformed: \/rules\/0\/action must be one of "allow", "deny"$/],
     ["bad max size", { version: 1, rules: [allowRule({ maxSize: 0 })] }, /is malformed: \/rules\/0\/maxSize must be >= 1$/],
     ["short fingerprint", { version: 1, rules: [allowRule({ signers: ["abcd"] })] }, /is malformed: \/rules\/0\/signers\/0 must match pattern "\^\[0-9a-f\]\{64\}\$"$/],
-    ["misspelt trust file", { version: 1, rules: [allowRule({ signers: [{ trustfile: "x.json" }] })] }, /is malformed: \/rules\/0\/signers\/0: unknown field "trustfile"$/],
+    ["misspelt trust file", { version: 1, rules: [allowRule({ signers: [{ trustfile: "x.json" }] })] }, /is malformed: \/rules\/0\/signers\/0 must have required property 'trustFile'$/],
     ["allow needing signers without them", { version: 1, rules: [{ id: "r", action: "allow" }] }, /is malformed: \/rules\/0 must have required property 'signers'$/],
     ["empty program types", { version: 1, rules: [allowRule({ match: { programTypes: [] } })] }, /\/rules\/0\/match\/programTypes must NOT have fewer than 1 items$/],
     ["duplicate rule ids", { version: 1, rules: [allowRule(), allowRule()] }, /rule id "r" is used twice$/],
