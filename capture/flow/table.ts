@@ -94,6 +94,9 @@ interface TcpFlow extends FlowBase {
   complete: [boolean, boolean];
   closed: [boolean, boolean];
   dataSegments: number;
+  /** bytes of a proxy preamble (HTTP CONNECT, SOCKS) before the handshake, per side */
+  skip: [number, number];
+  tunnel: boolean;
 }
 
 interface QuicFlow extends FlowBase {
@@ -121,6 +124,28 @@ function clientByPorts(aPort: number, bPort: number): 0 | 1 | undefined {
 function helloType(b: Uint8Array): number | undefined {
   if (b.length < 6 || b[0] !== 0x16 || b[1] !== 0x03) return undefined;
   return b[5] === 1 || b[5] === 2 ? b[5] : undefined;
+}
+
+/** A TLS handshake record holding a ClientHello or ServerHello starts at b[i]. */
+function isHelloAt(b: Uint8Array, i: number): boolean {
+  return (
+    i + 6 <= b.length &&
+    b[i] === 0x16 &&
+    b[i + 1] === 0x03 &&
+    b[i + 2]! <= 0x04 &&
+    (b[i + 5] === 1 || b[i + 5] === 2) &&
+    ((b[i + 3]! << 8) | b[i + 4]!) >= 4
+  );
+}
+
+const CONNECT = [0x43, 0x4f, 0x4e, 0x4e, 0x45, 0x43, 0x54, 0x20]; // "CONNECT "
+
+/** The first bytes of an HTTP CONNECT request or a SOCKS 4/5 greeting. */
+function isProxyRequest(b: Uint8Array): boolean {
+  if (b.length >= 8 && CONNECT.every((c, i) => b[i] === c)) return true;
+  if (b.length >= 3 && b[0] === 0x05 && b[1]! >= 1 && b[1]! <= 16) return true; // SOCKS5: version, n methods
+  if (b.length >= 9 && b[0] === 0x04 && (b[1] === 0x01 || b[1] === 0x02)) return true; // SOCKS4 CONNECT/BIND
+  return false;
 }
 
 export class FlowTable {
@@ -187,7 +212,7 @@ export class FlowTable {
   private addTcp(s: Segment): void {
     const fwd = sideKey(s.srcAddr, s.srcPort);
     const rev = sideKey(s.dstAddr, s.dstPort);
-    const key = fwd < rev ? `t|${fwd}|${rev}` : `t|${rev}|${fwd}`;
+    const key = (s.view ?? "") + (fwd < rev ? `t|${fwd}|${rev}` : `t|${rev}|${fwd}`);
     const isSyn = (s.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
     let f = this.flows.get(key) as TcpFlow | undefined;
     if (f && f.finished) {
@@ -258,20 +283,35 @@ export class FlowTable {
       complete: [false, false],
       closed: [false, false],
       dataSegments: 0,
+      skip: [0, 0],
+      tunnel: false,
     };
     this.insert(f);
     return f;
+  }
+
+  /** the bytes of one side from the handshake on (after any proxy preamble) */
+  private view(f: TcpFlow, side: 0 | 1): Uint8Array {
+    return f.dirs[side].bytes.subarray(f.skip[side]);
   }
 
   private onBytes(f: TcpFlow, side: 0 | 1): void {
     const dir = f.dirs[side];
     const other = f.dirs[1 - side]!;
     if (f.proto === undefined) {
-      const p = detectTcpProto(dir.bytes);
+      let p = detectTcpProto(this.view(f, side));
+      if (p === null && f.tunnel) p = this.findTunnelled(f, side);
+      if (p === null && !f.tunnel && isProxyRequest(dir.bytes)) {
+        // TLS inside an HTTP CONNECT or SOCKS tunnel: the handshake follows the proxy's exchange.
+        f.tunnel = true;
+        f.client = side;
+        f.clientBy = "hello";
+        p = this.findTunnelled(f, side);
+      }
       if (p === null) {
         // Too few bytes to tell, or not a handshake start (yet: without a SYN the start may move).
         // Both sides talked and neither starts like TLS or SSH: not ours.
-        if (dir.length >= 16 && other.length >= 16 && detectTcpProto(other.bytes) === null) this.giveUp(f);
+        if (!f.tunnel && dir.length >= 16 && other.length >= 16 && detectTcpProto(other.bytes) === null) this.giveUp(f);
         return;
       }
       f.proto = p;
@@ -279,22 +319,41 @@ export class FlowTable {
       if (other.length > 0) other.committed = true;
       if (f.client === undefined) this.guessClient(f, side);
       // The other side may already hold bytes (it spoke first, e.g. an SSH server's banner).
-      if (other.length > 0) this.checkComplete(f, (1 - side) as 0 | 1);
+      if (other.length > 0) {
+        if (f.tunnel) this.findTunnelled(f, (1 - side) as 0 | 1);
+        this.checkComplete(f, (1 - side) as 0 | 1);
+      }
       if (f.finished) return;
     } else if (!dir.committed) {
       dir.committed = true;
     }
     if (f.proto === null) return;
+    if (f.tunnel && f.skip[side] === 0 && !isHelloAt(dir.bytes, 0)) this.findTunnelled(f, side);
     this.checkComplete(f, side);
+  }
+
+  /** Look for the TLS hello after a proxy preamble on one side; sets skip and returns "tls" when found. */
+  private findTunnelled(f: TcpFlow, side: 0 | 1): "tls" | null {
+    const b = f.dirs[side].bytes;
+    const limit = Math.min(b.length - 6, 4096);
+    for (let i = 0; i <= limit; i++) {
+      if (isHelloAt(b, i)) {
+        f.skip[side] = i;
+        return "tls";
+      }
+    }
+    return null;
   }
 
   private checkComplete(f: TcpFlow, side: 0 | 1): void {
     if (f.complete[side] || !f.proto || f.client === undefined) return;
+    // A tunnel side whose hello has not come yet (the proxy's reply is still being read).
+    if (f.tunnel && f.skip[side] === 0 && !isHelloAt(f.dirs[side].bytes, 0)) return;
     const dir = f.dirs[side];
     const role = side === f.client ? "c2s" : "s2c";
     let done = false;
     try {
-      done = tcpStreamComplete(f.proto, dir.bytes, role);
+      done = tcpStreamComplete(f.proto, this.view(f, side), role);
     } catch (err) {
       if (!(err instanceof ParseError)) throw err;
       done = true; // malformed: nothing more to learn from this direction
@@ -308,7 +367,7 @@ export class FlowTable {
 
   private guessClient(f: TcpFlow, detectedSide: 0 | 1): void {
     if (f.proto === "tls") {
-      const t = helloType(f.dirs[detectedSide].bytes);
+      const t = helloType(this.view(f, detectedSide));
       if (t === 1 || t === 2) {
         f.client = t === 1 ? detectedSide : ((1 - detectedSide) as 0 | 1);
         f.clientBy = "hello";
@@ -330,7 +389,7 @@ export class FlowTable {
   private addUdp(s: Segment): void {
     const fwd = sideKey(s.srcAddr, s.srcPort);
     const rev = sideKey(s.dstAddr, s.dstPort);
-    const key = fwd < rev ? `u|${fwd}|${rev}` : `u|${rev}|${fwd}`;
+    const key = (s.view ?? "") + (fwd < rev ? `u|${fwd}|${rev}` : `u|${rev}|${fwd}`);
     let f = this.flows.get(key) as QuicFlow | undefined;
     if (f?.finished) {
       this.touch(f, s.tsUs);
@@ -401,7 +460,7 @@ export class FlowTable {
       const sv = f.dirs[1 - f.client]!;
       if (c.length > 0 || sv.length > 0) {
         try {
-          r = parseTcpConversation(f.proto, c.bytes, sv.bytes);
+          r = parseTcpConversation(f.proto, this.view(f, f.client), this.view(f, (1 - f.client) as 0 | 1));
         } catch (err) {
           if (!(err instanceof ParseError)) throw err;
           this.stats.parseErrors++;
