@@ -1,0 +1,11 @@
+-- depends: int_handshake_facts
+-- Migration progress: share of PQ/hybrid key exchanges per agent host, protocol and service, per hour.
+SELECT hour, host, proto, service,
+  sum(handshakes)::BIGINT AS handshakes,
+  coalesce(sum(handshakes) FILTER (WHERE kex_class = 'pq'), 0)::BIGINT AS pq_handshakes,
+  coalesce(sum(handshakes) FILTER (WHERE kex_class = 'hybrid'), 0)::BIGINT AS hybrid_handshakes,
+  coalesce(sum(handshakes) FILTER (WHERE kex_class = 'classical'), 0)::BIGINT AS classical_handshakes,
+  coalesce(sum(handshakes) FILTER (WHERE kex_class = 'unknown'), 0)::BIGINT AS unknown_handshakes,
+  share(sum(handshakes) FILTER (WHERE kex_class IN ('pq', 'hybrid')), sum(handshakes) FILTER (WHERE kex_class <> 'unknown')) AS pq_share
+FROM int_handshake_facts
+GROUP BY hour, host, proto, service
