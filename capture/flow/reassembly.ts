@@ -53,6 +53,11 @@ export class DirectionStream {
     return this.len;
   }
 
+  /** sequence number of the next byte expected, once known */
+  get expected(): number | undefined {
+    return this.next;
+  }
+
   /** bytes held in memory by this direction (assembled capacity + waiting segments) */
   get memory(): number {
     return this.buf.length + this.pendingBytes;

@@ -21,4 +21,7 @@ export interface Segment {
   flags: number;
   /** TCP payload or UDP datagram payload; may be a view the caller reuses after the call */
   payload: Uint8Array;
+  /** live capture: which observation point saw it (a local socket, or an interface); part of the flow key,
+   *  so the two local sockets of a loopback connection are two flows, one per process */
+  view?: string;
 }

@@ -20,7 +20,7 @@ import {
   tcpStreamComplete,
   type HandshakeResult,
 } from "../parse/index.ts";
-import { DEFAULT_LIMITS, DirectionStream, type ReassemblyLimits } from "./reassembly.ts";
+import { DEFAULT_LIMITS, DirectionStream, seqDiff, type ReassemblyLimits } from "./reassembly.ts";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Segment, type Transport } from "./segment.ts";
 
 export type FinishReason = "complete" | "closed" | "idle" | "evicted" | "end" | "datagram-limit";
@@ -40,6 +40,8 @@ export interface Handshake {
   /** why the flow was finished (complete = the parsers had all they wanted) */
   reason: FinishReason;
   clientBy: ClientBy;
+  /** the Segment.view the flow's segments carried (live capture) */
+  view?: string;
 }
 
 export interface FlowTableOptions {
@@ -80,6 +82,7 @@ interface FlowBase {
   lastTsUs: number;
   /** finished: the entry only remembers that the connection was dealt with */
   finished: boolean;
+  view?: string;
   mem: number;
 }
 
@@ -93,6 +96,8 @@ interface TcpFlow extends FlowBase {
   proto: "tls" | "ssh" | null | undefined;
   complete: [boolean, boolean];
   closed: [boolean, boolean];
+  /** sequence number just past a side's FIN; the side is closed once its bytes reach it */
+  finAt: [number | undefined, number | undefined];
   dataSegments: number;
   /** bytes of a proxy preamble (HTTP CONNECT, SOCKS) before the handshake, per side */
   skip: [number, number];
@@ -252,15 +257,27 @@ export class FlowTable {
       this.finish(f, "closed");
       return;
     }
-    if (s.flags & TCP_FIN) {
-      f.closed[side] = true;
-      if (f.closed[0] && f.closed[1]) {
-        this.finish(f, "closed");
-        return;
-      }
+    // A FIN closes its side once every byte before it is in (captures reorder: a FIN may be seen
+    // before the last data segment).
+    if (s.flags & TCP_FIN) f.finAt[side] = (s.seq + s.payload.length) >>> 0;
+    for (const i of [0, 1] as const) {
+      const at = f.finAt[i];
+      if (at === undefined || f.closed[i]) continue;
+      const d = f.dirs[i];
+      const next = d.expected;
+      if (d.stopped || f.complete[i] || next === undefined || seqDiff(next, at) >= 0) f.closed[i] = true;
+    }
+    if (f.closed[0] && f.closed[1]) {
+      this.finish(f, "closed");
+      return;
     }
     this.account(f);
-    if (f.proto === undefined && f.dataSegments >= this.detectSegments) this.giveUp(f);
+    if (f.proto === undefined && f.dataSegments >= this.detectSegments && !f.tunnel) {
+      // Many segments and still no handshake start: give up once no side is waiting for a hole
+      // to fill (segments queued behind a hole may still hold the hello).
+      const undecided = f.dirs.some((d) => d.length < 16 && d.waiting > 0 && !d.stopped);
+      if (!undecided) this.giveUp(f);
+    }
   }
 
   private newTcpFlow(key: string, s: Segment): TcpFlow {
@@ -274,6 +291,7 @@ export class FlowTable {
       firstTsUs: s.tsUs,
       lastTsUs: s.tsUs,
       finished: false,
+      view: s.view,
       mem: 0,
       dirs: [new DirectionStream(this.limits), new DirectionStream(this.limits)],
       client: undefined,
@@ -282,6 +300,7 @@ export class FlowTable {
       proto: undefined,
       complete: [false, false],
       closed: [false, false],
+      finAt: [undefined, undefined],
       dataSegments: 0,
       skip: [0, 0],
       tunnel: false,
@@ -413,6 +432,7 @@ export class FlowTable {
         firstTsUs: s.tsUs,
         lastTsUs: s.tsUs,
         finished: false,
+        view: s.view,
         mem: 0,
         client: senderIsClient ? 0 : 1,
         datagrams: [[], []],
@@ -490,6 +510,7 @@ export class FlowTable {
       result: r,
       reason,
       clientBy: f.transport === "udp" ? "quic-initial" : (f.clientBy ?? "port"),
+      view: f.view,
     };
     this.retire(f);
     this.onHandshake(h);
