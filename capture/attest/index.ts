@@ -85,7 +85,7 @@ export function authorizeBpfObject(opts: AuthorizeOptions): LoadDecision {
   const crypto = checkEnvelopeSignature(envelope);
   if (!crypto.ok) return deny(crypto.problem, kinds, claimed);
 
-  const mismatch = manifestMismatch(envelope.manifest, objectFacts(bytes, name, info));
+  const mismatch = manifestMismatch(envelope.manifest, objectFacts(bytes, name, info, sha3));
   if (mismatch) return deny(mismatch, kinds, claimed);
 
   return {

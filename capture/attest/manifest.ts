@@ -5,6 +5,7 @@
 import canonicalize from "canonicalize";
 import { sha3_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { createHash, getHashes } from "node:crypto";
 import { basename } from "node:path";
 import { parseBpfObject, programKinds, type BpfObjectInfo } from "./elf.ts";
 
@@ -33,8 +34,11 @@ export interface BpfManifest {
 /** The fields of a manifest that come from the object itself (what verification re-derives and compares). */
 export type ObjectFacts = Pick<BpfManifest, "name" | "object" | "programTypes" | "programs" | "maps" | "license">;
 
+// SHA3-256 (FIPS 202) through OpenSSL when Node has it: ~20x faster than pure JS on a 1 MB object
+// (bench/attest.ts); @noble/hashes otherwise. Same function, same digest (checked in the tests).
+const opensslSha3 = getHashes().includes("sha3-256");
 export function sha3Hex(bytes: Uint8Array): string {
-  return bytesToHex(sha3_256(bytes));
+  return opensslSha3 ? createHash("sha3-256").update(bytes).digest("hex") : bytesToHex(sha3_256(bytes));
 }
 
 /** "tls_wire.bpf.o" → "tls_wire"; the name objects are signed and matched under. */
@@ -42,10 +46,10 @@ export function objectNameFromPath(path: string): string {
   return basename(path).replace(/\.bpf\.o$/, "").replace(/\.o$/, "");
 }
 
-export function objectFacts(bytes: Uint8Array, name: string, info: BpfObjectInfo = parseBpfObject(bytes)): ObjectFacts {
+export function objectFacts(bytes: Uint8Array, name: string, info: BpfObjectInfo = parseBpfObject(bytes), sha3 = sha3Hex(bytes)): ObjectFacts {
   return {
     name,
-    object: { sha3_256: sha3Hex(bytes), size: bytes.length },
+    object: { sha3_256: sha3, size: bytes.length },
     programTypes: programKinds(info),
     programs: info.programs.map((p) => ({ section: p.section, kind: p.kind, progType: p.progType, attach: p.attach, names: p.names })),
     maps: info.maps,
