@@ -13,6 +13,7 @@ export const EXT = {
   supported_versions: 43,
   psk_key_exchange_modes: 45,
   key_share: 51,
+  key_share_draft: 40, // key_share's code point in TLS 1.3 drafts before -23
   quic_transport_parameters: 57,
   quic_transport_parameters_draft: 0xffa5,
   encrypted_client_hello: 0xfe0d,
@@ -87,6 +88,7 @@ export function parseClientHello(body: Uint8Array, protocol = "tls"): ClientHell
     r.skip(r.u8()); // compression methods
     const ch: ClientHello = { legacyVersion, sessionId, suites, extensions: [], psk: false, ech: false };
     if (r.remaining === 0) return ch; // no extensions (SSL 3.0 / old TLS)
+    let draftShares: Reader | undefined;
     const exts = r.vec16();
     while (exts.remaining > 0) {
       const type = exts.u16();
@@ -118,6 +120,10 @@ export function parseClientHello(body: Uint8Array, protocol = "tls"): ClientHell
         case EXT.signature_algorithms:
           ch.sigAlgs = u16list(data.vec16());
           break;
+        case EXT.key_share_draft:
+          if (ch.keyShareGroups) break;
+          draftShares = data;
+          break;
         case EXT.key_share: {
           const list = data.vec16();
           const groups: number[] = [];
@@ -143,6 +149,16 @@ export function parseClientHello(body: Uint8Array, protocol = "tls"): ClientHell
           break;
       }
     }
+    // Extension 40 is a key_share only from a client offering a pre-23 draft of TLS 1.3.
+    if (draftShares && !ch.keyShareGroups && ch.versions?.some((v) => v >> 8 === 0x7f && (v & 0xff) < 23)) {
+      const list = draftShares.vec16();
+      const groups: number[] = [];
+      while (list.remaining > 0) {
+        groups.push(list.u16());
+        list.skip(list.u16());
+      }
+      ch.keyShareGroups = groups;
+    }
     return ch;
   });
 }
@@ -152,11 +168,16 @@ export function parseServerHello(body: Uint8Array, protocol = "tls"): ServerHell
   return within(r, "ServerHello", () => {
     const legacyVersion = r.u16();
     const random = r.bytes(32);
-    const sidLen = r.u8();
-    if (sidLen > 32) r.fail(`session id of ${sidLen} bytes (max 32)`);
-    const sessionId = r.bytes(sidLen);
+    // TLS 1.3 drafts before -22 had no session id and no compression method in the ServerHello.
+    const draft = legacyVersion >> 8 === 0x7f && (legacyVersion & 0xff) < 22;
+    let sessionId = random.subarray(0, 0);
+    if (!draft) {
+      const sidLen = r.u8();
+      if (sidLen > 32) r.fail(`session id of ${sidLen} bytes (max 32)`);
+      sessionId = r.bytes(sidLen);
+    }
     const suite = r.u16();
-    r.u8(); // compression
+    if (!draft) r.u8(); // compression
     let helloRetry = true;
     for (let i = 0; i < 32; i++) if (random[i] !== HRR_RANDOM[i]) { helloRetry = false; break; }
     const sh: ServerHello = { legacyVersion, sessionId, suite, extensions: [], helloRetry, pskSelected: false };
@@ -169,6 +190,9 @@ export function parseServerHello(body: Uint8Array, protocol = "tls"): ServerHell
       switch (type) {
         case EXT.supported_versions:
           sh.selectedVersion = data.u16();
+          break;
+        case EXT.key_share_draft:
+          if (draft || (legacyVersion >> 8 === 0x7f && (legacyVersion & 0xff) < 23)) sh.keyShareGroup = data.u16();
           break;
         case EXT.key_share:
           // HelloRetryRequest: selected_group only; ServerHello: one KeyShareEntry.
