@@ -15,7 +15,7 @@ WITH f AS (
   GROUP BY host, container_id, exe
 ), lists AS (
   -- distinct offered lists first (few per process), then their elements
-  SELECT DISTINCT host, container_id, exe, versions_offered, list_concat(groups_offered, key_share_groups) AS groups
+  SELECT DISTINCT host, container_id, exe, coalesce(versions_offered, [legacy_version]) AS versions_offered, list_concat(groups_offered, key_share_groups) AS groups
   FROM stg_handshake_offers WHERE proto <> 'ssh' AND role = 'client'
 ), vo AS (
   SELECT l.host, l.container_id, l.exe, dlist(coalesce(v.name, hex4(u.c))) AS versions_offered

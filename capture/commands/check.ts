@@ -1,0 +1,33 @@
+// `cryptoscope check`: print the policy findings and exit 2 when any is at or above --severity (1 = error).
+import type { Command } from "commander";
+import { findings } from "../../models/check.ts";
+import { format, QueryError } from "../../models/query.ts";
+import { buildModels, defaultPaths } from "../../models/runner.ts";
+
+export const FINDINGS_EXIT_CODE = 2;
+
+export function register(program: Command): void {
+  program
+    .command("check")
+    .description("policy findings (TLS < 1.3, no forward secrecy, no PQ key exchange, weak keys, SHA-1, expiring certificates…); exit 2 when any is at or above --severity")
+    .option("--severity <level>", "info | low | medium | high | critical", "high")
+    .option("--db <file>", "DuckDB database file", "data/cryptoscope.duckdb")
+    .option("--lake <dir>", "rebuild the models from this lake first")
+    .option("--policy <file>", "policy JSON overriding models/policy.json (rebuilds the models)")
+    .option("--format <fmt>", "table | json | csv", "table")
+    .action(async (o: { severity: string; db: string; lake?: string; policy?: string; format: string }) => {
+      if (!["table", "json", "csv"].includes(o.format)) throw new QueryError(`unknown format "${o.format}" (table, json or csv)`);
+      if (o.lake || o.policy) {
+        const d = defaultPaths(o.lake ?? "data/lake");
+        await buildModels({ lake: d.lake, out: d.out, db: o.lake ? d.db : o.db, policy: o.policy });
+      }
+      const r = await findings(o.db, o.severity);
+      if (r.rows.length === 0) {
+        if (o.format === "table") console.log(`no findings at or above ${o.severity}`);
+        else process.stdout.write(format(r, o.format) + "\n");
+        return;
+      }
+      process.stdout.write(format(r, o.format) + "\n");
+      process.exitCode = FINDINGS_EXIT_CODE;
+    });
+}

@@ -1,0 +1,24 @@
+// `cryptoscope query "SQL" | --report NAME`: read the lake, marts and seeds through the DuckDB file of views.
+import type { Command } from "commander";
+import { format, listReports, QueryError, runQuery, runReport } from "../../models/query.ts";
+
+export function register(program: Command): void {
+  program
+    .command("query")
+    .description("run SQL (or a named report/mart) over data/cryptoscope.duckdb: lake_* views, marts, seeds")
+    .argument("[sql]", "SQL to run")
+    .option("--report <name>", "print a mart or view by name (see --list)")
+    .option("--list", "list the reports, marts, lake views and seeds")
+    .option("--format <fmt>", "table | json | csv", "table")
+    .option("--db <file>", "DuckDB database file", "data/cryptoscope.duckdb")
+    .action(async (sql: string | undefined, o: { report?: string; list?: boolean; format: string; db: string }) => {
+      if (!["table", "json", "csv"].includes(o.format)) throw new QueryError(`unknown format "${o.format}" (table, json or csv)`);
+      if (o.list) {
+        console.log((await listReports(o.db)).join("\n"));
+        return;
+      }
+      if (!sql === !o.report) throw new QueryError("give either SQL or --report NAME");
+      const r = o.report ? await runReport(o.db, o.report) : await runQuery(o.db, sql!);
+      process.stdout.write(format(r, o.format) + "\n");
+    });
+}
