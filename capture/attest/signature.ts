@@ -4,6 +4,7 @@
 // these keys to BPF manifests: a signature made for anything else never verifies here.
 import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { BpfObjectError } from "./elf.ts";
 import { ALGORITHM, fingerprintOf, PUBLIC_KEY_BYTES, type SigningKey } from "./keys.ts";
 import { buildManifest, canonicalBytes, MANIFEST_FORMAT, objectNameFromPath, type BpfManifest } from "./manifest.ts";
 import { compile } from "./validate.ts";
@@ -161,7 +162,13 @@ export function signObjectFile(objectPath: string, key: SigningKey, opts: { auth
   const bytes = readFileSync(objectPath);
   const epoch = process.env.SOURCE_DATE_EPOCH;
   const builtAt = epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : statSync(objectPath).mtime;
-  const manifest = buildManifest(bytes, { name: opts.name ?? objectNameFromPath(objectPath), author: opts.author, builtAt });
+  let manifest: BpfManifest;
+  try {
+    manifest = buildManifest(bytes, { name: opts.name ?? objectNameFromPath(objectPath), author: opts.author, builtAt });
+  } catch (err) {
+    if (err instanceof BpfObjectError) throw new BpfObjectError(`${objectPath}: ${err.message}`);
+    throw err;
+  }
   const envelope = signManifest(manifest, key);
   const path = signaturePathFor(objectPath);
   const tmp = `${path}.tmp-${process.pid}`;
