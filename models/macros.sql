@@ -32,4 +32,4 @@ CREATE OR REPLACE MACRO lib_family(s) AS CASE
 -- Labels used across marts.
 CREATE OR REPLACE MACRO endpoint_label(sni, addr, port) AS coalesce(sni, addr, '?') || ':' || coalesce(CAST(port AS VARCHAR), '?');
 CREATE OR REPLACE MACRO process_label(host, container_id, exe, comm) AS
-  coalesce(host, '?') || coalesce('/' || container_id[1:12], '') || '/' || coalesce(exe, comm, '?');
+  coalesce(host, '?') || coalesce('/' || container_id[1:12], '') || ':' || coalesce(exe, comm, '?');

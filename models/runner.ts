@@ -231,7 +231,15 @@ export async function buildModels(opts: BuildOptions): Promise<BuildResult> {
   const { instance, conn } = await openOffline(":memory:", { threads: opts.threads, memoryLimit: opts.memoryLimit });
   const staging = join(out, `.build-${process.pid}`);
   try {
-    const { files } = await prepare(conn, lake, policy);
+    let files: Record<TableName, string[]>;
+    try {
+      ({ files } = await prepare(conn, lake, policy));
+    } catch (e) {
+      // read_parquet reads every file's schema when the lake views are created: a bad file shows up here
+      const all = TABLE_NAMES.flatMap((t) => lakeFiles(lake, t));
+      const err = await explainLakeError(conn, e as Error, all);
+      throw err instanceof LakeFileError ? err : new ModelError(`preparing the lake views failed: ${(err as Error).message.split("\n")[0]}`);
+    }
     const allFiles = Object.values(files).flat();
     mkdirSync(staging, { recursive: true });
     const marts: BuildResult["marts"] = [];
