@@ -43,17 +43,19 @@ export function tcpStreams(rel: string, only?: number[]): TcpStream[] {
 
 function tcpStreamsUncached(rel: string, only?: number[]): TcpStream[] {
   const file = corpusFile(rel);
-  const ids = only ?? [...new Set(tshark(["-r", file, "-Y", "tcp", "-T", "fields", "-e", "tcp.stream"]).split("\n").filter(Boolean).map(Number))];
   const out: TcpStream[] = [];
-  // One tshark run per batch of streams (each -z follow is one stream).
-  for (let i = 0; i < ids.length; i += 40) {
-    const batch = ids.slice(i, i + 40);
+  // One tshark run per batch of 40 stream ids (each -z follow is one stream); an id past the last
+  // stream comes back empty, which ends the walk.
+  for (let first = 0; ; first += 40) {
+    const batch = only ? only : Array.from({ length: 40 }, (_, i) => first + i);
     const args = ["-r", file, "-q"];
     for (const id of batch) args.push("-z", `follow,tcp,raw,${id}`);
     const text = tshark(args);
+    let sawLast = false;
     for (const block of text.split(/^=+$/m)) {
       const m = /Filter: tcp\.stream eq (\d+)\nNode 0: (.*)\nNode 1: (.*)\n([\s\S]*)/.exec(block.trim());
       if (!m) continue;
+      if (Number(m[1]) === batch[batch.length - 1] && m[2] !== ":0") sawLast = true;
       const a: string[] = [], b: string[] = [];
       for (const line of m[4]!.split("\n")) {
         if (line.startsWith("\t")) b.push(line.trim());
@@ -70,6 +72,7 @@ function tcpStreamsUncached(rel: string, only?: number[]): TcpStream[] {
       const port = (e: string) => Number(e.slice(e.lastIndexOf(":") + 1));
       out.push({ stream: Number(m[1]), client, server, clientEndpoint: ce, serverEndpoint: se, clientPort: port(ce), serverPort: port(se) });
     }
+    if (only || !sawLast) break;
   }
   return out.sort((x, y) => x.stream - y.stream);
 }
