@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { cgroup2Root } from "../bpf/kernelfs.ts";
 import { openVerifiedObject, type AgentLog } from "../bpf/loader.ts";
 import { forEachRecord, type BpfObject, type RingBufConsumer } from "../bpf/native.ts";
-import { processInfo } from "../enrich/index.ts";
+import { forgetProcess, processInfo, watchProcesses, type ProcessInfo } from "../enrich/index.ts";
 import { FlowTable, type Handshake } from "../flow/table.ts";
 import type { Segment } from "../flow/segment.ts";
 import type { Row, TableName } from "../lake/schema.ts";
@@ -56,6 +56,8 @@ interface ViewMeta {
   netnsCookie: bigint;
   localPort?: number;
   ifindex: number;
+  pid?: number;
+  process?: ProcessInfo | null;
 }
 
 const MONO_TO_UNIX_NS = (() => {
@@ -72,9 +74,19 @@ export class WireCapture {
   private owners = new SocketOwners();
   private recentCgroupTuples = new Map<string, number>();
   private ident: (v: string) => string;
+  private execs = new Map<number, { comm: string; exe: string }>();
+  private unwatch: () => void;
 
   constructor(private readonly opts: WireCaptureOptions) {
     this.ident = opts.ident ?? ((v) => v);
+    // Read each new process's /proc entry at exec, while it surely exists: a short-lived client is
+    // often gone by the time its handshake records reach us.
+    this.unwatch = watchProcesses((ev) => {
+      if (ev.type !== "exec") return;
+      forgetProcess(ev.pid); // the same pid after another exec is another program
+      if (!processInfo(ev.pid)) this.execs.set(ev.pid, { comm: ev.comm, exe: ev.filename });
+      if (this.execs.size > 50_000) this.execs.clear();
+    });
     this.table = new FlowTable((h) => this.onHandshake(h), { idleTimeoutUs: 30_000_000 });
     const obj = openVerifiedObject("wire", { log: opts.sink, host: opts.host });
     this.obj = obj;
@@ -98,6 +110,7 @@ export class WireCapture {
       this.consumer = obj.consumeRingBuffers(["events"], (batch) => this.onBatch(batch), { batchBytes: 256 * 1024, timeoutMs: 50 });
     } catch (e) {
       obj.close();
+      this.unwatch();
       throw e;
     }
   }
@@ -130,9 +143,10 @@ export class WireCapture {
     if (rec.ownerTgid && !meta.ownerTgid) { meta.ownerTgid = rec.ownerTgid; meta.ownerComm = rec.ownerComm; }
     if (rec.hook === HOOK_CGROUP) meta.localPort = rec.dir === 1 ? rec.srcPort : rec.dstPort;
     // Resolve the owner while the socket is still open (the handshake ends before the process may exit).
-    if (rec.hook === HOOK_CGROUP && meta.sockIno && !(meta as { pid?: number }).pid) {
-      const pid = this.owners.lookup(meta.sockIno);
-      if (pid) (meta as { pid?: number }).pid = pid;
+    if (rec.hook === HOOK_CGROUP && !meta.pid) {
+      const pid = (meta.sockIno ? this.owners.lookup(meta.sockIno) : undefined) ?? (meta.ownerTgid || undefined);
+      // read /proc now: short-lived clients are often gone by the time the flow finishes
+      if (pid) { meta.pid = pid; meta.process = processInfo(pid); }
     }
     const tsUs = Number((rec.tsNs + MONO_TO_UNIX_NS) / 1000n);
     const base: Segment = {
@@ -161,7 +175,7 @@ export class WireCapture {
     }
     const context: Row = {};
     if (meta) {
-      const pid = (meta as { pid?: number }).pid ?? (meta.sockIno ? this.owners.lookup(meta.sockIno) : undefined) ?? (meta.ownerTgid || undefined);
+      const pid = meta.pid ?? (meta.sockIno ? this.owners.lookup(meta.sockIno) : undefined) ?? (meta.ownerTgid || undefined);
       if (meta.hook === HOOK_CGROUP) {
         context.netns = meta.netnsCookie;
         context.cgroup_id = meta.cgroupId;
@@ -169,10 +183,12 @@ export class WireCapture {
       }
       if (pid) {
         context.pid = pid;
-        const info = processInfo(pid);
+        const info = meta.pid === pid && meta.process ? meta.process : processInfo(pid);
         if (info) {
           Object.assign(context, { comm: info.comm, exe: info.exe, container_id: info.container_id, pod: info.pod });
           if (info.cgroup_id !== undefined && info.cgroup_id !== null && !context.cgroup_id) context.cgroup_id = info.cgroup_id;
+        } else if (this.execs.has(pid)) {
+          Object.assign(context, this.execs.get(pid));
         } else if (meta.ownerComm && pid === meta.ownerTgid) {
           context.comm = meta.ownerComm;
         }
@@ -200,6 +216,7 @@ export class WireCapture {
     this.refreshStats();
     this.table.finishAll();
     this.obj.close();
+    this.unwatch();
     return this.stats;
   }
 }
