@@ -97,19 +97,6 @@ export function authorizeBpfObject(opts: AuthorizeOptions): LoadDecision {
   };
 }
 
-/** Thrown by assertLoadAllowed: the object was refused and must not be opened or loaded. */
-export class BpfLoadRefusedError extends Error {
-  override name = "BpfLoadRefusedError";
-  constructor(readonly decision: LoadDecision) {
-    super(`BPF object ${decision.objectName} refused: ${decision.reason}`);
-  }
-}
-
-/** For the loader, after logging the decision: throws BpfLoadRefusedError unless it allows the load. */
-export function assertLoadAllowed(d: LoadDecision): void {
-  if (!d.allow) throw new BpfLoadRefusedError(d);
-}
-
 /** Reads and validates a policy file; throws a PolicyError with a one-line message if it is malformed. */
 export function loadPolicy(path: string): LoadPolicy {
   return loadPolicyFile(path);
