@@ -13,7 +13,7 @@ import { parseBpfObject } from "../capture/attest/elf.ts";
 import { generateKey, shortFingerprint, type SigningKey } from "../capture/attest/keys.ts";
 import { canonicalBytes } from "../capture/attest/manifest.ts";
 import { policyFromJson } from "../capture/attest/policy.ts";
-import { signObjectFile, signaturePathFor } from "../capture/attest/signature.ts";
+import { signManifest, signObjectFile, signaturePathFor } from "../capture/attest/signature.ts";
 import { openLake } from "../capture/lake/writer.ts";
 import { TABLES } from "../capture/lake/schema.ts";
 import { compileBpf, GETPID_SOURCE, MULTI_SOURCE, paddedSource, REPO, tempDir } from "./attest-fixtures.ts";
@@ -151,6 +151,13 @@ describe("authorizeBpfObject under the default policy", () => {
     const noContext = { ...env, signature: Buffer.from(ml_dsa65.sign(canonicalBytes(env.manifest), owner.secretKey)).toString("base64") };
     expect(decide("no signature context", objPath, { signature: noContext }).reason).toMatch(/signature does not verify/);
 
+    // A validly signed manifest that misdescribes the object (e.g. made by a signer whose ELF reader differs).
+    const lying = readEnvelope(objPath).manifest;
+    lying.programs[0].attach = "syscalls/sys_enter_kill";
+    expect(decide("manifest misdescribes object", objPath, { signature: signManifest(lying, owner) }).reason).toMatch(
+      /^the object's programs \[.*sys_enter_getpid.*\] differ from the signed manifest's \[.*sys_enter_kill.*\]$/,
+    );
+
     // A malformed .sig.json.
     const broken = copyObject("cs_probe_broken", objBytes);
     writeFileSync(signaturePathFor(broken), "{ not json");
@@ -170,7 +177,7 @@ describe("authorizeBpfObject under the default policy", () => {
   });
 
   it("turns every decision into an agent_log row the lake writer stores and DuckDB reads back", async () => {
-    expect(decisions.length).toBeGreaterThanOrEqual(14);
+    expect(decisions.length).toBeGreaterThanOrEqual(15);
     const columns = new Set(TABLES.agent_log.map((c) => c.name));
     const ts = new Date("2026-12-01T12:00:00Z");
     const rows = decisions.map(({ d }) => agentLogRow(d, { ts, host: "attest-test" }));

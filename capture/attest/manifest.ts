@@ -83,10 +83,12 @@ export function manifestMismatch(manifest: BpfManifest, facts: ObjectFacts): str
   for (const key of ["programTypes", "programs", "maps", "license"] as const) {
     const signed = new TextDecoder().decode(canonicalBytes(manifest[key]));
     const actual = new TextDecoder().decode(canonicalBytes(facts[key]));
-    if (signed !== actual) return `the object's ${key} ${actual} differ from the signed manifest's ${signed}`;
+    if (signed !== actual) return `the object's ${key} ${clip(actual)} differ from the signed manifest's ${clip(signed)}`;
   }
   return null;
 }
+
+const clip = (text: string) => (text.length > 160 ? `${text.slice(0, 157)}...` : text);
 
 export function short(hex: string): string {
   return hex.slice(0, 16);
