@@ -207,7 +207,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-export function parseQuicConversation(clientDatagrams: Uint8Array[], serverDatagrams: Uint8Array[]): HandshakeResult {
+export interface QuicCrypto {
+  version?: number;
+  // Contiguous CRYPTO stream bytes (from offset 0) of each side's Initial packets: TLS handshake messages.
+  client: Uint8Array;
+  server: Uint8Array;
+}
+
+// Decrypt both sides' Initial packets and reassemble their CRYPTO streams.
+export function quicInitialCrypto(clientDatagrams: Uint8Array[], serverDatagrams: Uint8Array[]): QuicCrypto {
   return guard("quic", () => {
     // Keys come from the DCID of the client's first Initial, or after a Retry from the Retry's SCID.
     let firstInitial: LongHeader | undefined;
@@ -228,11 +236,21 @@ export function parseQuicConversation(clientDatagrams: Uint8Array[], serverDatag
     const server: SideState = { chunks: [] };
     walkDatagrams(clientDatagrams, "client", candidates, client);
     walkDatagrams(serverDatagrams, "server", candidates, server);
-    const cMsgs = splitHandshakeMessages(assemble(client.chunks), "quic").messages;
-    const sMsgs = splitHandshakeMessages(assemble(server.chunks), "quic").messages;
+    return {
+      version: client.version ?? server.version ?? firstInitial?.version,
+      client: assemble(client.chunks),
+      server: assemble(server.chunks),
+    };
+  });
+}
+
+export function parseQuicConversation(clientDatagrams: Uint8Array[], serverDatagrams: Uint8Array[]): HandshakeResult {
+  return guard("quic", () => {
+    const crypto = quicInitialCrypto(clientDatagrams, serverDatagrams);
+    const cMsgs = splitHandshakeMessages(crypto.client, "quic").messages;
+    const sMsgs = splitHandshakeMessages(crypto.server, "quic").messages;
     const res = tlsResultFromMessages({ client: cMsgs, server: sMsgs, quic: true });
-    const version = client.version ?? server.version ?? firstInitial?.version;
-    if (version !== undefined) res.fields.quic_version = version;
+    if (crypto.version !== undefined) res.fields.quic_version = crypto.version;
     res.proto = "quic";
     return res;
   });
