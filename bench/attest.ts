@@ -5,6 +5,7 @@
 // Run: node --import tsx bench/attest.ts
 import { generateKeyPairSync, sign as edSign, verify as edVerify } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
 import { authorizeBpfObject } from "../capture/attest/index.ts";
@@ -90,6 +91,7 @@ for (const { label, path } of objects) {
 
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} (medians on a busy 2-core machine drift up; compare columns of one run)`);
 console.log("times in ms, median; sign = manifest (SHA3-256 + ELF) + ML-DSA-65 sign; verify = authorizeBpfObject (SHA3 + ELF + ML-DSA-65 verify + manifest check)");
 console.log(line(header));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
