@@ -153,7 +153,7 @@ struct cs_lib_rec {
 /* Per attached library file (array map indexed by lib_idx): where the handshake-marker symbol sits and which
  * range of the file is "TLS code" (calls into libcrypto/nettle made from there are the handshake's). */
 struct cs_lib_cfg {
-	__u64 marker_vaddr;  /* st_value of the marker symbol in this file */
+	__u64 marker_vaddr;  /* unused: marker probes carry their symbol's vaddr in the attach cookie (bits 16..63) */
 	__u64 code_lo;       /* TLS code range in the same file, as vaddrs */
 	__u64 code_hi;
 	__u32 engine;        /* enum cs_lib_engine */

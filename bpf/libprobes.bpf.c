@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Crypto-library probes: a few entry uprobes per handshake in OpenSSL 3, GnuTLS 3.7 (+nettle) and Go crypto/tls.
+ * Each attach carries the library file's index (lib_idx) as its cookie; userspace fills libcfg[lib_idx].
+ *
+ * Filtering happens here so nothing leaves the kernel that is not a handshake's:
+ *  - a handshake-marker probe (SSL_do_handshake, gnutls_handshake, Go clientHandshake/serverHandshake)
+ *    records which connection object the thread works on and, from its own address, where the TLS code of
+ *    that library sits in this process (range per pid and engine);
+ *  - calls into libcrypto / nettle (d2i_X509, EVP_PKEY_CTX_set_group_name, ...) count only when their return
+ *    address lies in that range: CA-store loads and application use of libcrypto are dropped. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "cryptoscope.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u64 wakeup_bytes = 0;
+
+#define MAX_LIBS 256
+#define STR_MAX 64
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} lib_events SEC(".maps");
+
+CS_DEFINE_DROPS
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_LIBS);
+	__type(key, __u32);
+	__type(value, struct cs_lib_cfg);
+} libcfg SEC(".maps");
+
+struct range_key { __u32 pid; __u32 engine; };
+struct code_range { __u64 lo; __u64 hi; };
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct range_key);
+	__type(value, struct code_range);
+} code_ranges SEC(".maps");
+
+struct current { __u64 obj; __u32 engine; __u32 pad; };
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32); /* tid */
+	__type(value, struct current);
+} current_conn SEC(".maps");
+
+/* hit counters per kind (index = enum cs_lib_kind), incl. the ones filtered out: index kind + 16 */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 32);
+	__type(key, __u32);
+	__type(value, __u64);
+} hits SEC(".maps");
+
+struct scratch_buf { __u8 bytes[sizeof(struct cs_lib_rec) + CS_LIB_DATA_MAX]; };
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch_buf);
+} scratch SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *n = bpf_map_lookup_elem(&hits, &idx);
+	if (n)
+		(*n)++;
+}
+
+static __always_inline __u32 lib_idx(void *ctx)
+{
+	return (__u32)bpf_get_attach_cookie(ctx) & 0xffff;
+}
+
+/* Marker probes carry their symbol's vaddr in cookie bits 16..63: entry IP minus it = the file's load bias. */
+static __always_inline __u64 marker_vaddr(void *ctx)
+{
+	return bpf_get_attach_cookie(ctx) >> 16;
+}
+
+/* The handshake marker: remember the connection object and this library's TLS-code range for the process. */
+static __always_inline struct cs_lib_rec *begin(void *ctx, __u16 kind, __u64 obj);
+static __always_inline void submit(struct cs_lib_rec *r, __u32 data_len);
+
+static __always_inline int marker(struct pt_regs *ctx, __u64 obj, __u32 engine, __s64 role)
+{
+	__u32 idx = lib_idx(ctx);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	count(CS_LIB_HANDSHAKE);
+	struct cs_lib_cfg *cfg = bpf_map_lookup_elem(&libcfg, &idx);
+	if (cfg && cfg->code_hi && marker_vaddr(ctx)) {
+		__u64 bias = PT_REGS_IP(ctx) - marker_vaddr(ctx);
+		struct range_key k = { .pid = bpf_get_current_pid_tgid() >> 32, .engine = engine };
+		struct code_range v = { .lo = bias + cfg->code_lo, .hi = bias + cfg->code_hi };
+		bpf_map_update_elem(&code_ranges, &k, &v, BPF_ANY);
+	}
+	struct current nc = { .obj = obj, .engine = engine };
+	bpf_map_update_elem(&current_conn, &tid, &nc, BPF_ANY);
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_HANDSHAKE, obj);
+	if (!r)
+		return 0;
+	r->value = role;
+	submit(r, 0);
+	return 0;
+}
+
+/* True when the function was called from the TLS code of `engine` in this process. */
+static __always_inline bool from_tls_code(struct pt_regs *ctx, __u32 engine)
+{
+	__u64 ret = 0;
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)))
+		return false;
+	struct range_key k = { .pid = bpf_get_current_pid_tgid() >> 32, .engine = engine };
+	struct code_range *r = bpf_map_lookup_elem(&code_ranges, &k);
+	return r && ret >= r->lo && ret < r->hi;
+}
+
+static __always_inline __u64 current_obj(__u32 engine)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct current *c = bpf_map_lookup_elem(&current_conn, &tid);
+	return c && c->engine == engine ? c->obj : 0;
+}
+
+static __always_inline struct cs_lib_rec *begin(void *ctx, __u16 kind, __u64 obj)
+{
+	__u32 zero = 0;
+	struct scratch_buf *s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	struct cs_lib_rec *r = (struct cs_lib_rec *)s->bytes;
+	__u64 id = bpf_get_current_pid_tgid();
+	r->hdr.type = CS_REC_LIB;
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->pid = id >> 32;
+	r->tid = (__u32)id;
+	r->kind = kind;
+	r->lib_idx = lib_idx(ctx);
+	r->obj = obj;
+	r->value = 0;
+	r->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	return r;
+}
+
+static __always_inline void submit(struct cs_lib_rec *r, __u32 data_len)
+{
+	if (data_len > CS_LIB_DATA_MAX)
+		data_len = CS_LIB_DATA_MAX;
+	r->data_len = data_len;
+	__u32 len = sizeof(*r) + data_len;
+	r->hdr.len = len;
+	if (len > sizeof(struct scratch_buf))
+		return;
+	if (bpf_ringbuf_output(&lib_events, r, len,
+			       bpf_ringbuf_query(&lib_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+		cs_count_drop();
+}
+
+/* A NUL-terminated string argument. */
+static __always_inline int emit_str(struct pt_regs *ctx, __u16 kind, __u64 obj, const void *p, __s64 value)
+{
+	struct cs_lib_rec *r = begin(ctx, kind, obj);
+	if (!r)
+		return 0;
+	r->value = value;
+	long n = p ? bpf_probe_read_user_str(r->data, STR_MAX, p) : 0;
+	if (n < 0)
+		n = 0;
+	submit(r, n & (STR_MAX * 2 - 1));
+	return 0;
+}
+
+/* A byte range (certificate DER); len is the full length, at most CS_LIB_DATA_MAX bytes are copied. */
+static __always_inline int emit_bytes(struct pt_regs *ctx, __u16 kind, __u64 obj, const void *p, __u64 len, __s64 value)
+{
+	struct cs_lib_rec *r = begin(ctx, kind, obj);
+	if (!r)
+		return 0;
+	r->value = value;
+	__u32 n = len > CS_LIB_DATA_MAX ? CS_LIB_DATA_MAX : (__u32)len;
+	n &= (CS_LIB_DATA_MAX * 2 - 1);
+	if (n > CS_LIB_DATA_MAX)
+		n = CS_LIB_DATA_MAX;
+	if (!p || bpf_probe_read_user(r->data, n, p))
+		n = 0;
+	submit(r, n);
+	return 0;
+}
+
+/* ---------------- OpenSSL 3 ---------------- */
+
+/* SSL_set_connect_state / SSL_set_accept_state: every handshake goes through one of them (SSL_connect and
+ * SSL_accept call them; SSL_do_handshake fails without), once, before any message; they tell the role. */
+SEC("uprobe")
+int BPF_UPROBE(ossl_connect_state, void *ssl)
+{
+	return marker(ctx, (__u64)ssl, CS_ENGINE_OPENSSL, 1);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ossl_accept_state, void *ssl)
+{
+	return marker(ctx, (__u64)ssl, CS_ENGINE_OPENSSL, 2);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ossl_d2i_x509, void **a, const unsigned char **in, long len)
+{
+	count(CS_LIB_CERT);
+	if (!from_tls_code(ctx, CS_ENGINE_OPENSSL)) {
+		count(CS_LIB_CERT + 16);
+		return 0;
+	}
+	const unsigned char *p = 0;
+	bpf_probe_read_user(&p, sizeof(p), in);
+	return emit_bytes(ctx, CS_LIB_CERT, current_obj(CS_ENGINE_OPENSSL), p, len > 0 ? len : 0, len);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ossl_group_name, void *pctx, const char *name)
+{
+	count(CS_LIB_GROUP_NAME);
+	if (!from_tls_code(ctx, CS_ENGINE_OPENSSL))
+		return 0;
+	return emit_str(ctx, CS_LIB_GROUP_NAME, current_obj(CS_ENGINE_OPENSSL), name, 0);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ossl_cipher_key_length, const void *cipher)
+{
+	count(CS_LIB_CIPHER_NID);
+	if (!from_tls_code(ctx, CS_ENGINE_OPENSSL))
+		return 0;
+	int nid = 0;
+	bpf_probe_read_user(&nid, sizeof(nid), cipher); /* struct evp_cipher_st starts with int nid */
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_CIPHER_NID, current_obj(CS_ENGINE_OPENSSL));
+	if (!r)
+		return 0;
+	r->value = nid;
+	submit(r, 0);
+	return 0;
+}
+
+static __always_inline int sig_digest(struct pt_regs *ctx, const char *mdname, __s64 dir)
+{
+	count(CS_LIB_SIG_DIGEST);
+	if (!from_tls_code(ctx, CS_ENGINE_OPENSSL))
+		return 0;
+	return emit_str(ctx, CS_LIB_SIG_DIGEST, current_obj(CS_ENGINE_OPENSSL), mdname, dir);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ossl_sign_init, void *mctx, void *pctx, const char *mdname)
+{
+	return sig_digest(ctx, mdname, 1);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ossl_verify_init, void *mctx, void *pctx, const char *mdname)
+{
+	return sig_digest(ctx, mdname, 2);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ossl_rsa_padding, void *pctx, int pad)
+{
+	count(CS_LIB_RSA_PADDING);
+	if (!from_tls_code(ctx, CS_ENGINE_OPENSSL))
+		return 0;
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_RSA_PADDING, current_obj(CS_ENGINE_OPENSSL));
+	if (!r)
+		return 0;
+	r->value = pad;
+	submit(r, 0);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_URETPROBE(ossl_version_ret, int version)
+{
+	count(CS_LIB_VERSION);
+	/* in a uretprobe the IP is the return address: inside libssl for libssl's own calls */
+	struct range_key k = { .pid = bpf_get_current_pid_tgid() >> 32, .engine = CS_ENGINE_OPENSSL };
+	struct code_range *rg = bpf_map_lookup_elem(&code_ranges, &k);
+	__u64 ip = PT_REGS_IP(ctx);
+	if (!rg || ip < rg->lo || ip >= rg->hi)
+		return 0;
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_VERSION, current_obj(CS_ENGINE_OPENSSL));
+	if (!r)
+		return 0;
+	r->value = version;
+	submit(r, 0);
+	return 0;
+}
+
+/* ---------------- GnuTLS 3.7 (+ nettle/hogweed) ---------------- */
+
+SEC("uprobe")
+int BPF_UPROBE(gnutls_handshake_entry, void *session)
+{
+	return marker(ctx, (__u64)session, CS_ENGINE_GNUTLS, 0);
+}
+
+/* gnutls_pcert_import_x509_raw(pcert, const gnutls_datum_t *cert, format, flags): the handshake parses each
+ * peer certificate with it (lib/auth/cert.c); trust-store loads use other functions. */
+struct gnutls_datum { const unsigned char *data; unsigned int size; };
+
+SEC("uprobe")
+int BPF_UPROBE(gnutls_pcert_import, void *pcert, const struct gnutls_datum *cert, int format)
+{
+	count(CS_LIB_CERT);
+	if (format != 0 /* GNUTLS_X509_FMT_DER */ || !from_tls_code(ctx, CS_ENGINE_GNUTLS)) {
+		count(CS_LIB_CERT + 16);
+		return 0;
+	}
+	__u64 obj = current_obj(CS_ENGINE_GNUTLS);
+	if (!obj)
+		return 0; /* loading our own certificate before any handshake */
+	struct gnutls_datum d = {};
+	bpf_probe_read_user(&d, sizeof(d), cert);
+	return emit_bytes(ctx, CS_LIB_CERT, obj, d.data, d.size, d.size);
+}
+
+/* ECDH(E) shared-secret derivation in nettle, called by libgnutls once per handshake for the chosen group. */
+SEC("uprobe")
+int BPF_UPROBE(nettle_x25519_mul)
+{
+	count(CS_LIB_GROUP_ID);
+	if (!from_tls_code(ctx, CS_ENGINE_GNUTLS))
+		return 0;
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_GROUP_ID, current_obj(CS_ENGINE_GNUTLS));
+	if (!r)
+		return 0;
+	r->value = 29; /* x25519 */
+	submit(r, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(nettle_x448_mul)
+{
+	count(CS_LIB_GROUP_ID);
+	if (!from_tls_code(ctx, CS_ENGINE_GNUTLS))
+		return 0;
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_GROUP_ID, current_obj(CS_ENGINE_GNUTLS));
+	if (!r)
+		return 0;
+	r->value = 30; /* x448 */
+	submit(r, 0);
+	return 0;
+}
+
+/* nettle_ecc_point_mul(struct ecc_point *r, ...): r->ecc is the curve; struct ecc_curve starts with
+ * struct ecc_modulo { unsigned short bit_size; ... } */
+SEC("uprobe")
+int BPF_UPROBE(nettle_ecc_mul, void *point)
+{
+	count(CS_LIB_ECC_BITS);
+	if (!from_tls_code(ctx, CS_ENGINE_GNUTLS))
+		return 0;
+	void *curve = 0;
+	unsigned short bits = 0;
+	bpf_probe_read_user(&curve, sizeof(curve), point);
+	if (curve)
+		bpf_probe_read_user(&bits, sizeof(bits), curve);
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_ECC_BITS, current_obj(CS_ENGINE_GNUTLS));
+	if (!r)
+		return 0;
+	r->value = bits;
+	submit(r, 0);
+	return 0;
+}
+
+/* ---------------- Go crypto/tls (register ABI: RAX, RBX, RCX, RDI, RSI, R8 ...) ---------------- */
+
+SEC("uprobe")
+int go_client_handshake(struct pt_regs *ctx)
+{
+	return marker(ctx, ctx->ax, CS_ENGINE_GO, 1);
+}
+
+SEC("uprobe")
+int go_server_handshake(struct pt_regs *ctx)
+{
+	return marker(ctx, ctx->ax, CS_ENGINE_GO, 2);
+}
+
+/* (*Conn).verifyServerCertificate(c, certificates [][]byte): RAX = c, RBX = slice data, RCX = len */
+SEC("uprobe")
+int go_verify_server_cert(struct pt_regs *ctx)
+{
+	count(CS_LIB_CERT);
+	__u64 conn = ctx->ax, arr = ctx->bx, n = ctx->cx;
+	for (int i = 0; i < 8; i++) {
+		if (i >= n)
+			break;
+		struct { __u64 ptr, len, cap; } s = {};
+		if (bpf_probe_read_user(&s, sizeof(s), (void *)(arr + i * 24)))
+			break;
+		emit_bytes(ctx, CS_LIB_CERT, conn, (void *)s.ptr, s.len, s.len);
+	}
+	return 0;
+}
+
+/* generateECDHEParameters(rand io.Reader, curveID CurveID) (Go <= 1.19) and generateECDHEKey (1.20+):
+ * the interface takes RAX+RBX, the curve id is in RCX. Called again after a HelloRetryRequest: last wins. */
+SEC("uprobe")
+int go_ecdhe(struct pt_regs *ctx)
+{
+	count(CS_LIB_GROUP_ID);
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_GROUP_ID, current_obj(CS_ENGINE_GO));
+	if (!r)
+		return 0;
+	r->value = (__u16)ctx->cx;
+	submit(r, 0);
+	return 0;
+}

@@ -1,0 +1,48 @@
+// One shared exec/exit watcher (proc.bpf.o on sched_process_exec / sched_process_exit) for everything in
+// the agent that needs to know about new and ended processes: the process tracker and the library probes.
+// Reference-counted: the BPF object is loaded on the first subscription and closed after the last.
+import { BpfObject, bpfObjectPath, forEachRecord } from "../bpf/native.ts";
+import { decodeProcRecord, type ProcRecord } from "../libprobes/records.ts";
+
+export type ProcListener = (ev: ProcRecord) => void;
+
+let obj: BpfObject | null = null;
+const listeners = new Set<ProcListener>();
+let delivered = 0;
+
+function start(): void {
+  const o = new BpfObject(bpfObjectPath("proc"));
+  try {
+    o.setRodata("wakeup_bytes", 0n, 8).load();
+    o.attachTracepoint("on_exec", "sched", "sched_process_exec");
+    o.attachTracepoint("on_exit", "sched", "sched_process_exit");
+    o.consumeRingBuffers(["proc_events"], (batch) => forEachRecord(batch, (r) => {
+      const ev = decodeProcRecord(r);
+      delivered++;
+      for (const l of listeners) {
+        try { l(ev); } catch (e) { process.stderr.write(`process watcher listener: ${(e as Error).message}\n`); }
+      }
+    }), { timeoutMs: 20 });
+  } catch (e) {
+    o.close();
+    throw new Error(`process tracking (sched_process_exec/exit tracepoints) could not start: ${(e as Error).message}`);
+  }
+  obj = o;
+}
+
+/** Subscribes to exec/exit events; returns the unsubscribe function. Throws if the tracepoints cannot attach. */
+export function watchProcesses(l: ProcListener): () => void {
+  if (!obj) start();
+  listeners.add(l);
+  return () => {
+    listeners.delete(l);
+    if (listeners.size === 0 && obj) {
+      obj.close();
+      obj = null;
+    }
+  };
+}
+
+export function processWatcherStats(): { delivered: number; kernelDrops: bigint } {
+  return { delivered, kernelDrops: obj?.kernelDrops() ?? 0n };
+}

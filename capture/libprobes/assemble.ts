@@ -1,0 +1,175 @@
+// Groups library records into one observation per handshake: (pid, engine, connection object). The
+// probes have no "handshake done" hook (that would need a uretprobe per handshake), so a handshake is
+// complete once it has been quiet for `quietMs`, or when the thread starts another one.
+import { X509Certificate } from "node:crypto";
+import { ENGINE, LIB_KIND, type LibRecord } from "./records.ts";
+
+export interface LibraryHandshake {
+  pid: number;
+  tid: number;
+  comm: string;
+  cgroupId: bigint;
+  library: "openssl" | "gnutls" | "go";
+  libraryPath: string;
+  obj: bigint;                 // SSL* / gnutls_session_t / *tls.Conn (0 when unknown)
+  role: "client" | "server" | null;
+  firstTsNs: bigint;
+  lastTsNs: bigint;
+  certificates: Buffer[];      // peer chain, leaf first, as parsed by the library
+  truncatedCerts: number;      // certificates longer than the copy limit (not stored)
+  groupName: string | null;    // OpenSSL's name for the group
+  group: number | null;        // IANA TLS supported-group code point
+  cipherNid: number | null;    // OpenSSL cipher NID
+  suite: number | null;        // TLS 1.3 cipher suite derived from the cipher NID
+  sigDigest: string | null;    // digest of the CertificateVerify / ServerKeyExchange signature
+  sigDirection: "sign" | "verify" | null;
+  rsaPss: boolean;
+  sigScheme: number | null;    // IANA SignatureScheme, when derivable
+  version: number | null;      // protocol version (0x0304 = TLS 1.3)
+  records: LibRecord[];
+}
+
+/** OpenSSL group names (the provider's and the TLS names) → IANA supported-group code points. */
+export const GROUP_BY_NAME: Record<string, number> = {
+  secp256r1: 23, prime256v1: 23, "p-256": 23, secp384r1: 24, "p-384": 24, secp521r1: 25, "p-521": 25,
+  x25519: 29, x448: 30, brainpoolp256r1tls13: 31, brainpoolp384r1tls13: 32, brainpoolp512r1tls13: 33,
+  ffdhe2048: 256, ffdhe3072: 257, ffdhe4096: 258, ffdhe6144: 259, ffdhe8192: 260,
+  secp256k1: 22, brainpoolp256r1: 26, brainpoolp384r1: 27, brainpoolp512r1: 28,
+  mlkem512: 0x0200, mlkem768: 0x0201, mlkem1024: 0x0202, x25519mlkem768: 0x11ec, secp256r1mlkem768: 0x11eb, secp384r1mlkem1024: 0x11ed,
+};
+const GROUP_BY_ECC_BITS: Record<number, number> = { 256: 23, 384: 24, 521: 25 };
+
+/** TLS 1.3 suites by OpenSSL cipher NID (the AEAD alone decides the suite in 1.3). */
+const TLS13_SUITE_BY_NID: Record<number, number> = { 895: 0x1301, 901: 0x1302, 1018: 0x1303, 896: 0x1304 };
+
+export function groupFromName(name: string): number | null {
+  return GROUP_BY_NAME[name.toLowerCase()] ?? null;
+}
+
+/** SignatureScheme from the digest, PSS padding and the signer's key (the leaf certificate). */
+export function signatureScheme(digest: string | null, pss: boolean, leaf: Buffer | undefined): number | null {
+  let keyType: string | undefined, curve: string | undefined, pssKey = false;
+  if (leaf) {
+    try {
+      const k = new X509Certificate(leaf).publicKey;
+      keyType = k.asymmetricKeyType;
+      curve = k.asymmetricKeyDetails?.namedCurve;
+      pssKey = keyType === "rsa-pss";
+    } catch { /* unreadable leaf: fall back to what the digest alone says */ }
+  }
+  // OpenSSL names: "SHA2-256", "SHA256", "SHA1"; GnuTLS/Go would say "SHA256"
+  const d = (digest ?? "").toLowerCase().replace(/[-_]/g, "").replace(/^sha2(256|384|512)$/, "sha$1");
+  const h = d === "sha256" ? 0 : d === "sha384" ? 1 : d === "sha512" ? 2 : d === "sha1" ? -1 : null;
+  if (!d) {
+    if (keyType === "ed25519") return 0x0807;
+    if (keyType === "ed448") return 0x0808;
+    return null;
+  }
+  if (h === null) return null;
+  if (keyType === "rsa" || keyType === "rsa-pss" || (keyType === undefined && pss)) {
+    if (pss || pssKey) return h < 0 ? null : (pssKey ? 0x0809 : 0x0804) + h;
+    return h < 0 ? 0x0201 : [0x0401, 0x0501, 0x0601][h];
+  }
+  if (keyType === "ec") {
+    void curve;
+    return h < 0 ? 0x0203 : [0x0403, 0x0503, 0x0603][h];
+  }
+  return null;
+}
+
+const LIBRARY_BY_ENGINE: Record<number, LibraryHandshake["library"]> = { [ENGINE.openssl]: "openssl", [ENGINE.gnutls]: "gnutls", [ENGINE.go]: "go" };
+
+export interface LibInfo { engine: number; path: string }
+
+export class HandshakeAssembler {
+  private open = new Map<string, LibraryHandshake>();
+  markerOnly = 0; // markers not followed by any handshake observation (e.g. SSL_set_connect_state on a finished connection)
+  private byTid = new Map<number, string>(); // tid → open handshake key (for events carrying obj 0)
+  private byPid = new Map<string, string>();   // pid:engine → latest open key (Go: goroutines move between threads)
+
+  constructor(private libOf: (idx: number) => LibInfo | undefined, private onDone: (h: LibraryHandshake) => void, private quietMs = 300) {}
+
+  add(r: LibRecord): void {
+    const lib = this.libOf(r.libIdx);
+    if (!lib || !LIBRARY_BY_ENGINE[lib.engine]) return;
+    let key: string | undefined;
+    if (r.kind === LIB_KIND.handshake) {
+      const prev = this.byTid.get(r.tid);
+      if (prev && prev !== this.keyOf(r, lib.engine)) this.finish(prev); // the thread moved on to another connection
+      key = this.keyOf(r, lib.engine);
+      const cur = this.open.get(key);
+      // the same object again after the handshake made progress: a new connection reusing the address
+      if (cur && cur.records.some((x) => x.kind !== LIB_KIND.handshake)) this.finish(key);
+      if (!this.open.has(key)) this.open.set(key, this.fresh(r, lib));
+      const h = this.open.get(key)!;
+      if (r.value === 1n) h.role = "client";
+      else if (r.value === 2n) h.role = "server";
+    } else if (r.obj !== 0n) {
+      key = this.keyOf(r, lib.engine);
+      if (!this.open.has(key)) this.open.set(key, this.fresh(r, lib));
+    } else {
+      key = this.byTid.get(r.tid) ?? this.byPid.get(`${r.pid}:${lib.engine}`);
+      if (!key || !this.open.has(key)) return; // outside any handshake we know of
+    }
+    const h = this.open.get(key)!;
+    this.byTid.set(r.tid, key);
+    this.byPid.set(`${r.pid}:${lib.engine}`, key);
+    h.lastTsNs = r.tsNs > h.lastTsNs ? r.tsNs : h.lastTsNs;
+    h.records.push(r);
+    switch (r.kind) {
+      case LIB_KIND.cert:
+        if (BigInt(r.data.length) < r.value) h.truncatedCerts++;
+        else if (!h.certificates.some((c) => c.equals(r.data))) h.certificates.push(r.data);
+        break;
+      case LIB_KIND.groupName: {
+        h.groupName = r.data.toString("latin1").replace(/\0.*$/s, "");
+        h.group = groupFromName(h.groupName);
+        break;
+      }
+      case LIB_KIND.groupId: h.group = Number(r.value); break;
+      case LIB_KIND.eccBits: h.group = GROUP_BY_ECC_BITS[Number(r.value)] ?? h.group; break;
+      case LIB_KIND.cipherNid: h.cipherNid = Number(r.value); break;
+      case LIB_KIND.sigDigest:
+        h.sigDigest = r.data.toString("latin1").replace(/\0.*$/s, "");
+        h.sigDirection = r.value === 1n ? "sign" : "verify";
+        h.rsaPss = false;
+        break;
+      case LIB_KIND.rsaPadding: if (r.value === 6n) h.rsaPss = true; break;
+      case LIB_KIND.version: if (r.value > 0n && r.value < 0x10000n) h.version = Number(r.value); break;
+    }
+  }
+
+  /** Finishes handshakes quiet for quietMs (nowNs on the records' clock). */
+  tick(nowNs: bigint): void {
+    const quiet = BigInt(this.quietMs) * 1_000_000n;
+    for (const [k, h] of this.open) if (nowNs - h.lastTsNs >= quiet) this.finish(k);
+  }
+
+  flushAll(): void { for (const k of [...this.open.keys()]) this.finish(k); }
+
+  private keyOf(r: LibRecord, engine: number): string { return `${r.pid}:${engine}:${r.obj}`; }
+
+  private fresh(r: LibRecord, lib: LibInfo): LibraryHandshake {
+    return {
+      pid: r.pid, tid: r.tid, comm: r.comm, cgroupId: r.cgroupId, library: LIBRARY_BY_ENGINE[lib.engine], libraryPath: lib.path,
+      obj: r.obj, role: null, firstTsNs: r.tsNs, lastTsNs: r.tsNs, certificates: [], truncatedCerts: 0, groupName: null, group: null,
+      cipherNid: null, suite: null, sigDigest: null, sigDirection: null, rsaPss: false, sigScheme: null, version: null, records: [],
+    };
+  }
+
+  private finish(key: string): void {
+    const h = this.open.get(key);
+    if (!h) return;
+    this.open.delete(key);
+    for (const [t, k] of this.byTid) if (k === key) this.byTid.delete(t);
+    for (const [p, k] of this.byPid) if (k === key) this.byPid.delete(p);
+    if (h.role === null && h.sigDirection) h.role = h.sigDirection === "verify" ? "client" : "server";
+    if (h.role === null && h.certificates.length > 0) h.role = "client";
+    if (h.cipherNid !== null && h.version === 0x0304) h.suite = TLS13_SUITE_BY_NID[h.cipherNid] ?? null;
+    if (h.sigDigest !== null || h.library === "openssl") {
+      h.sigScheme = h.sigDirection === "verify" ? signatureScheme(h.sigDigest, h.rsaPss, h.certificates[0]) : null;
+    }
+    if (h.records.every((x) => x.kind === LIB_KIND.handshake)) { this.markerOnly++; return; } // no handshake followed
+    this.onDone(h);
+  }
+}

@@ -1,0 +1,215 @@
+// A small reader for the parts of ELF64 files the library probes need: section headers, symbols
+// (.symtab and .dynsym), PT_LOAD segments, DT_NEEDED/DT_SONAME, SystemTap SDT notes (.note.stapsdt)
+// and Go's .go.buildinfo. Reads are positioned (a 100 MB node binary is never read whole); every offset
+// is bounds-checked and a bad file gives an ElfError. The npm ELF packages are unmaintained or read
+// the whole file, and libbpf resolves the symbols we attach to on its own: this only decides *what* to attach.
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+
+export class ElfError extends Error {
+  override name = "ElfError";
+}
+
+export interface ElfSection { name: string; type: number; addr: bigint; offset: number; size: number; link: number; entsize: number }
+export interface ElfSymbol { name: string; value: bigint; size: number; type: number }
+export interface ElfSegment { type: number; offset: number; vaddr: bigint; filesz: number; memsz: number; flags: number }
+export interface SdtNote { provider: string; name: string; pc: bigint; semaphore: bigint; args: string }
+
+const SHT_SYMTAB = 2, SHT_DYNSYM = 11, SHT_NOTE = 7, SHT_DYNAMIC = 6;
+const PT_LOAD = 1;
+const DT_NEEDED = 1, DT_SONAME = 14;
+
+export class ElfFile {
+  readonly path: string;
+  readonly size: number;
+  readonly sections: ElfSection[] = [];
+  readonly segments: ElfSegment[] = [];
+  readonly type: number; // ET_EXEC 2, ET_DYN 3
+  private fd: number;
+
+  constructor(path: string) {
+    this.path = path;
+    try {
+      this.fd = openSync(path, "r");
+    } catch (e) {
+      throw new ElfError(`cannot open ${path}: ${(e as Error).message}`);
+    }
+    try {
+      this.size = fstatSync(this.fd).size;
+      const h = this.read(0, 64);
+      if (h.readUInt32BE(0) !== 0x7f454c46) throw new ElfError(`${path} is not an ELF file`);
+      if (h[4] !== 2 || h[5] !== 1) throw new ElfError(`${path}: only little-endian ELF64 is supported`);
+      this.type = h.readUInt16LE(16);
+      const phoff = Number(h.readBigUInt64LE(32)), shoff = Number(h.readBigUInt64LE(40));
+      const phentsize = h.readUInt16LE(54), phnum = h.readUInt16LE(56);
+      const shentsize = h.readUInt16LE(58), shnum = h.readUInt16LE(60), shstrndx = h.readUInt16LE(62);
+      if (phnum > 0) {
+        const ph = this.read(phoff, phentsize * phnum);
+        for (let i = 0; i < phnum; i++) {
+          const o = i * phentsize;
+          this.segments.push({ type: ph.readUInt32LE(o), flags: ph.readUInt32LE(o + 4), offset: Number(ph.readBigUInt64LE(o + 8)),
+            vaddr: ph.readBigUInt64LE(o + 16), filesz: Number(ph.readBigUInt64LE(o + 32)), memsz: Number(ph.readBigUInt64LE(o + 40)) });
+        }
+      }
+      if (shnum > 0 && shoff > 0) {
+        const sh = this.read(shoff, shentsize * shnum);
+        const raw = [];
+        for (let i = 0; i < shnum; i++) {
+          const o = i * shentsize;
+          raw.push({ nameOff: sh.readUInt32LE(o), type: sh.readUInt32LE(o + 4), addr: sh.readBigUInt64LE(o + 16),
+            offset: Number(sh.readBigUInt64LE(o + 24)), size: Number(sh.readBigUInt64LE(o + 32)), link: sh.readUInt32LE(o + 40),
+            entsize: Number(sh.readBigUInt64LE(o + 56)) });
+        }
+        const strtab = shstrndx < raw.length ? this.read(raw[shstrndx].offset, raw[shstrndx].size) : Buffer.alloc(0);
+        for (const r of raw) this.sections.push({ name: cstr(strtab, r.nameOff), type: r.type, addr: r.addr, offset: r.offset, size: r.size, link: r.link, entsize: r.entsize });
+      }
+    } catch (e) {
+      closeSync(this.fd);
+      if (e instanceof ElfError) throw e;
+      throw new ElfError(`${path}: unreadable ELF (${(e as Error).message})`);
+    }
+  }
+
+  close(): void { closeSync(this.fd); }
+
+  read(offset: number, length: number): Buffer {
+    if (offset < 0 || length < 0 || offset + length > this.size) throw new ElfError(`${this.path}: read of ${length} bytes at ${offset} is outside the file`);
+    const b = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, b, done, length - done, offset + done);
+      if (n <= 0) throw new ElfError(`${this.path}: short read`);
+      done += n;
+    }
+    return b;
+  }
+
+  section(name: string): ElfSection | undefined { return this.sections.find((s) => s.name === name); }
+
+  /** Function/object symbols of .symtab and .dynsym for which `want(name)` is true (first definition wins). */
+  symbols(want: (name: string) => boolean): Map<string, ElfSymbol> {
+    const out = new Map<string, ElfSymbol>();
+    for (const s of this.sections) {
+      if (s.type !== SHT_SYMTAB && s.type !== SHT_DYNSYM) continue;
+      const strSec = this.sections[s.link];
+      if (!strSec) continue;
+      const strs = this.read(strSec.offset, strSec.size);
+      const tab = this.read(s.offset, s.size);
+      for (let o = 0; o + 24 <= tab.length; o += 24) {
+        const shndx = tab.readUInt16LE(o + 6);
+        if (shndx === 0) continue; // undefined (imported)
+        const name = cstr(strs, tab.readUInt32LE(o));
+        if (!name || out.has(name) || !want(name)) continue;
+        out.set(name, { name, value: tab.readBigUInt64LE(o + 8), size: Number(tab.readBigUInt64LE(o + 16)), type: tab[o + 4] & 0xf });
+      }
+    }
+    return out;
+  }
+
+  /** DT_NEEDED and DT_SONAME of the dynamic section. */
+  dynamic(): { needed: string[]; soname: string | null } {
+    const dyn = this.sections.find((s) => s.type === SHT_DYNAMIC);
+    if (!dyn) return { needed: [], soname: null };
+    const strSec = this.sections[dyn.link];
+    if (!strSec) return { needed: [], soname: null };
+    const strs = this.read(strSec.offset, strSec.size), d = this.read(dyn.offset, dyn.size);
+    const needed: string[] = [];
+    let soname: string | null = null;
+    for (let o = 0; o + 16 <= d.length; o += 16) {
+      const tag = Number(d.readBigInt64LE(o)), val = Number(d.readBigUInt64LE(o + 8));
+      if (tag === 0) break;
+      if (tag === DT_NEEDED) needed.push(cstr(strs, val));
+      else if (tag === DT_SONAME) soname = cstr(strs, val);
+    }
+    return { needed, soname };
+  }
+
+  /** Highest end of a PT_LOAD segment: the span of the file's image in memory. */
+  loadSpan(): { lo: bigint; hi: bigint } {
+    let lo = -1n, hi = 0n;
+    for (const s of this.segments) {
+      if (s.type !== PT_LOAD) continue;
+      if (lo < 0n || s.vaddr < lo) lo = s.vaddr;
+      const end = s.vaddr + BigInt(s.memsz);
+      if (end > hi) hi = end;
+    }
+    return { lo: lo < 0n ? 0n : lo, hi };
+  }
+
+  /** SystemTap SDT probes (USDT) declared in .note.stapsdt. */
+  sdtNotes(): SdtNote[] {
+    const out: SdtNote[] = [];
+    for (const s of this.sections) {
+      if (s.type !== SHT_NOTE || s.name !== ".note.stapsdt") continue;
+      const b = this.read(s.offset, s.size);
+      let o = 0;
+      while (o + 12 <= b.length) {
+        const namesz = b.readUInt32LE(o), descsz = b.readUInt32LE(o + 4), type = b.readUInt32LE(o + 8);
+        const nameOff = o + 12, descOff = nameOff + align4(namesz);
+        if (descOff + descsz > b.length) break;
+        if (type === 3 && cstr(b, nameOff) === "stapsdt" && descsz >= 24) {
+          const pc = b.readBigUInt64LE(descOff), semaphore = b.readBigUInt64LE(descOff + 16);
+          let p = descOff + 24;
+          const provider = cstr(b, p); p += provider.length + 1;
+          const name = cstr(b, p); p += name.length + 1;
+          const args = cstr(b, p);
+          out.push({ provider, name, pc, semaphore, args });
+        }
+        o = descOff + align4(descsz);
+      }
+    }
+    return out;
+  }
+
+  /** Go toolchain version from .go.buildinfo (Go 1.18+ inline format), e.g. "go1.19.8". */
+  goVersion(): string | null {
+    const s = this.section(".go.buildinfo");
+    if (!s || s.size < 33) return null;
+    const b = this.read(s.offset, Math.min(s.size, 512));
+    if (b.subarray(0, 14).toString("latin1") !== "\xff Go buildinf:") return null;
+    if ((b[15] & 2) === 0) return "go"; // pre-1.18 pointer format: version behind a pointer; just say Go
+    let o = 32, len = 0, shift = 0;
+    for (; o < b.length; o++) { len |= (b[o] & 0x7f) << shift; shift += 7; if ((b[o] & 0x80) === 0) { o++; break; } }
+    return o + len <= b.length ? b.subarray(o, o + len).toString("utf8") : null;
+  }
+
+  isGo(): boolean { return !!(this.section(".go.buildinfo") || this.section(".gopclntab")); }
+
+  /** First match of `re` in the read-only data (.rodata), e.g. OpenSSL's version text. */
+  findInRodata(re: RegExp, limit = 16 << 20): string | null {
+    const s = this.section(".rodata");
+    if (!s) return null;
+    const step = 1 << 20;
+    for (let off = 0; off < Math.min(s.size, limit); off += step - 256) {
+      const n = Math.min(step, s.size - off);
+      const m = this.read(s.offset + off, n).toString("latin1").match(re);
+      if (m) return m[1] ?? m[0];
+    }
+    return null;
+  }
+
+  /** Converts a symbol's vaddr to its file offset (what a uprobe needs when libbpf cannot resolve the name). */
+  vaddrToOffset(vaddr: bigint): number | null {
+    for (const s of this.segments) {
+      if (s.type === PT_LOAD && vaddr >= s.vaddr && vaddr < s.vaddr + BigInt(s.filesz)) return Number(vaddr - s.vaddr) + s.offset;
+    }
+    return null;
+  }
+}
+
+function align4(n: number): number { return (n + 3) & ~3; }
+
+function cstr(b: Buffer, off: number): string {
+  if (off >= b.length) return "";
+  const end = b.indexOf(0, off);
+  return b.toString("latin1", off, end < 0 ? b.length : end);
+}
+
+/** Opens, runs fn, closes. */
+export function withElf<T>(path: string, fn: (elf: ElfFile) => T): T {
+  const e = new ElfFile(path);
+  try {
+    return fn(e);
+  } finally {
+    e.close();
+  }
+}

@@ -1,0 +1,50 @@
+// Joins what the library saw to the wire's row of the same handshake. The wire row knows the process (pid
+// from the socket owner) and the time; a library handshake matches on pid, role and time. The library fills
+// what the wire could not see: TLS 1.3 encrypts the certificate and the CertificateVerify.
+import type { Row } from "../lake/schema.ts";
+import { sha256Hex } from "../rows.ts";
+import type { LibraryHandshake } from "./assemble.ts";
+import { monoNsToUtcMicros } from "./records.ts";
+
+export interface JoinResult { row: Row; matched: LibraryHandshake | null }
+
+function tsMicros(v: unknown): bigint | null {
+  if (typeof v === "bigint") return v;
+  if (v instanceof Date) return BigInt(v.getTime()) * 1000n;
+  if (typeof v === "number") return BigInt(Math.trunc(v));
+  return null;
+}
+
+/** Best library handshake for a wire row: same pid, compatible role, closest start within windowMs. */
+export function matchLibraryHandshake(row: Row, recent: readonly LibraryHandshake[], windowMs = 3000): LibraryHandshake | null {
+  const pid = row.pid as number | null | undefined;
+  const ts = tsMicros(row.ts);
+  if (pid == null || ts === null) return null;
+  let best: LibraryHandshake | null = null, bestDist = BigInt(windowMs) * 1000n;
+  for (const h of recent) {
+    if (h.pid !== pid) continue;
+    if (row.role && h.role && row.role !== h.role) continue;
+    const d = monoNsToUtcMicros(h.firstTsNs) - ts;
+    const dist = d < 0n ? -d : d;
+    if (dist <= bestDist) { best = h; bestDist = dist; }
+  }
+  return best;
+}
+
+/** Copies library observations into the handshake row where the wire has nothing (never overwrites). */
+export function joinLibraryToHandshake(handshakeRow: Row, recentLibraryEvents: readonly LibraryHandshake[], windowMs = 3000): JoinResult {
+  const h = matchLibraryHandshake(handshakeRow, recentLibraryEvents, windowMs);
+  if (!h) return { row: handshakeRow, matched: null };
+  const row = { ...handshakeRow };
+  const fill = (k: string, v: unknown) => { if ((row[k] === undefined || row[k] === null) && v !== null && v !== undefined) row[k] = v; };
+  if (h.certificates.length > 0) {
+    fill("leaf_cert_sha256", sha256Hex(h.certificates[0]));
+    fill("cert_count", h.certificates.length);
+  }
+  fill("sig_alg_chosen", h.sigScheme);
+  fill("group_chosen", h.group);
+  fill("version_chosen", h.version);
+  fill("suite_chosen", h.suite);
+  fill("library", h.library);
+  return { row, matched: h };
+}
