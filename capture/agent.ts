@@ -21,6 +21,8 @@ export interface AgentOptions {
   progress?: "tty" | "lines" | "none";
   /** resolves when the agent should stop (besides signals and duration) */
   until?: Promise<unknown>;
+  /** called once every hook is attached */
+  onReady?: () => void;
 }
 
 export interface AgentSummary {
@@ -71,6 +73,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     throw e;
   }
 
+  opts.onReady?.();
   const mode = opts.progress ?? (process.stderr.isTTY ? "tty" : "lines");
   const show = () => {
     const w = wire!.refreshStats();

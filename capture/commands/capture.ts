@@ -39,6 +39,7 @@ export function register(program: Command): void {
         lake: o.lake, host: o.host, durationS: o.duration, ifaces: o.iface, ports: o.port,
         cgroup: o.cgroupHook === false ? null : o.cgroup, libraryProbes: o.libraryProbes,
         hashIdentifiers: o.hashIdentifiers, hashKeyFile: o.hashKey, flushIntervalMs: o.flushInterval,
+        onReady: () => process.stderr.write(`cryptoscope capture: running, writing to ${o.lake}${o.duration ? ` for ${o.duration} s` : " until interrupted"}\n`),
       });
       console.log(`captured ${s.handshakes} handshakes, ${s.libraryEvents} library events in ${s.seconds.toFixed(1)} s; drops: kernel ${s.kernelDrops}, consumer ${s.userDrops}, lake ${s.lakeDrops}; ${s.files} files in ${o.lake}`);
     });
