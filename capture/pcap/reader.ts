@@ -122,12 +122,12 @@ export class CaptureDecoder {
         this.format = "pcapng";
         return this.nextPcapng(buf, v, pos, avail);
       }
-      if (avail < 24) return 0;
       const magicBE = v.getUint32(pos, false);
       if (magicLE === PCAP_MAGIC_US || magicLE === PCAP_MAGIC_NS) this.le = true;
       else if (magicBE === PCAP_MAGIC_US || magicBE === PCAP_MAGIC_NS) this.le = false;
       else
         this.fail(0, `not a pcap or pcapng file (magic 0x${magicBE.toString(16).padStart(8, "0")})`);
+      if (avail < 24) return 0;
       this.pcapNs = this.u32(v, pos) === PCAP_MAGIC_NS;
       // The FCS bits (28-31) of the link-type field are not part of the link type.
       this.pcapLinkType = this.u32(v, pos + 20) & 0x0fffffff;
