@@ -258,6 +258,8 @@ export async function writeFixtureLake(dir: string): Promise<void> {
     await con.run(`INSERT INTO processes (ts, host, event, pid, comm, exe, libraries) VALUES
       (TIMESTAMP '2026-11-30 00:00:00', 'web-01', 'scan', 1000, 'curl', '/usr/bin/curl', [{path: '/usr/lib/x86_64-linux-gnu/libssl.so.3', soname: 'libssl.so.3', version: '3.5.1'}]),
       (TIMESTAMP '2026-11-30 00:00:00', 'db-02', 'scan', 1000, 'ssh', '/usr/bin/ssh', [{path: '/usr/lib/x86_64-linux-gnu/libcrypto.so.3', soname: 'libcrypto.so.3', version: '3.5.1'}])`);
+    await con.run(`INSERT INTO library_events (ts, host, source, library, pid, comm, exe, event, key, value_int, flow_id) VALUES
+      (TIMESTAMP '2026-11-30 00:01:00', 'web-01', 'usdt', 'crypto_auditing', 1000, 'curl', '/usr/bin/curl', 'crau', 'tls::group', 4588, 'f0')`);
     await con.run(`INSERT INTO agent_log (ts, host, level, event, message, count) VALUES (TIMESTAMP '2026-11-30 00:00:00', 'web-01', 'info', 'start', 'fixture', 0)`);
     for (const table of tables) {
       const out = join(dir, table);
