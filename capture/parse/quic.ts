@@ -66,7 +66,7 @@ export function isQuicLongHeaderInitial(datagram: Uint8Array): boolean {
   }
 }
 
-interface CryptoChunk {
+export interface CryptoChunk {
   offset: number;
   data: Uint8Array;
 }
@@ -90,8 +90,8 @@ function openInitial(d: Uint8Array, h: LongHeader, keys: InitialKeys): { pn: num
   return payload ? { pn, payload } : undefined;
 }
 
-// Frames allowed in an Initial packet (RFC 9000 §12.4): PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE.
-function readFrames(payload: Uint8Array, chunks: CryptoChunk[]): void {
+// Exported for the fuzz tests. Frames allowed in an Initial packet (RFC 9000 §12.4): PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE.
+export function readInitialFrames(payload: Uint8Array, chunks: CryptoChunk[]): void {
   const r = new Reader(payload, "quic");
   try {
     while (r.remaining > 0) {
@@ -190,7 +190,7 @@ function walkDatagrams(
           const opened = openInitial(d, h, side === "client" ? c.secrets.client : c.secrets.server);
           if (opened) {
             state.version ??= h.version;
-            readFrames(opened.payload, state.chunks);
+            readInitialFrames(opened.payload, state.chunks);
             break;
           }
         }
