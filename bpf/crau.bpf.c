@@ -62,12 +62,17 @@ static __always_inline void emit_kv(__u64 context, const char *key, const void *
 		r->value_len = n > 0 ? n - 1 : 0;
 	} else {
 		r->value_int = size;
-		__u32 n = size > CS_CRAU_VALUE_MAX ? CS_CRAU_VALUE_MAX : (__u32)size;
-		if (n > CS_CRAU_VALUE_MAX)
+		/* two calls so the verifier sees a constant or a masked size */
+		__u32 n;
+		long err;
+		if (size >= CS_CRAU_VALUE_MAX) {
 			n = CS_CRAU_VALUE_MAX;
-		if (bpf_copy_from_user(r->value, n, value))
-			n = 0;
-		r->value_len = n;
+			err = bpf_copy_from_user(r->value, CS_CRAU_VALUE_MAX, value);
+		} else {
+			n = (__u32)size & (CS_CRAU_VALUE_MAX - 1);
+			err = n ? bpf_copy_from_user(r->value, n, value) : 0;
+		}
+		r->value_len = err ? 0 : n;
 	}
 	CS_SUBMIT(&crau_events, r, wakeup_bytes);
 }

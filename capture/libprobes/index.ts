@@ -13,6 +13,9 @@ import { classify, classifyPath, cryptoLibrariesOf, listPids, mappedFiles } from
 import { decodeLibRecord, LIB_KIND, monoNsToUtcMicros, REC_LIB, type ProcRecord } from "./records.ts";
 import { certificateRows, libraryEventRows } from "./rows.ts";
 import { ElfError } from "./elf.ts";
+import { CrauProbes } from "../crau/probes.ts";
+import { crauRow } from "../crau/records.ts";
+import { processContext } from "./rows.ts";
 
 export type { LibraryHandshake } from "./assemble.ts";
 export { joinLibraryToHandshake, matchLibraryHandshake } from "./join.ts";
@@ -28,6 +31,8 @@ export interface LibraryProbeOptions {
   version?: boolean;
   /** Errors that do not stop the probes (a library that could not be attached ...). Default: stderr. */
   onError?: (msg: string) => void;
+  /** crypto-auditing USDT probes in files that declare them (default true). */
+  crau?: boolean;
   /** How many finished handshakes recentHandshakes() keeps for joins (default 4096). */
   keepRecent?: number;
 }
@@ -37,6 +42,8 @@ export interface LibraryProbes {
   stats(): Record<string, number>;
   /** Finished handshakes, newest last, for joinLibraryToHandshake. */
   recentHandshakes(): readonly LibraryHandshake[];
+  /** Library files probed now. */
+  attachedFiles(): { path: string; kind: string; library: string; soname: string | null; version: string | null; pids: number[]; links: number }[];
   /** Re-scans a process now (the agent may call it when the wire sees a new pid). */
   scanPid(pid: number): void;
 }
@@ -60,7 +67,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
   const onError = opts.onError ?? ((m: string) => process.stderr.write(`cryptoscope: ${m}\n`));
   const only = opts.pids ? new Set(opts.pids) : null;
   const obj = new BpfObject(bpfObjectPath("libprobes"));
-  const counters = { records: 0, handshakes: 0, certificates: 0, rows: 0, decodeErrors: 0, scans: 0 };
+  const counters = { crauRecords: 0, records: 0, handshakes: 0, certificates: 0, rows: 0, decodeErrors: 0, scans: 0 };
   const recent: LibraryHandshake[] = [];
   const keep = opts.keepRecent ?? 4096;
   let consumer: RingBufConsumer | undefined;
@@ -73,6 +80,24 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
     throw new Error(`library probes: loading libprobes.bpf.o failed: ${(e as Error).message}`);
   }
   const attacher = new LibraryAttacher(obj, { version: opts.version ?? true, onError });
+  let crau: CrauProbes | undefined;
+  if (opts.crau ?? true) {
+    try {
+      crau = new CrauProbes((r) => {
+        if (only && !only.has(r.pid)) return;
+        counters.crauRecords++;
+        try {
+          opts.lake.append("library_events", crauRow(r, opts.host, processContext(r.pid, r.comm, r.cgroupId), crau!.pathByPid.get(r.pid) ?? null));
+          counters.rows++;
+        } catch (e) {
+          onError(`crypto-auditing row not written: ${(e as Error).message}`);
+        }
+      }, onError);
+    } catch (e) {
+      obj.close();
+      throw e;
+    }
+  }
 
   const assembler = new HandshakeAssembler((idx) => {
     const a = attacher.at(idx);
@@ -102,6 +127,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
     for (const f of mappedFiles(pid)) {
       const lf = classify(pid, f);
       if (lf) attacher.ensure(lf, pid);
+      crau?.consider(pid, f); // GnuTLS 3.8.11+ built with crypto-auditing declares them in libgnutls itself
     }
   };
 
@@ -156,6 +182,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
       consumer?.stop();
       await new Promise((r) => setTimeout(r, 10)); // batches already queued by the poll thread are delivered
       assembler.flushAll();
+      crau?.stop();
       obj.close();
     },
     stats() {
@@ -172,9 +199,13 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
         attach_errors: attacher.attachErrors,
         kernel_drops: Number(obj.kernelDrops()),
         ringbuf_dropped: consumer?.stats().droppedRecords ?? 0,
+        marker_only: assembler.markerOnly,
+        ...(crau?.stats() ?? {}),
       };
     },
     recentHandshakes: () => recent,
+    attachedFiles: () => attacher.files().map((a) => ({ path: a.file.path, kind: a.file.kind, library: a.file.library, soname: a.file.soname,
+      version: a.file.version, pids: [...a.pids], links: a.links.length })),
     scanPid: (pid: number) => scanPid(pid, true),
   };
 }
