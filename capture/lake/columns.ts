@@ -168,7 +168,7 @@ export class RefBuffer<T extends string | Uint8Array> extends ColumnBuffer {
     }
     this.length = i + 1;
   }
-  truncate(n: number): void {
+  override truncate(n: number): void {
     super.truncate(n);
     this.data.length = n;
   }
@@ -206,7 +206,7 @@ export class ListBuffer extends ColumnBuffer {
     this.offsets[i + 1] = this.child.length;
     this.length = i + 1;
   }
-  truncate(n: number): void {
+  override truncate(n: number): void {
     this.child.truncate(this.offsets[n]);
     super.truncate(n);
   }
@@ -232,7 +232,7 @@ export class StructBuffer extends ColumnBuffer {
     this.validity.set(n, true);
     this.length = n + 1;
   }
-  truncate(n: number): void {
+  override truncate(n: number): void {
     for (const f of this.fields) f.truncate(n);
     super.truncate(n);
   }
@@ -273,14 +273,103 @@ export function newColumnBuffer(column: Column): ColumnBuffer {
     case "BLOB":
       return new RefBuffer<Uint8Array>(column, true);
     case "INTEGER[]":
-      return new ListBuffer(column, new Int32Buffer(column));
+      return new ListBuffer(column, new Int32Buffer({ ...column, type: "INTEGER" }));
     case "VARCHAR[]":
-      return new ListBuffer(column, new RefBuffer<string>(column, false));
+      return new ListBuffer(column, new RefBuffer<string>({ ...column, type: "VARCHAR" }, false));
     default: {
       const names = structFields(t);
       if (!names) throw new Error(`lake schema: column ${column.name} has an unsupported type ${t}`);
       const fields = names.map((n) => new RefBuffer<string>({ name: `${column.name}.${n}`, type: "VARCHAR", doc: "" }, false));
       return new ListBuffer(column, new StructBuffer(column, names, fields));
     }
+  }
+}
+
+/** A copy of rows perm[0..n) of `buf`, in that order (used to cluster a batch before encoding). */
+export function permuteBuffer(buf: ColumnBuffer, perm: Int32Array): ColumnBuffer {
+  const n = perm.length;
+  let out: ColumnBuffer;
+  if (buf instanceof ListBuffer) {
+    const src = buf.offsets;
+    const offsets = new Int32Array(n + 1);
+    let total = 0;
+    for (let r = 0; r < n; r++) {
+      total += src[perm[r] + 1] - src[perm[r]];
+      offsets[r + 1] = total;
+    }
+    const child = buf.child;
+    let outChild: ColumnBuffer;
+    if (child instanceof Int32Buffer && child.validity.nulls === 0) {
+      // Fast path for code-point lists: copy element runs directly.
+      const d = new Int32Array(total);
+      const sd = child.data;
+      for (let r = 0, k = 0; r < n; r++) for (let j = src[perm[r]], e = src[perm[r] + 1]; j < e; j++) d[k++] = sd[j];
+      const c = new Int32Buffer(child.column);
+      c.data = d;
+      c.length = total;
+      setAllValid(c, total);
+      outChild = c;
+    } else {
+      const childPerm = new Int32Array(total);
+      for (let r = 0, k = 0; r < n; r++) for (let j = src[perm[r]], e = src[perm[r] + 1]; j < e; j++) childPerm[k++] = j;
+      outChild = permuteBuffer(child, childPerm);
+    }
+    const o = new ListBuffer(buf.column, outChild);
+    o.offsets = offsets;
+    out = o;
+  } else if (buf instanceof StructBuffer) {
+    out = new StructBuffer(buf.column, buf.fieldNames, buf.fields.map((f) => permuteBuffer(f, perm) as RefBuffer<string>));
+  } else {
+    out = newColumnBuffer(buf.column);
+    permuteFlat(buf, out, perm);
+  }
+  if (buf.validity.nulls === 0) setAllValid(out, n);
+  else {
+    const bits = new Uint8Array(Math.ceil(n / 64) * 8);
+    const sb = buf.validity.bits;
+    let nulls = 0;
+    for (let r = 0; r < n; r++) {
+      const p = perm[r];
+      if (sb[p >> 3] & (1 << (p & 7))) bits[r >> 3] |= 1 << (r & 7);
+      else nulls++;
+    }
+    out.validity.bits = bits;
+    out.validity.nulls = nulls;
+  }
+  out.length = n;
+  return out;
+}
+
+function setAllValid(buf: ColumnBuffer, n: number): void {
+  buf.validity.bits = new Uint8Array(Math.ceil(n / 64) * 8).fill(0xff);
+  buf.validity.nulls = 0;
+}
+
+function permuteFlat(buf: ColumnBuffer, out: ColumnBuffer, perm: Int32Array): void {
+  const n = perm.length;
+  if (buf instanceof Int64Buffer) {
+    const d = new Int32Array(2 * n);
+    const s = buf.data;
+    for (let r = 0; r < n; r++) {
+      const p = 2 * perm[r];
+      d[2 * r] = s[p];
+      d[2 * r + 1] = s[p + 1];
+    }
+    (out as Int64Buffer).data = d;
+  } else if (buf instanceof Int32Buffer) {
+    const d = new Int32Array(n);
+    const s = buf.data;
+    for (let r = 0; r < n; r++) d[r] = s[perm[r]];
+    (out as Int32Buffer).data = d;
+  } else if (buf instanceof BoolBuffer) {
+    const d = new Uint8Array(n);
+    const s = buf.data;
+    for (let r = 0; r < n; r++) d[r] = s[perm[r]];
+    (out as BoolBuffer).data = d;
+  } else if (buf instanceof RefBuffer) {
+    const s = buf.data;
+    const d: (string | Uint8Array | null)[] = [];
+    for (let r = 0; r < n; r++) d.push(s[perm[r]]);
+    (out as RefBuffer<string>).data = d as string[];
   }
 }

@@ -30,9 +30,18 @@ export const OFFLINE_DUCKDB_OPTIONS: Record<string, string> = {
   autoload_known_extensions: "false",
 };
 
+interface Source {
+  bufs: ColumnBuffer[];
+  rows: number;
+  next: number;
+  error?: unknown;
+}
+
 export class DuckDBEncoder {
   private seq = 0;
   private scratch = new Uint8Array(CHUNK * 16);
+  private readonly sources = new Map<number, Source>();
+  private readonly functions = new Set<string>();
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
@@ -45,19 +54,25 @@ export class DuckDBEncoder {
     return new DuckDBEncoder(instance, conn);
   }
 
-  /** Writes rows [0, rows) of the buffers to `path` as one Parquet file. */
-  async writeParquet(columns: Column[], bufs: ColumnBuffer[], rows: number, path: string, opts: ParquetOptions): Promise<void> {
-    const table = `lake_batch_${++this.seq}`;
-    await this.conn.run(`CREATE TABLE ${table} (${columns.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(", ")})`);
+  /**
+   * Writes rows [0, rows) of the buffers to `path` as one Parquet file. The rows are streamed to
+   * DuckDB's COPY through a table function that fills one chunk per call straight from the buffers:
+   * no intermediate table, so DuckDB holds only the row group being written.
+   */
+  async writeParquet(name: string, columns: Column[], bufs: ColumnBuffer[], rows: number, path: string, opts: ParquetOptions): Promise<void> {
+    const fn = await this.sourceFunction(name, columns);
+    const id = ++this.seq;
+    const src: Source = { bufs, rows, next: 0 };
+    this.sources.set(id, src);
     try {
-      this.appendAll(table, bufs, rows);
       const kv = Object.entries(opts.kvMetadata).map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(", ");
       const level = opts.compressionLevel !== undefined ? `, COMPRESSION_LEVEL ${opts.compressionLevel}` : "";
       await this.conn.run(
-        `COPY ${table} TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd${level}, ROW_GROUP_SIZE ${opts.rowGroupSize}, KV_METADATA {${kv}})`,
+        `COPY (SELECT * FROM ${fn}(${id})) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd${level}, ROW_GROUP_SIZE ${process.env.RGS ?? opts.rowGroupSize}, KV_METADATA {${kv}})`,
       );
+      if (src.error !== undefined) throw src.error;
     } finally {
-      await this.conn.run(`DROP TABLE IF EXISTS ${table}`);
+      this.sources.delete(id);
     }
   }
 
@@ -66,23 +81,46 @@ export class DuckDBEncoder {
     this.instance.closeSync();
   }
 
-  private appendAll(table: string, bufs: ColumnBuffer[], rows: number): void {
-    const appender = duckdb.appender_create_ext(this.rawConnection(), null, null, table);
-    try {
-      const n = duckdb.appender_column_count(appender);
-      const types = Array.from({ length: n }, (_, i) => duckdb.appender_column_type(appender, i));
-      const chunk = duckdb.create_data_chunk(types);
-      for (let start = 0; start < rows; start += CHUNK) {
-        const count = Math.min(CHUNK, rows - start);
-        duckdb.data_chunk_reset(chunk);
-        duckdb.data_chunk_set_size(chunk, count);
-        for (let c = 0; c < n; c++) this.fill(duckdb.data_chunk_get_vector(chunk, c), bufs[c], start, count);
-        duckdb.append_data_chunk(appender, chunk);
+  /** Registers (once per table shape) a table function `lake_source_<table>_<n>(batch_id)` with the table's columns. */
+  private async sourceFunction(name: string, columns: Column[]): Promise<string> {
+    const fn = `lake_source_${name.replace(/[^A-Za-z0-9_]/g, "_")}_${columns.length}`;
+    if (this.functions.has(fn)) return fn;
+    // Logical types come from DuckDB itself: a throwaway table declared with the schema's type names.
+    const probe = `lake_types_${fn}`;
+    await this.conn.run(`CREATE TABLE ${probe} (${columns.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(", ")})`);
+    const appender = duckdb.appender_create_ext(this.rawConnection(), null, null, probe);
+    const types = columns.map((_, i) => duckdb.appender_column_type(appender, i));
+    duckdb.appender_close_sync(appender);
+    await this.conn.run(`DROP TABLE ${probe}`);
+
+    const tf = duckdb.create_table_function();
+    duckdb.table_function_set_name(tf, fn);
+    duckdb.table_function_add_parameter(tf, duckdb.create_logical_type(duckdb.Type.BIGINT));
+    duckdb.table_function_set_bind(tf, (info) => {
+      const id = Number(duckdb.get_int64(duckdb.bind_get_parameter(info, 0)));
+      columns.forEach((c, i) => duckdb.bind_add_result_column(info, c.name, types[i]));
+      const src = this.sources.get(id);
+      if (!src) return duckdb.bind_set_error(info, `lake: no batch ${id}`);
+      duckdb.bind_set_bind_data(info, src);
+      duckdb.bind_set_cardinality(info, src.rows, true);
+    });
+    duckdb.table_function_set_init(tf, (info) => duckdb.init_set_max_threads(info, 1));
+    duckdb.table_function_set_function(tf, (info, output) => {
+      const src = duckdb.function_get_bind_data(info) as Source;
+      try {
+        const count = Math.min(CHUNK, src.rows - src.next);
+        duckdb.data_chunk_set_size(output, count);
+        for (let c = 0; c < src.bufs.length; c++) this.fill(duckdb.data_chunk_get_vector(output, c), src.bufs[c], src.next, count);
+        src.next += count;
+      } catch (err) {
+        src.error = err;
+        if (process.env.LAKE_DEBUG) console.error(err);
+        duckdb.function_set_error(info, `lake: ${(err as Error).message}`);
       }
-      duckdb.appender_flush_sync(appender);
-    } finally {
-      duckdb.appender_close_sync(appender);
-    }
+    });
+    duckdb.register_table_function(this.rawConnection(), tf);
+    this.functions.add(fn);
+    return fn;
   }
 
   private rawConnection(): duckdb.Connection {

@@ -1,0 +1,71 @@
+// Rows of one file are clustered by a few low-cardinality columns before encoding (a stable sort, so
+// rows keep their time order inside a cluster). Handshakes from the same client stack (same JA4, same
+// process, same SNI) then sit together: their long offered-lists repeat row after row and compress to
+// almost nothing, and row-group statistics on those columns get narrow enough to skip on.
+// Measured on the bench's realistic rows: 34 → ~20 bytes per handshake row.
+
+import { type ColumnBuffer, Int32Buffer, RefBuffer, permuteBuffer } from "./columns.js";
+import type { TableName } from "./schema.js";
+
+export const CLUSTER_BY: Partial<Record<TableName, string[]>> = {
+  handshakes: ["proto", "ja4", "ssh_client_banner", "comm", "sni"],
+  certificates: ["issuer", "subject"],
+  library_events: ["library", "event", "key", "comm"],
+  processes: ["event", "exe"],
+  // agent_log stays in time order
+};
+
+/** Rank of each row's value among the sorted distinct values (nulls last). */
+function ranks(buf: ColumnBuffer, n: number): { rank: Int32Array; distinct: number } | null {
+  let values: (string | number | null)[];
+  if (buf instanceof RefBuffer && buf.column.type === "VARCHAR") values = buf.data as (string | null)[];
+  else if (buf instanceof Int32Buffer) values = Array.from(buf.data.subarray(0, n), (x, i) => (buf.validity.valid(i) ? x : null));
+  else return null;
+  const code = new Map<string | number, number>();
+  const codes = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null) codes[i] = -1;
+    else {
+      let c = code.get(v);
+      if (c === undefined) code.set(v, (c = code.size));
+      codes[i] = c;
+    }
+  }
+  const keys = [...code.keys()];
+  const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+  const rankOf = new Int32Array(keys.length);
+  order.forEach((c, r) => (rankOf[c] = r));
+  const nullRank = keys.length;
+  const rank = new Int32Array(n);
+  for (let i = 0; i < n; i++) rank[i] = codes[i] < 0 ? nullRank : rankOf[codes[i]];
+  return { rank, distinct: keys.length + 1 };
+}
+
+/** Stable order of rows [0, n) by the key columns (LSD: one counting sort per key, last key first). */
+export function clusterOrder(bufs: ColumnBuffer[], keyIdx: number[], n: number): Int32Array {
+  let perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  let next = new Int32Array(n);
+  for (let k = keyIdx.length - 1; k >= 0; k--) {
+    const r = ranks(bufs[keyIdx[k]], n);
+    if (r === null || r.distinct <= 1) continue;
+    const count = new Int32Array(r.distinct + 1);
+    for (let i = 0; i < n; i++) count[r.rank[i] + 1]++;
+    for (let j = 1; j < count.length; j++) count[j] += count[j - 1];
+    for (let i = 0; i < n; i++) {
+      const row = perm[i];
+      next[count[r.rank[row]]++] = row;
+    }
+    [perm, next] = [next, perm];
+  }
+  return perm;
+}
+
+/** The batch's buffers in clustered row order (or the same buffers when the table has no cluster key). */
+export function clusterBatch(bufs: ColumnBuffer[], columnNames: string[], keys: string[] | undefined, n: number): ColumnBuffer[] {
+  const keyIdx = (keys ?? []).map((k) => columnNames.indexOf(k)).filter((i) => i >= 0);
+  if (keyIdx.length === 0 || n < 2) return bufs;
+  const perm = clusterOrder(bufs, keyIdx, n);
+  return bufs.map((b) => permuteBuffer(b, perm));
+}
