@@ -29,10 +29,10 @@ export async function crauQuery(lakeRoot: string, opts: CrauQueryOptions = {}): 
     if (opts.since) where.push(`ts >= TIMESTAMP '${opts.since.toISOString().replace("T", " ").replace("Z", "")}'`);
     if (opts.until) where.push(`ts <= TIMESTAMP '${opts.until.toISOString().replace("T", " ").replace("Z", "")}'`);
     const glob = join(dir, "**", "*.parquet").replace(/'/g, "''");
-    // file order then row order keeps the emission order of events within the same microsecond
+    // the lake clusters rows by event inside a file: buildContextTrees restores causal order from ts
     const sql = `SELECT epoch_us(ts) AS ts, pid, event, key, value_int, value_str, value_blob, context, parent_context, exe
       FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true, filename = true, file_row_number = true)
-      WHERE ${where.join(" AND ")} ORDER BY filename, file_row_number`;
+      WHERE ${where.join(" AND ")} ORDER BY ts, filename, file_row_number`;
     let reader;
     try {
       reader = await con.runAndReadAll(sql);

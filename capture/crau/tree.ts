@@ -29,7 +29,35 @@ function hex16(pid: number, ctx: bigint): string {
   return BigInt(pid).toString(16).padStart(16, "0") + BigInt.asUintN(64, ctx).toString(16).padStart(16, "0");
 }
 
-export function buildContextTrees(rows: Iterable<CrauEventRow>): CrauContext[] {
+/** Time order, with a context's creation before its data and a parent before its children when they share a
+ * microsecond: the lake keeps µs timestamps and clusters rows by event, so emission order within one µs is lost. */
+export function causalOrder(rows: Iterable<CrauEventRow>): CrauEventRow[] {
+  const all = [...rows];
+  const depth = new Map<CrauEventRow, number>();
+  const byTs = new Map<bigint, CrauEventRow[]>();
+  for (const r of all) if (r.event === "new_context") (byTs.get(r.ts) ?? byTs.set(r.ts, []).get(r.ts)!).push(r);
+  for (const group of byTs.values()) {
+    const ids = new Map(group.map((r) => [`${r.pid}:${BigInt(r.context)}`, r]));
+    const d = (r: CrauEventRow, seen = 0): number => {
+      if (depth.has(r)) return depth.get(r)!;
+      const p = r.parent_context != null ? ids.get(`${r.pid}:${BigInt(r.parent_context)}`) : undefined;
+      const v = p && p !== r && seen < group.length ? d(p, seen + 1) + 1 : 0;
+      depth.set(r, v);
+      return v;
+    };
+    group.forEach((r) => d(r));
+  }
+  return all
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => (a.r.ts < b.r.ts ? -1 : a.r.ts > b.r.ts ? 1 : 0)
+      || (a.r.event === "new_context" ? 0 : 1) - (b.r.event === "new_context" ? 0 : 1)
+      || (depth.get(a.r) ?? 0) - (depth.get(b.r) ?? 0)
+      || a.i - b.i)
+    .map((x) => x.r);
+}
+
+export function buildContextTrees(input: Iterable<CrauEventRow>): CrauContext[] {
+  const rows = causalOrder(input);
   const roots: CrauContext[] = [];
   const live = new Map<string, CrauContext>(); // pid:context → node in progress
   const nodeFor = (r: CrauEventRow, create: boolean): CrauContext | null => {

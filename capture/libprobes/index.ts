@@ -124,6 +124,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
       only.add(pid); // asked for by the caller: watch it from now on
     }
     counters.scans++;
+    processInfo(pid); // cached now: records may be decoded after the process is gone
     for (const f of mappedFiles(pid)) {
       const lf = classify(pid, f);
       if (lf) attacher.ensure(lf, pid);
@@ -161,6 +162,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
   unwatch = watchProcesses((ev: ProcRecord) => {
     if (ev.type === "exec") {
       if (only && !only.has(ev.pid)) return;
+      forgetProcess(ev.pid); // a new image: new exe and cmdline
       scanPid(ev.pid);
       for (const delay of [20, 200, 1000]) {
         const t = setTimeout(() => { if (existsSync(`/proc/${ev.pid}`)) scanPid(ev.pid); }, delay);
@@ -168,6 +170,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
       }
     } else {
       attacher.processGone(ev.pid);
+      setTimeout(() => forgetProcess(ev.pid), 2000).unref(); // after the records still in flight
     }
   });
 
