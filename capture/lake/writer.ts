@@ -4,7 +4,8 @@
 // to hidden temp files that are fsynced and then published (layout.ts). Memory is bounded: past
 // maxBufferedRows, appends are counted as drops and reported to agent_log at the next flush.
 
-import { rm, stat, unlink, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CLUSTER_BY, clusterBatch } from "./cluster.js";
 import { ColumnBuffer, LakeValueError, newColumnBuffer } from "./columns.js";
@@ -71,7 +72,7 @@ export interface LakeWriter {
   append(table: TableName, row: Row): void;
   /** Write everything buffered as complete files. Rejects with LakeError if a file could not be written (the rows stay buffered). */
   flush(): Promise<void>;
-  /** flush + stop timers + release DuckDB. */
+  /** flush + stop timers + release DuckDB. Rows appended once close() has begun are counted as drops. */
   close(): Promise<void>;
   stats(): LakeStats;
   /** Resolves once buffered rows are below half of maxBufferedRows: producers that can wait use it to avoid drops. */
@@ -115,7 +116,21 @@ async function probeWritable(root: string): Promise<void> {
     await unlink(probe);
   } catch (err) {
     await rm(probe, { force: true }).catch(() => {});
-    throw new LakeError(`lake ${root}: ${describeIoFailure(err)}; cannot write the lake, nothing was written`);
+    throw new LakeError(`lake ${root}: ${describeIoFailure(await realMkdirError(root, err))}; cannot write the lake, nothing was written`);
+  }
+}
+
+/** Recursive mkdir reports ENOENT where the real cause is e.g. EROFS: retry the first missing level alone. */
+async function realMkdirError(dir: string, err: unknown): Promise<unknown> {
+  if ((err as NodeJS.ErrnoException).code !== "ENOENT") return err;
+  let d = dir;
+  while (!existsSync(path.dirname(d)) && path.dirname(d) !== d) d = path.dirname(d);
+  try {
+    await mkdir(d);
+    await rm(d, { recursive: true });
+    return err;
+  } catch (e) {
+    return e;
   }
 }
 
@@ -141,6 +156,7 @@ class Lake implements LakeWriter {
   private writing: Promise<void> | null = null;
   private pausedByError = false;
   private closed = false;
+  private closing = false;
   private readonly bytesPerRow: Record<string, number> = {};
   private readonly written: Record<string, number> = {};
   private readonly dropped: Record<string, number> = {};
@@ -180,7 +196,7 @@ class Lake implements LakeWriter {
 
   append(table: TableName, row: Row): void {
     if (this.closed) throw new LakeError(`lake ${this.root}: the writer is closed; cannot append to ${table}`);
-    if (this.buffered >= this.o.maxBufferedRows) {
+    if (this.buffered >= this.o.maxBufferedRows || this.closing) {
       this.dropped[table]++;
       this.droppedUnlogged[table]++;
       return;
@@ -356,6 +372,7 @@ class Lake implements LakeWriter {
     if (this.closed) return;
     clearInterval(this.timer);
     try {
+      this.closing = true; // from here on appends are counted as drops: close() must end even if producers do not stop
       await this.flush();
     } finally {
       this.closed = true;
