@@ -27,8 +27,9 @@ function two(n: number): string {
   return n > 99 ? "99" : n < 10 ? `0${n}` : String(n);
 }
 
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 function hex4(v: number): string {
-  return v.toString(16).padStart(4, "0");
+  return HEX2[(v >> 8) & 0xff]! + HEX2[v & 0xff]!;
 }
 
 function isAlnum(b: number): boolean {

@@ -61,7 +61,22 @@ export interface InitialSecrets {
   server: InitialKeys;
 }
 
+// Callers re-parse a flow as datagrams arrive: keep the last few key schedules (DCID → keys).
+const keyCache = new Map<string, InitialSecrets>();
+const KEY_CACHE_MAX = 512;
+
 export function initialKeys(version: number, dcid: Uint8Array): InitialSecrets | undefined {
+  const id = version.toString(16) + ":" + Buffer.from(dcid.buffer, dcid.byteOffset, dcid.byteLength).toString("hex");
+  const hit = keyCache.get(id);
+  if (hit) return hit;
+  const keys = deriveInitialKeys(version, dcid);
+  if (!keys) return undefined;
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.set(id, keys);
+  return keys;
+}
+
+function deriveInitialKeys(version: number, dcid: Uint8Array): InitialSecrets | undefined {
   const vp = versionParams(version);
   if (!vp) return undefined;
   const initial = hkdfExtract(vp.salt, dcid);

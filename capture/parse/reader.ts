@@ -108,10 +108,13 @@ export function hex(b: Uint8Array): string {
   return s;
 }
 
-const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder("utf-8", { fatal: false });
+// Each byte one code point (ISO-8859-1, lossless; TextDecoder's "latin1" is really windows-1252).
 export function ascii(b: Uint8Array): string {
-  return latin1.decode(b);
+  if (b.length <= 4096) return String.fromCharCode.apply(null, b as unknown as number[]);
+  let s = "";
+  for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode.apply(null, b.subarray(i, i + 4096) as unknown as number[]);
+  return s;
 }
 export function text(b: Uint8Array): string {
   return utf8.decode(b);

@@ -117,7 +117,28 @@ function ipString(v: string | ArrayBuffer | undefined): string {
   return typeof v === "string" ? v : v ? hex(new Uint8Array(v)) : "";
 }
 
+// The same certificates come with handshake after handshake: keep the fields of the last few (by SHA-256).
+const cache = new Map<string, Record<string, unknown>>();
+const CACHE_MAX = 1024;
+
 export function certificateFields(der: Uint8Array): Record<string, unknown> {
+  const sha256 = createHash("sha256").update(der).digest("hex");
+  const hit = cache.get(sha256);
+  if (hit) return copyFields(hit, der);
+  const f = parseCertificate(der, sha256);
+  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(sha256, f);
+  return copyFields(f, der);
+}
+
+// Callers own what they get: fresh Dates and lists, never the cached ones.
+function copyFields(f: Record<string, unknown>, der: Uint8Array): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...f, not_before: new Date(f.not_before as Date), not_after: new Date(f.not_after as Date), der };
+  if (f.sans) out.sans = [...(f.sans as string[])];
+  return out;
+}
+
+function parseCertificate(der: Uint8Array, sha256: string): Record<string, unknown> {
   let cert: Certificate;
   try {
     cert = AsnConvert.parse(der, Certificate);
@@ -127,7 +148,7 @@ export function certificateFields(der: Uint8Array): Record<string, unknown> {
   try {
     const tbs = cert.tbsCertificate;
     const f: Record<string, unknown> = {
-      sha256: createHash("sha256").update(der).digest("hex"),
+      sha256,
       subject: nameToString(tbs.subject),
       issuer: nameToString(tbs.issuer),
       serial: serialHex(new Uint8Array(tbs.serialNumber)),
