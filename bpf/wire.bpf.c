@@ -80,6 +80,7 @@ struct {
  * connect() (cgroup/connect4|6) for clients, the first egress payload for servers. */
 struct owner {
 	__u32 tgid;
+	__u32 how; /* 1 = connect(), 2 = first send */
 	char comm[16];
 };
 struct {
@@ -228,7 +229,7 @@ static __always_inline __u32 tls_copy_len(struct __sk_buff *skb, struct pkt *p, 
 	return len;
 }
 
-static __always_inline void learn_owner(__u64 cookie)
+static __always_inline void learn_owner(__u64 cookie, __u32 how)
 {
 	if (!cookie || bpf_map_lookup_elem(&owners, &cookie))
 		return;
@@ -236,6 +237,7 @@ static __always_inline void learn_owner(__u64 cookie)
 	o.tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!o.tgid)
 		return;
+	o.how = how;
 	bpf_get_current_comm(o.comm, sizeof(o.comm));
 	bpf_map_update_elem(&owners, &cookie, &o, BPF_NOEXIST);
 }
@@ -322,8 +324,10 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	if (copy == 0)
 		return;
 
-	if (hook == CS_HOOK_CGROUP && dir == 1)
-		learn_owner(cookie);
+	/* A first send normally runs in the sending process's own write(); requiring that process to be in
+	 * the socket's cgroup rules out softirq work done on behalf of another container. */
+	if (hook == CS_HOOK_CGROUP && dir == 1 && bpf_get_current_cgroup_id() == bpf_skb_cgroup_id(skb))
+		learn_owner(cookie, 2);
 
 	__u32 zero = 0;
 	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
@@ -337,11 +341,13 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	r->cgroup_id = hook == CS_HOOK_CGROUP ? bpf_skb_cgroup_id(skb) : 0;
 	r->ifindex = skb->ifindex;
 	r->owner_tgid = 0;
+	r->owner_how = 0;
 	__builtin_memset(r->owner_comm, 0, sizeof(r->owner_comm));
 	if (cookie) {
 		struct owner *o = bpf_map_lookup_elem(&owners, &cookie);
 		if (o) {
 			r->owner_tgid = o->tgid;
+			r->owner_how = o->how;
 			__builtin_memcpy(r->owner_comm, o->comm, sizeof(r->owner_comm));
 		}
 	}
@@ -354,7 +360,6 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	r->l4proto = p.l4proto;
 	r->tcp_flags = p.flags;
 	r->proto = st->proto;
-	r->pad = 0;
 	__builtin_memcpy(r->saddr, p.saddr, 16);
 	__builtin_memcpy(r->daddr, p.daddr, 16);
 	r->sport = p.sport;
@@ -418,13 +423,13 @@ int wire_tc_egress(struct __sk_buff *skb)
 SEC("cgroup/connect4")
 int wire_connect4(struct bpf_sock_addr *ctx)
 {
-	learn_owner(bpf_get_socket_cookie(ctx));
+	learn_owner(bpf_get_socket_cookie(ctx), 1);
 	return 1;
 }
 
 SEC("cgroup/connect6")
 int wire_connect6(struct bpf_sock_addr *ctx)
 {
-	learn_owner(bpf_get_socket_cookie(ctx));
+	learn_owner(bpf_get_socket_cookie(ctx), 1);
 	return 1;
 }

@@ -60,6 +60,13 @@ interface ViewMeta {
   process?: ProcessInfo | null;
 }
 
+interface PendingHandshake {
+  h: Handshake;
+  meta: ViewMeta | undefined;
+  flowId: string;
+  deadline: number;
+}
+
 const MONO_TO_UNIX_NS = (() => {
   // bpf_ktime_get_ns() and process.hrtime are both CLOCK_MONOTONIC
   return BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
@@ -75,6 +82,8 @@ export class WireCapture {
   private recentCgroupTuples = new Map<string, number>();
   private ident: (v: string) => string;
   private execs = new Map<number, { comm: string; exe: string }>();
+  private pending: PendingHandshake[] = [];
+  private pendingTimer: NodeJS.Timeout | undefined;
   private unwatch: () => void;
 
   constructor(private readonly opts: WireCaptureOptions) {
@@ -143,8 +152,10 @@ export class WireCapture {
     if (rec.ownerTgid && !meta.ownerTgid) { meta.ownerTgid = rec.ownerTgid; meta.ownerComm = rec.ownerComm; }
     if (rec.hook === HOOK_CGROUP) meta.localPort = rec.dir === 1 ? rec.srcPort : rec.dstPort;
     // Resolve the owner while the socket is still open (the handshake ends before the process may exit).
-    if (rec.hook === HOOK_CGROUP && !meta.pid) {
-      const pid = (meta.sockIno ? this.owners.lookup(meta.sockIno) : undefined) ?? (meta.ownerTgid || undefined);
+    if (rec.hook === HOOK_CGROUP && !meta.pid && rec.ownerTgid) {
+      // The kernel learnt the owner in its own context (connect(), or a first send from a process of the
+      // socket's cgroup). /proc is scanned only for sockets without one, when the handshake ends.
+      const pid = rec.ownerTgid;
       // read /proc now: short-lived clients are often gone by the time the flow finishes
       if (pid) { meta.pid = pid; meta.process = processInfo(pid); }
     }
@@ -173,6 +184,17 @@ export class WireCapture {
       this.stats.dedupedTc++;
       return;
     }
+    const flowId = createHash("sha256").update(`${view}|${tuple}|${h.firstTsUs}`).digest("hex").slice(0, 32);
+    const p: PendingHandshake = { h, meta, flowId, deadline: Date.now() + 300 };
+    // The exec event of a short-lived client may still be on its way (another ring buffer): wait a moment.
+    if (!this.emitIfResolved(p, false)) {
+      this.pending.push(p);
+      this.pendingTimer ??= setInterval(() => this.retryPending(false), 100).unref();
+    }
+  }
+
+  private emitIfResolved(p: PendingHandshake, force: boolean): boolean {
+    const { h, meta } = p;
     const context: Row = {};
     if (meta) {
       const pid = meta.pid ?? (meta.sockIno ? this.owners.lookup(meta.sockIno) : undefined) ?? (meta.ownerTgid || undefined);
@@ -189,17 +211,27 @@ export class WireCapture {
           if (info.cgroup_id !== undefined && info.cgroup_id !== null && !context.cgroup_id) context.cgroup_id = info.cgroup_id;
         } else if (this.execs.has(pid)) {
           Object.assign(context, this.execs.get(pid));
+        } else if (!force && Date.now() < p.deadline) {
+          return false;
         } else if (meta.ownerComm && pid === meta.ownerTgid) {
           context.comm = meta.ownerComm;
         }
       }
     }
-    const flowId = createHash("sha256").update(`${view}|${tuple}|${h.firstTsUs}`).digest("hex").slice(0, 32);
-    const rows = handshakeRows(h, { host: this.opts.host, source: "wire", ident: this.ident, flowId, context });
+    const rows = handshakeRows(h, { host: this.opts.host, source: "wire", ident: this.ident, flowId: p.flowId, context });
     this.opts.sink.append("handshakes", rows.handshake);
     for (const c of rows.certificates) this.opts.sink.append("certificates", c);
     this.stats.handshakes++;
     this.opts.onHandshake?.(rows.handshake);
+    return true;
+  }
+
+  private retryPending(force: boolean): void {
+    this.pending = this.pending.filter((p) => !this.emitIfResolved(p, force));
+    if (this.pending.length === 0 && this.pendingTimer) {
+      clearInterval(this.pendingTimer);
+      this.pendingTimer = undefined;
+    }
   }
 
   /** Counters, including drops in the kernel (ring buffer full) and towards JS (queue full). */
@@ -216,7 +248,9 @@ export class WireCapture {
     this.refreshStats();
     this.table.finishAll();
     this.obj.close();
+    await new Promise((r) => setTimeout(r, 150)); // last exec events
     this.unwatch();
+    this.retryPending(true);
     return this.stats;
   }
 }

@@ -25,6 +25,8 @@ export interface SegmentRecord {
   tcpFlags: number;
   proto: number;
   last: boolean;
+  /** 1: owner learnt at connect() (certain), 2: at its first send (likely), 0: unknown */
+  ownerHow: number;
   srcAddr: string;
   dstAddr: string;
   srcPort: number;
@@ -80,6 +82,7 @@ export function decodeSegment(r: Buffer): SegmentRecord {
     tcpFlags: r[68],
     proto: r[69],
     last: r[70] !== 0,
+    ownerHow: r[71],
     srcAddr: ipString(r, 72, family),
     dstAddr: ipString(r, 88, family),
     srcPort: r.readUInt16LE(104),
