@@ -1,4 +1,4 @@
--- depends: int_handshake_facts
+-- depends: int_handshake_hourly
 -- Migration progress: share of PQ/hybrid key exchanges per agent host, protocol and service, per hour.
 SELECT hour, host, proto, service,
   sum(handshakes)::BIGINT AS handshakes,
@@ -7,5 +7,5 @@ SELECT hour, host, proto, service,
   coalesce(sum(handshakes) FILTER (WHERE kex_class = 'classical'), 0)::BIGINT AS classical_handshakes,
   coalesce(sum(handshakes) FILTER (WHERE kex_class = 'unknown'), 0)::BIGINT AS unknown_handshakes,
   share(sum(handshakes) FILTER (WHERE kex_class IN ('pq', 'hybrid')), sum(handshakes) FILTER (WHERE kex_class <> 'unknown')) AS pq_share
-FROM int_handshake_facts
+FROM int_handshake_hourly
 GROUP BY hour, host, proto, service

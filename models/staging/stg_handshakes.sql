@@ -40,16 +40,17 @@ SELECT
        WHEN s.tls13 THEN true
        ELSE s.forward_secrecy END AS forward_secrecy,
   -- What the client offered: a PQ or hybrid key exchange anywhere in its lists?
-  CASE WHEN h.proto = 'ssh' THEN list_has_any(h.ssh_kex_client, (SELECT list(name) FROM seed_ssh_algorithms WHERE kind = 'kex' AND kex_class IN ('pq', 'hybrid')))
-       ELSE list_has_any(list_concat(h.groups_offered, h.key_share_groups), (SELECT list(code) FROM seed_tls_groups WHERE kex_class IN ('pq', 'hybrid'))) END AS client_offers_pq,
-  CASE WHEN h.proto = 'ssh' THEN list_has_any(h.ssh_kex_server, (SELECT list(name) FROM seed_ssh_algorithms WHERE kind = 'kex' AND kex_class IN ('pq', 'hybrid'))) END AS server_offers_pq,
+  CASE WHEN h.proto = 'ssh' THEN list_has_any(h.ssh_kex_client, getvariable('pq_ssh_kex'))
+       ELSE list_has_any(list_concat(h.groups_offered, h.key_share_groups), getvariable('pq_tls_groups')) END AS client_offers_pq,
+  CASE WHEN h.proto = 'ssh' THEN list_has_any(h.ssh_kex_server, getvariable('pq_ssh_kex')) END AS server_offers_pq,
   CASE WHEN h.proto = 'ssh' THEN h.server_addr || ':' || coalesce(CAST(h.server_port AS VARCHAR), '?')
        ELSE endpoint_label(h.sni, h.server_addr, h.server_port) END AS service
 FROM raw_handshakes h
-LEFT JOIN seed_tls_versions v ON v.code = h.version_chosen AND h.proto <> 'ssh'
-LEFT JOIN seed_tls_cipher_suites s ON s.code = h.suite_chosen AND h.proto <> 'ssh'
-LEFT JOIN seed_tls_groups g ON g.code = h.group_chosen AND h.proto <> 'ssh'
-LEFT JOIN seed_tls_signature_schemes sg ON sg.code = h.sig_alg_chosen AND h.proto <> 'ssh'
-LEFT JOIN seed_ssh_algorithms sk ON sk.kind = 'kex' AND sk.name = h.ssh_kex AND h.proto = 'ssh'
-LEFT JOIN seed_ssh_algorithms sc ON sc.kind = 'cipher' AND sc.name = h.ssh_cipher_c2s AND h.proto = 'ssh'
-LEFT JOIN seed_ssh_algorithms shk ON shk.kind = 'hostkey' AND shk.name = h.ssh_hostkey AND h.proto = 'ssh'
+-- plain equi-joins on the code/name only (an extra condition on h in ON makes DuckDB fall off its fast hash join)
+LEFT JOIN seed_tls_versions v ON v.code = h.version_chosen
+LEFT JOIN seed_tls_cipher_suites s ON s.code = h.suite_chosen
+LEFT JOIN seed_tls_groups g ON g.code = h.group_chosen
+LEFT JOIN seed_tls_signature_schemes sg ON sg.code = h.sig_alg_chosen
+LEFT JOIN (SELECT * FROM seed_ssh_algorithms WHERE kind = 'kex') sk ON sk.name = h.ssh_kex
+LEFT JOIN (SELECT * FROM seed_ssh_algorithms WHERE kind = 'cipher') sc ON sc.name = h.ssh_cipher_c2s
+LEFT JOIN (SELECT * FROM seed_ssh_algorithms WHERE kind = 'hostkey') shk ON shk.name = h.ssh_hostkey
