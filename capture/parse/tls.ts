@@ -136,6 +136,8 @@ export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?:
         ccs = true;
         scan.messagesBeforeCcs = scan.messages.length;
       }
+      // Nothing cleartext follows a CCS unless it sits between a HelloRetryRequest and the second hello.
+      if (dir === "s2c" ? !hrrSeen : hrrKnown === false) { scan.complete = true; break; }
       continue;
     }
     if (type !== REC.handshake) continue;
