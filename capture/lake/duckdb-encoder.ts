@@ -11,11 +11,7 @@ import { BoolBuffer, type ColumnBuffer, Int32Buffer, Int64Buffer, ListBuffer, Re
 
 const CHUNK = 2048; // DuckDB's vector size; chunks start at multiples of it, so validity bytes align
 
-export interface ParquetOptions {
-  rowGroupSize: number;
-  kvMetadata: Record<string, string>;
-  compressionLevel?: number;
-}
+import type { ParquetEncoder, ParquetOptions } from "./encoder.js";
 
 function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
@@ -37,7 +33,7 @@ interface Source {
   error?: unknown;
 }
 
-export class DuckDBEncoder {
+export class DuckDBEncoder implements ParquetEncoder {
   private seq = 0;
   private scratch = new Uint8Array(CHUNK * 16);
   private readonly sources = new Map<number, Source>();
@@ -68,7 +64,7 @@ export class DuckDBEncoder {
       const kv = Object.entries(opts.kvMetadata).map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(", ");
       const level = opts.compressionLevel !== undefined ? `, COMPRESSION_LEVEL ${opts.compressionLevel}` : "";
       await this.conn.run(
-        `COPY (SELECT * FROM ${fn}(${id})) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd${level}, ROW_GROUP_SIZE ${process.env.RGS ?? opts.rowGroupSize}, KV_METADATA {${kv}})`,
+        `COPY (SELECT * FROM ${fn}(${id})) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd${level}, ROW_GROUP_SIZE ${opts.rowGroupSize}, KV_METADATA {${kv}})`,
       );
       if (src.error !== undefined) throw src.error;
     } finally {
@@ -114,7 +110,6 @@ export class DuckDBEncoder {
         src.next += count;
       } catch (err) {
         src.error = err;
-        if (process.env.LAKE_DEBUG) console.error(err);
         duckdb.function_set_error(info, `lake: ${(err as Error).message}`);
       }
     });

@@ -9,7 +9,7 @@ import { mkdir, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CLUSTER_BY, clusterBatch } from "./cluster.js";
 import { ColumnBuffer, LakeValueError, newColumnBuffer } from "./columns.js";
-import { DuckDBEncoder } from "./duckdb-encoder.js";
+import { type EncoderName, type ParquetEncoder, openEncoder } from "./encoder.js";
 import { LakeError, describeIoFailure } from "./errors.js";
 import {
   agentStartStamp,
@@ -42,7 +42,7 @@ export interface LakeOptions {
   maxBufferedRows?: number;
   /** Parquet row group size (default 100,000). */
   rowGroupSize?: number;
-  /** ZSTD level (default DuckDB's, 3). */
+  /** ZSTD level (default 3). */
   compressionLevel?: number;
   /** Table schemas (default schema.ts TABLES); a later version may add columns. */
   tables?: Partial<Record<TableName, Column[]>>;
@@ -50,6 +50,8 @@ export interface LakeOptions {
   schemaVersion?: number;
   /** Columns a file's rows are clustered by before writing (default cluster.ts CLUSTER_BY; {} keeps append order). */
   clusterBy?: Partial<Record<TableName, string[]>>;
+  /** Parquet encoder: "js" (default, measured fastest and leanest) or "duckdb" (DuckDB's COPY). */
+  encoder?: EncoderName;
   /** Failures of background (timer or limit) writes; default: one line on stderr. Rows stay buffered for the next flush. */
   onError?: (err: LakeError) => void;
 }
@@ -104,7 +106,7 @@ export async function openLake(opts: LakeOptions): Promise<LakeWriter> {
   const root = path.resolve(opts.root);
   if (!opts.host) throw new LakeError(`lake ${root}: no host name given`);
   await probeWritable(root);
-  const encoder = await DuckDBEncoder.open();
+  const encoder = await openEncoder(opts.encoder ?? "js", opts.compressionLevel);
   return new Lake(root, opts, encoder);
 }
 
@@ -147,6 +149,7 @@ class Lake implements LakeWriter {
   private readonly timer: NodeJS.Timeout;
   private readonly onError: (err: LakeError) => void;
   private readonly clusterBy: Partial<Record<TableName, string[]>>;
+  private readonly compressionLevel: number | undefined;
 
   private openRows = 0;
   private buffered = 0;
@@ -170,7 +173,7 @@ class Lake implements LakeWriter {
   constructor(
     readonly root: string,
     opts: LakeOptions,
-    private readonly encoder: DuckDBEncoder,
+    private readonly encoder: ParquetEncoder,
   ) {
     this.o = { ...defaults };
     for (const k of Object.keys(defaults) as (keyof typeof defaults)[]) if (opts[k] !== undefined) this.o[k] = opts[k]!;
@@ -189,6 +192,7 @@ class Lake implements LakeWriter {
     this.stamp = agentStartStamp(opts.agentStart ?? new Date());
     this.schemaVersion = opts.schemaVersion ?? SCHEMA_VERSION;
     this.clusterBy = opts.clusterBy ?? CLUSTER_BY;
+    this.compressionLevel = opts.compressionLevel;
     this.onError = opts.onError ?? ((e) => process.stderr.write(`cryptoscope: ${e.message}\n`));
     this.timer = setInterval(() => this.flush().catch((e: LakeError) => this.onError(e)), this.o.flushIntervalMs);
     this.timer.unref();
@@ -307,16 +311,12 @@ class Lake implements LakeWriter {
       const cols = this.tables[b.table];
       if (!b.clustered) {
         // Replaces the batch's buffers, so the unclustered copy is freed now (and a retry reuses this).
-        const t0 = performance.now();
-        const c0 = process.cpuUsage();
         b.bufs = clusterBatch(b.bufs, cols.map((c) => c.name), this.clusterBy[b.table], b.rows);
-        const cc = process.cpuUsage(c0);
-        if (process.env.LAKE_DEBUG) console.error(`cluster ${b.rows} ${(performance.now() - t0).toFixed(0)}ms cpu ${((cc.user + cc.system) / 1000).toFixed(0)}`);
         b.clustered = true;
       }
       await this.encoder.writeParquet(b.table, cols, b.bufs, b.rows, tmp, {
         rowGroupSize: this.o.rowGroupSize,
-        compressionLevel: undefined,
+        compressionLevel: this.compressionLevel,
         kvMetadata: {
           "cryptoscope.schema_version": String(this.schemaVersion),
           "cryptoscope.table": b.table,

@@ -1,0 +1,443 @@
+// A Parquet writer for the lake's column buffers, in JS: the buffers already hold typed arrays,
+// validity bitmaps and list offsets, so encoding is levels + dictionary codes + a ZSTD pass (wasm)
+// per page, with no per-value calls into another runtime and no second copy of the rows. Memory is
+// the batch itself plus the pages of one row group.
+//
+// What it writes: format 2 footer, one dictionary page (when a dictionary pays) and one v1 data page
+// per column chunk, RLE levels, RLE_DICTIONARY or PLAIN values, ZSTD, min/max/null statistics on
+// flat columns (exact; strings only when their UTF-8 order is their JS order). Logical types:
+// TIMESTAMP(MICROS, isAdjustedToUTC=false) → DuckDB reads TIMESTAMP; STRING; INTEGER(64,unsigned)
+// for UBIGINT; 3-level LIST with required elements (lists hold no nulls).
+
+import { open } from "node:fs/promises";
+import { compress, init } from "@bokuweb/zstd-wasm";
+import { BoolBuffer, type ColumnBuffer, Int32Buffer, Int64Buffer, ListBuffer, RefBuffer, StructBuffer, structFields } from "./columns.js";
+import type { ParquetEncoder, ParquetOptions } from "./encoder.js";
+import { bitWidth, writeHybrid } from "./rle-hybrid.js";
+import type { Column } from "./schema.js";
+import { ByteSink, type ThriftField, encodeStruct } from "./thrift-compact.js";
+
+const MAGIC = new TextEncoder().encode("PAR1");
+const enum PType { BOOLEAN = 0, INT32 = 1, INT64 = 2, BYTE_ARRAY = 6 }
+const enum Enc { PLAIN = 0, RLE = 3, RLE_DICTIONARY = 8 }
+const ZSTD = 6;
+const MAX_DICT = 1 << 16;
+
+interface Leaf {
+  path: string[];
+  ptype: PType;
+  maxDef: number;
+  maxRep: number;
+  list: ListBuffer | null; // the enclosing list, for nested leaves
+  values: ColumnBuffer; // where the leaf's values live (the column, or the list's child / struct field)
+  kind: Column["type"] | "VARCHAR";
+}
+
+let zstdReady: Promise<void> | null = null;
+
+export class JsParquetEncoder implements ParquetEncoder {
+  private constructor(private readonly level: number) {}
+
+  static async open(level = 3): Promise<JsParquetEncoder> {
+    zstdReady ??= init();
+    await zstdReady;
+    return new JsParquetEncoder(level);
+  }
+
+  close(): void {}
+
+  async writeParquet(_name: string, columns: Column[], bufs: ColumnBuffer[], rows: number, path: string, opts: ParquetOptions): Promise<void> {
+    const leaves = columns.flatMap((c, i) => leavesOf(c, bufs[i]));
+    const fh = await open(path, "w");
+    try {
+      let offset = 0;
+      const put = async (parts: Uint8Array[]) => {
+        await fh.writev(parts);
+        for (const p of parts) offset += p.length;
+      };
+      await put([MAGIC]);
+      const rowGroups: ThriftField[][] = [];
+      for (let start = 0; start < rows; start += opts.rowGroupSize) {
+        const count = Math.min(opts.rowGroupSize, rows - start);
+        const parts: Uint8Array[] = [];
+        const chunks: ThriftField[][] = [];
+        let groupBytes = 0;
+        let at = offset;
+        for (const leaf of leaves) {
+          const ch = encodeChunk(leaf, start, count, this.level);
+          const chunkStart = at;
+          let dictOffset = -1;
+          for (const [i, p] of ch.pages.entries()) {
+            if (i === 0 && ch.hasDict) dictOffset = at;
+            parts.push(p);
+            at += p.length;
+          }
+          const dataOffset = at - ch.pages[ch.pages.length - 1].length;
+          groupBytes += ch.uncompressed;
+          const meta: ThriftField[] = [
+            [1, "i32", leaf.ptype],
+            [2, "list<i32>", ch.hasDict ? [Enc.RLE, Enc.PLAIN, Enc.RLE_DICTIONARY] : [Enc.RLE, Enc.PLAIN]],
+            [3, "list<binary>", leaf.path],
+            [4, "i32", ZSTD],
+            [5, "i64", ch.numValues],
+            [6, "i64", ch.uncompressed],
+            [7, "i64", ch.compressed],
+            [9, "i64", dataOffset],
+          ];
+          if (dictOffset >= 0) meta.push([11, "i64", dictOffset]);
+          if (ch.stats) meta.push([12, "struct", ch.stats]);
+          chunks.push([
+            [2, "i64", chunkStart],
+            [3, "struct", meta],
+          ]);
+        }
+        await put(parts);
+        rowGroups.push([
+          [1, "list<struct>", chunks],
+          [2, "i64", groupBytes],
+          [3, "i64", count],
+        ]);
+      }
+      const footer = encodeStruct([
+        [1, "i32", 2],
+        [2, "list<struct>", schemaElements(columns)],
+        [3, "i64", rows],
+        [4, "list<struct>", rowGroups],
+        [5, "list<struct>", Object.entries(opts.kvMetadata).map(([k, v]) => [[1, "binary", k], [2, "binary", v]] as ThriftField[])],
+        [6, "binary", "cryptoscope lake writer"],
+      ]);
+      const len = new Uint8Array(4);
+      new DataView(len.buffer).setUint32(0, footer.length, true);
+      await put([footer, len, MAGIC]);
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+function leavesOf(c: Column, buf: ColumnBuffer): Leaf[] {
+  const flat = (t: Column["type"] | "VARCHAR"): PType =>
+    t === "BOOLEAN" ? PType.BOOLEAN : t === "INTEGER" ? PType.INT32 : t === "TIMESTAMP" || t === "BIGINT" || t === "UBIGINT" ? PType.INT64 : PType.BYTE_ARRAY;
+  if (!(buf instanceof ListBuffer)) return [{ path: [c.name], ptype: flat(c.type), maxDef: 1, maxRep: 0, list: null, values: buf, kind: c.type }];
+  if (buf.child instanceof StructBuffer) {
+    const s = buf.child;
+    return s.fieldNames.map((f, k) => ({ path: [c.name, "list", "element", f], ptype: PType.BYTE_ARRAY, maxDef: 3, maxRep: 1, list: buf, values: s.fields[k], kind: "VARCHAR" as const }));
+  }
+  const elem = c.type === "INTEGER[]" ? "INTEGER" : "VARCHAR";
+  return [{ path: [c.name, "list", "element"], ptype: flat(elem), maxDef: 2, maxRep: 1, list: buf, values: buf.child, kind: elem }];
+}
+
+function schemaElements(columns: Column[]): ThriftField[][] {
+  const els: ThriftField[][] = [[[4, "binary", "schema"], [5, "i32", columns.length]]];
+  const leaf = (name: string, t: string, rep: number): ThriftField[] => {
+    switch (t) {
+      case "TIMESTAMP":
+        return [[1, "i32", PType.INT64], [3, "i32", rep], [4, "binary", name],
+          [10, "struct", [[8, "struct", [[1, "bool", false], [2, "struct", [[2, "struct", []]]]]]]]];
+      case "VARCHAR":
+        return [[1, "i32", PType.BYTE_ARRAY], [3, "i32", rep], [4, "binary", name], [6, "i32", 0], [10, "struct", [[1, "struct", []]]]];
+      case "BLOB":
+        return [[1, "i32", PType.BYTE_ARRAY], [3, "i32", rep], [4, "binary", name]];
+      case "BOOLEAN":
+        return [[1, "i32", PType.BOOLEAN], [3, "i32", rep], [4, "binary", name]];
+      case "INTEGER":
+        return [[1, "i32", PType.INT32], [3, "i32", rep], [4, "binary", name]];
+      case "BIGINT":
+        return [[1, "i32", PType.INT64], [3, "i32", rep], [4, "binary", name]];
+      case "UBIGINT":
+        return [[1, "i32", PType.INT64], [3, "i32", rep], [4, "binary", name], [6, "i32", 14], [10, "struct", [[10, "struct", [[1, "i8", 64], [2, "bool", false]]]]]];
+      default:
+        throw new Error(`lake: no Parquet type for ${t}`);
+    }
+  };
+  const OPTIONAL = 1;
+  const REQUIRED = 0;
+  for (const c of columns) {
+    if (!c.type.endsWith("[]")) {
+      els.push(leaf(c.name, c.type, OPTIONAL));
+      continue;
+    }
+    els.push([[3, "i32", OPTIONAL], [4, "binary", c.name], [5, "i32", 1], [6, "i32", 3], [10, "struct", [[3, "struct", []]]]]);
+    els.push([[3, "i32", 2], [4, "binary", "list"], [5, "i32", 1]]);
+    const fields = structFields(c.type);
+    if (fields) {
+      els.push([[3, "i32", REQUIRED], [4, "binary", "element"], [5, "i32", fields.length]]);
+      for (const f of fields) els.push(leaf(f, "VARCHAR", OPTIONAL));
+    } else els.push(leaf("element", c.type.slice(0, -2), REQUIRED));
+  }
+  return els;
+}
+
+interface Chunk {
+  pages: Uint8Array[]; // each: page header + compressed body
+  hasDict: boolean;
+  numValues: number;
+  uncompressed: number;
+  compressed: number;
+  stats: ThriftField[] | null;
+}
+
+/** Levels and the indices (into leaf.values) of the values present, for rows [start, start+count). */
+function levels(leaf: Leaf, start: number, count: number): { def: Uint8Array | null; rep: Uint8Array | null; n: number; idx: Int32Array; nv: number } {
+  const vb = leaf.values;
+  if (leaf.list === null) {
+    const idx = new Int32Array(count);
+    let nv = 0;
+    if (vb.validity.nulls === 0) {
+      for (let r = 0; r < count; r++) idx[r] = start + r;
+      return { def: null, rep: null, n: count, idx, nv: count };
+    }
+    const def = new Uint8Array(count);
+    const bits = vb.validity.bits;
+    for (let r = 0; r < count; r++) {
+      const i = start + r;
+      if (bits[i >> 3] & (1 << (i & 7))) {
+        def[r] = 1;
+        idx[nv++] = i;
+      }
+    }
+    return { def, rep: null, n: count, idx, nv };
+  }
+  const list = leaf.list;
+  const o = list.offsets;
+  const lbits = list.validity.bits;
+  const elems = o[start + count] - o[start];
+  const total = elems + count; // upper bound on level entries
+  const def = new Uint8Array(total);
+  const rep = new Uint8Array(total);
+  const idx = new Int32Array(elems);
+  const fieldBits = leaf.maxDef === 3 ? vb.validity.bits : null;
+  let n = 0;
+  let nv = 0;
+  for (let r = start; r < start + count; r++) {
+    if (!(lbits[r >> 3] & (1 << (r & 7)))) {
+      def[n] = 0;
+      rep[n++] = 0;
+      continue;
+    }
+    const a = o[r];
+    const b = o[r + 1];
+    if (a === b) {
+      def[n] = 1;
+      rep[n++] = 0;
+      continue;
+    }
+    for (let j = a; j < b; j++) {
+      rep[n] = j === a ? 0 : 1;
+      if (fieldBits !== null && !(fieldBits[j >> 3] & (1 << (j & 7)))) def[n++] = 2;
+      else {
+        def[n++] = leaf.maxDef;
+        idx[nv++] = j;
+      }
+    }
+  }
+  return { def, rep, n, idx, nv };
+}
+
+const scratchBuf = { b: Buffer.alloc(1 << 16) };
+
+function encodeChunk(leaf: Leaf, start: number, count: number, level: number): Chunk {
+  const lv = levels(leaf, start, count);
+  const body = new ByteSink();
+  // Levels (v1: each block prefixed by its byte length).
+  const levelBlock = (vals: Uint8Array | null, max: number, n: number) => {
+    const s = new ByteSink();
+    if (vals === null) {
+      s.varint(n * 2); // one RLE run of `max`
+      s.byte(max);
+    } else writeHybrid(s, vals, n, bitWidth(max));
+    body.u32le(s.len);
+    body.bytes(s.result());
+  };
+  if (leaf.maxRep > 0) levelBlock(lv.rep, leaf.maxRep, lv.n);
+  levelBlock(lv.def, leaf.maxDef, lv.n);
+
+  const vb = leaf.values;
+  const { idx, nv } = lv;
+  let dict: Uint8Array | null = null;
+  let dictCount = 0;
+  let encoding = Enc.PLAIN;
+  let stats: ThriftField[] | null = null;
+  const flat = leaf.list === null;
+  const nulls = flat ? count - nv : 0;
+
+  if (vb instanceof Int32Buffer) {
+    const d = vb.data;
+    const codes = new Int32Array(nv);
+    const map = new Map<number, number>();
+    let ok = true;
+    for (let k = 0; k < nv; k++) {
+      const v = d[idx[k]];
+      let c = map.get(v);
+      if (c === undefined) {
+        if (map.size >= MAX_DICT || map.size > nv / 2 + 64) {
+          ok = false;
+          break;
+        }
+        map.set(v, (c = map.size));
+      }
+      codes[k] = c;
+    }
+    let min = 2147483647;
+    let max = -2147483648;
+    if (ok && map.size > 0) {
+      const ds = new ByteSink();
+      for (const v of map.keys()) {
+        ds.u32le(v);
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      dict = ds.result();
+      dictCount = map.size;
+      encoding = Enc.RLE_DICTIONARY;
+      const w = Math.max(1, bitWidth(map.size - 1));
+      body.byte(w);
+      writeHybrid(body, codes, nv, w);
+    } else {
+      for (let k = 0; k < nv; k++) {
+        const v = d[idx[k]];
+        body.u32le(v);
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+    }
+    if (flat) stats = numericStats(nulls, nv > 0 ? int32le(min) : null, nv > 0 ? int32le(max) : null);
+  } else if (vb instanceof Int64Buffer) {
+    const d = vb.data;
+    let minK = -1;
+    let maxK = -1;
+    for (let k = 0; k < nv; k++) {
+      const i = idx[k];
+      body.u32le(d[2 * i]);
+      body.u32le(d[2 * i + 1]);
+      if (minK < 0 || lt64(d, i, minK)) minK = i;
+      if (maxK < 0 || lt64(d, maxK, i)) maxK = i;
+    }
+    if (flat) {
+      const signed = leaf.kind !== "UBIGINT";
+      stats = numericStats(nulls, signed && nv > 0 ? int64le(d, minK) : null, signed && nv > 0 ? int64le(d, maxK) : null);
+    }
+  } else if (vb instanceof BoolBuffer) {
+    const d = vb.data;
+    let acc = 0;
+    let bits = 0;
+    for (let k = 0; k < nv; k++) {
+      acc |= d[idx[k]] << bits++;
+      if (bits === 8) {
+        body.byte(acc);
+        acc = 0;
+        bits = 0;
+      }
+    }
+    if (bits > 0) body.byte(acc);
+    if (flat) stats = numericStats(nulls, null, null);
+  } else if (vb instanceof RefBuffer) {
+    const d = vb.data;
+    if (leaf.kind === "BLOB") {
+      for (let k = 0; k < nv; k++) {
+        const b = d[idx[k]] as Uint8Array;
+        body.u32le(b.length);
+        body.bytes(b);
+      }
+      if (flat) stats = numericStats(nulls, null, null);
+    } else {
+      const codes = new Int32Array(nv);
+      const map = new Map<string, number>();
+      let ok = true;
+      for (let k = 0; k < nv; k++) {
+        const v = d[idx[k]] as string;
+        let c = map.get(v);
+        if (c === undefined) {
+          if (map.size >= MAX_DICT || map.size > nv / 2 + 64) {
+            ok = false;
+            break;
+          }
+          map.set(v, (c = map.size));
+        }
+        codes[k] = c;
+      }
+      if (ok && map.size > 0) {
+        const ds = new ByteSink();
+        let min: string | null = null;
+        let max: string | null = null;
+        let ordered = true;
+        for (const v of map.keys()) {
+          writeString(ds, v);
+          if (min === null || v < min) min = v;
+          if (max === null || v > max) max = v;
+          if (ordered && /[\ud800-\udfff]/.test(v)) ordered = false;
+        }
+        dict = ds.result();
+        dictCount = map.size;
+        encoding = Enc.RLE_DICTIONARY;
+        const w = Math.max(1, bitWidth(map.size - 1));
+        body.byte(w);
+        writeHybrid(body, codes, nv, w);
+        if (flat) {
+          const enc = new TextEncoder();
+          const mn = ordered && min !== null ? enc.encode(min) : null;
+          const mx = ordered && max !== null ? enc.encode(max) : null;
+          stats = numericStats(nulls, mn && mn.length <= 64 ? mn : null, mx && mx.length <= 64 ? mx : null);
+        }
+      } else {
+        for (let k = 0; k < nv; k++) writeString(body, d[idx[k]] as string);
+        if (flat) stats = numericStats(nulls, null, null);
+      }
+    }
+  }
+
+  const pages: Uint8Array[] = [];
+  let uncompressed = 0;
+  let compressed = 0;
+  const page = (header: (u: number, c: number) => ThriftField[], raw: Uint8Array) => {
+    const z = compress(raw, level);
+    const h = encodeStruct(header(raw.length, z.length));
+    pages.push(h, z);
+    uncompressed += h.length + raw.length;
+    compressed += h.length + z.length;
+  };
+  if (dict !== null)
+    page((u, c) => [[1, "i32", 2], [2, "i32", u], [3, "i32", c], [7, "struct", [[1, "i32", dictCount], [2, "i32", Enc.PLAIN]]]], dict);
+  page((u, c) => [[1, "i32", 0], [2, "i32", u], [3, "i32", c], [5, "struct", [[1, "i32", lv.n], [2, "i32", encoding], [3, "i32", Enc.RLE], [4, "i32", Enc.RLE]]]], body.result());
+  // Header and body are separate arrays; pair them so callers see one buffer per page.
+  const joined: Uint8Array[] = [];
+  for (let i = 0; i < pages.length; i += 2) {
+    const b = new Uint8Array(pages[i].length + pages[i + 1].length);
+    b.set(pages[i]);
+    b.set(pages[i + 1], pages[i].length);
+    joined.push(b);
+  }
+  return { pages: joined, hasDict: dict !== null, numValues: lv.n, uncompressed, compressed, stats };
+}
+
+function writeString(s: ByteSink, v: string): void {
+  // UTF-8 straight into the sink: reserve the worst case, write, then fill in the length.
+  if (scratchBuf.b.length < v.length * 3) scratchBuf.b = Buffer.alloc(v.length * 3 + 1024);
+  const n = scratchBuf.b.write(v, 0, "utf8");
+  s.u32le(n);
+  s.bytes(scratchBuf.b.subarray(0, n));
+}
+
+function lt64(d: Int32Array, a: number, b: number): boolean {
+  const ha = d[2 * a + 1];
+  const hb = d[2 * b + 1];
+  return ha < hb || (ha === hb && d[2 * a] >>> 0 < d[2 * b] >>> 0);
+}
+function int32le(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, v, true);
+  return b;
+}
+function int64le(d: Int32Array, i: number): Uint8Array {
+  const b = new Uint8Array(8);
+  const dv = new DataView(b.buffer);
+  dv.setInt32(0, d[2 * i], true);
+  dv.setInt32(4, d[2 * i + 1], true);
+  return b;
+}
+function numericStats(nulls: number, min: Uint8Array | null, max: Uint8Array | null): ThriftField[] {
+  const s: ThriftField[] = [[3, "i64", nulls]];
+  if (max !== null) s.push([5, "binary", max]);
+  if (min !== null) s.push([6, "binary", min]);
+  return s;
+}
