@@ -97,8 +97,8 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
   const w = await wire.stop();
   let libraryEvents = 0;
   for (const p of parts) {
+    libraryEvents += p.stats?.().events ?? 0; // before stop: the counters live in BPF maps
     await p.stop();
-    libraryEvents += p.stats?.().events ?? 0;
   }
   const l = lake.stats();
   const lakeDrops = Object.values(l.dropped).reduce((a, b) => a + b, 0);

@@ -87,6 +87,15 @@ if [ ! -x "$BPFTOOL" ]; then
      && dpkg-deb -x bpftool_*.deb "$BUILD/bpftool") || die "could not fetch bpftool from bookworm-backports"
 fi
 
+# ---- Go 1.23 (bookworm-backports), unpacked: the demo's post-quantum hybrid TLS peers -------------
+GO123=$BUILD/go1.23/usr/lib/go-1.23/bin/go
+if [ ! -x "$GO123" ]; then
+  log "Go 1.23 from bookworm-backports (hybrid post-quantum key exchange for the demo)"
+  mkdir -p "$BUILD/debs" && rm -f "$BUILD"/debs/golang-1.23-*.deb
+  (cd "$BUILD/debs" && apt_private download golang-1.23-go/bookworm-backports golang-1.23-src/bookworm-backports >/dev/null \
+     && for d in golang-1.23-*.deb; do dpkg-deb -x "$d" "$BUILD/go1.23"; done) || die "could not fetch Go 1.23 from bookworm-backports"
+fi
+
 # ---- npm dependencies ----------------------------------------------------------------------------
 if ! stamp_ok npm package-lock.json package.json || [ ! -d node_modules ]; then
   log "npm ci"
@@ -103,6 +112,17 @@ if ! stamp_ok addon native/*.cc native/*.h native/binding.gyp "$LIBBPF/lib/libbp
   log "native addon (node-gyp)"
   (cd native && LIBBPF_DIR="$LIBBPF" npx --no-install node-gyp rebuild --nodedir=/usr --loglevel=error >/dev/null) || die "addon build failed"
   stamp addon
+fi
+
+# ---- the demo's Go programs (standard library only, no module downloads) -----------------------
+if ! stamp_ok demo-go capture/demo/go/*.go || [ ! -x "$BUILD/demo-go/server" ]; then
+  log "demo Go programs (go build, Go 1.23)"
+  mkdir -p "$BUILD/demo-go"
+  for prog in server client; do
+    GOCACHE=$BUILD/go-cache GOPATH=$BUILD/go-path GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off \
+      "$GO123" build -o "$BUILD/demo-go/$prog" "capture/demo/go/$prog.go" || die "go build $prog failed"
+  done
+  stamp demo-go
 fi
 
 # ---- local signing key and signatures of the BPF objects (attestation) ---------------------------

@@ -1,0 +1,101 @@
+// `cryptoscope demo`: a self-contained run on this host. A built-in workload of real peers in network
+// namespaces is captured by the agent (wire + library probes), then the models and the site are built
+// and a summary printed. Leaves no processes or namespaces behind.
+import { spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Command } from "commander";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { runAgent } from "../agent.ts";
+import { REPO_ROOT } from "../bpf/native.ts";
+import { DemoWorkload } from "../demo/workload.ts";
+
+const BIN = join(REPO_ROOT, "bin/cryptoscope");
+
+function step(n: number, total: number, msg: string): void {
+  process.stderr.write(`\x1b[1m[${n}/${total}]\x1b[0m ${msg}\n`);
+}
+
+function cli(args: string[]): void {
+  const r = spawnSync(BIN, args, { stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`cryptoscope ${args[0]} ${args[1] ?? ""} failed: ${(r.stderr || "").trim().split("\n").pop()}`);
+}
+
+async function summary(db: string): Promise<string> {
+  const inst = await DuckDBInstance.create(db, { access_mode: "READ_ONLY", autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
+  const con = await inst.connect();
+  const q = async (sql: string) => (await con.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  const lines: string[] = [];
+  try {
+    const byProto = await q(`SELECT proto, source, count(*) AS n FROM lake_handshakes GROUP BY ALL ORDER BY n DESC`);
+    lines.push(`Handshakes seen: ${byProto.map((r) => `${r.n} ${r.proto} (${r.source})`).join(", ")}`);
+    const exes = await q(`SELECT coalesce(exe, comm, '(unattributed)') AS exe, count(*) AS n FROM lake_handshakes GROUP BY ALL ORDER BY n DESC LIMIT 8`);
+    lines.push(`Processes: ${exes.map((r) => `${String(r.exe).replace(/^.*\//, "")} ${r.n}`).join(", ")}`);
+    const kex = await q(`SELECT kex_class, count(*) AS n FROM stg_handshakes GROUP BY ALL ORDER BY n DESC`).catch(() => []);
+    if (kex.length) lines.push(`Key exchange: ${kex.map((r) => `${r.n} ${r.kex_class}`).join(", ")}`);
+    const ready = await q(`SELECT readiness, handshake_pq_share, endpoint_pq_share FROM risk_readiness WHERE scope = 'fleet'`);
+    if (ready[0]) lines.push(`Readiness: ${(Number(ready[0].readiness) * 100).toFixed(0)}% (post-quantum/hybrid handshakes ${(Number(ready[0].handshake_pq_share) * 100).toFixed(0)}%, endpoints ${(Number(ready[0].endpoint_pq_share) * 100).toFixed(0)}%)`);
+    const top = await q(`SELECT severity, rule, label, message FROM risk_findings ORDER BY severity_rank DESC, occurrences DESC LIMIT 8`);
+    lines.push(`Top findings:`);
+    for (const f of top) lines.push(`  ${String(f.severity).padEnd(8)} ${f.rule}: ${f.label} — ${f.message}`);
+  } finally {
+    con.closeSync();
+    inst.closeSync();
+  }
+  return lines.join("\n");
+}
+
+export function register(program: Command): void {
+  program
+    .command("demo")
+    .description("capture a built-in workload of real TLS/SSH peers on this host, build the models and the site, print a summary")
+    .option("--dir <dir>", "where the lake, marts, DuckDB file and site go", "data/demo")
+    .option("--rounds <n>", "rounds of client connections", (v) => Number(v), 3)
+    .option("--short", "one round, for tests")
+    .option("--no-site", "skip building the site")
+    .action(async (o) => {
+      const dir = resolve(o.dir);
+      const lake = join(dir, "lake"), marts = join(dir, "marts"), db = join(dir, "cryptoscope.duckdb"), site = join(dir, "site");
+      const rounds = o.short ? 1 : o.rounds;
+      const total = o.site ? 5 : 4;
+      rmSync(dir, { recursive: true, force: true }); // a demo starts from nothing
+      const t0 = Date.now();
+      const workload = new DemoWorkload(join(dir, "workload"), (m) => process.stderr.write(`      ${m}\n`));
+      const cleanup = () => workload.stop();
+      process.once("exit", cleanup);
+      try {
+        step(1, total, "starting the workload: OpenSSL, GnuTLS, python, Go and OpenSSH servers in netns csdemo-srv");
+        await workload.start();
+        step(2, total, `capturing ${rounds} round(s) of curl, openssl, gnutls-cli, python, node, Go and ssh clients`);
+        let ready!: () => void;
+        const isReady = new Promise<void>((r) => (ready = r));
+        const driven = isReady.then(async () => {
+          for (let i = 0; i < rounds; i++) {
+            workload.round();
+            const ok = workload.steps.filter((s) => s.ok).length;
+            process.stderr.write(`      round ${i + 1}/${rounds}: ${ok}/${workload.steps.length} client runs succeeded\n`);
+            if (i + 1 < rounds) await new Promise((r) => setTimeout(r, 1000));
+          }
+          await new Promise((r) => setTimeout(r, 1500)); // last records and library events reach the agent
+        });
+        const cap = await runAgent({ lake, host: "demo-host", progress: "none", until: driven, onReady: ready, flushIntervalMs: 5000 });
+        process.stderr.write(`      captured ${cap.handshakes} handshakes, ${cap.libraryEvents} library events; drops: kernel ${cap.kernelDrops}, consumer ${cap.userDrops}\n`);
+        workload.stop();
+        step(3, total, "building the models (staging → inventory → risk → reports)");
+        cli(["models", "build", "--lake", lake, "--out", marts, "--db", db]);
+        if (o.site) {
+          step(4, total, "building the report site");
+          cli(["site", "build", "--marts", marts, "--out", site]);
+        }
+        step(total, total, "summary");
+        console.log(`\n${await summary(db)}\n`);
+        console.log(`Lake:    ${lake}`);
+        console.log(`DuckDB:  ${db}   (cd ${dir} && duckdb cryptoscope.duckdb)`);
+        if (o.site) console.log(`Site:    ${site}/index.html   (serve it: python3 -m http.server -d ${site})`);
+        console.log(`Done in ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
+      } finally {
+        cleanup();
+        process.off("exit", cleanup);
+      }
+    });
+}
