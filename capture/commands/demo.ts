@@ -3,7 +3,7 @@
 // and a summary printed. Leaves no processes or namespaces behind.
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Command } from "commander";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { runAgent } from "../agent.ts";
@@ -25,6 +25,8 @@ async function summary(db: string): Promise<string> {
   const inst = await DuckDBInstance.create(db, { access_mode: "READ_ONLY", autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
   const con = await inst.connect();
   const q = async (sql: string) => (await con.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  // the views name the lake and marts relative to the database's folder
+  await con.run(`SET file_search_path = '${dirname(db).replace(/'/g, "''")}'`);
   const lines: string[] = [];
   try {
     const byProto = await q(`SELECT proto, source, count(*) AS n FROM lake_handshakes GROUP BY ALL ORDER BY n DESC`);

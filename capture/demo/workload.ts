@@ -29,6 +29,18 @@ function cert(dir: string, name: string, keyArgs: string[], extra: string[] = []
   return { cert: c, key: k };
 }
 
+/** An RSA-1024 leaf signed with SHA-1 by a demo CA: what old appliances still serve. */
+function legacyLeaf(dir: string): { cert: string; key: string } {
+  const ca = cert(dir, "demo-ca", ["-newkey", "rsa:2048", "-days", "365"]);
+  const c = join(dir, "legacy.crt"), k = join(dir, "legacy.key"), csr = join(dir, "legacy.csr"), ext = join(dir, "legacy.ext");
+  if (!existsSync(c)) {
+    sh("openssl", ["req", "-new", "-newkey", "rsa:1024", "-nodes", "-keyout", k, "-out", csr, "-subj", "/O=cryptoscope demo/CN=legacy.demo"]);
+    writeFileSync(ext, "basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:legacy.demo\n");
+    sh("openssl", ["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-out", c, "-days", "365", "-sha1", "-extfile", ext]);
+  }
+  return { cert: c, key: k };
+}
+
 export class DemoWorkload {
   private procs: ChildProcess[] = [];
   private services: Service[] = [];
@@ -51,7 +63,7 @@ export class DemoWorkload {
     const rsa = cert(d, "rsa", ["-newkey", "rsa:2048", "-days", "365"]);
     const ec = cert(d, "ecdsa", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-days", "365"]);
     const rsa3072 = cert(d, "rsa3072", ["-newkey", "rsa:3072", "-days", "365", "-sha384"]);
-    const legacy = cert(d, "legacy", ["-newkey", "rsa:1024", "-days", "365", "-sha1"], ["-sigopt", "rsa_padding_mode:pkcs1"]);
+    const legacy = legacyLeaf(d);
     const expiring = cert(d, "expiring", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-days", "10"]);
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(d, "ssh_host_ed25519")], { input: "y\n", stdio: ["pipe", "ignore", "ignore"] });
     mkdirSync("/run/sshd", { recursive: true });
@@ -73,6 +85,8 @@ export class DemoWorkload {
       { name: "gnutls-serv", port: 8453, argv: ["gnutls-serv", "--http", "-p", "8453", "--x509certfile", rsa.cert, "--x509keyfile", rsa.key] },
       { name: "python https", port: 8463, argv: ["/usr/bin/python3", py, "8463", ec.cert, ec.key] },
       { name: "sshd", port: 2222, argv: ["/usr/sbin/sshd", "-D", "-e", "-f", "/dev/null", "-o", `HostKey=${join(d, "ssh_host_ed25519")}`, "-o", "Port=2222", "-o", "PidFile=none", "-o", "UsePAM=no"] },
+      { name: "sshd without a post-quantum KEX", port: 2223, argv: ["/usr/sbin/sshd", "-D", "-e", "-f", "/dev/null", "-o", `HostKey=${join(d, "ssh_host_ed25519")}`, "-o", "Port=2223", "-o", "PidFile=none", "-o", "UsePAM=no",
+        "-o", "KexAlgorithms=curve25519-sha256,ecdh-sha2-nistp256"] },
     ];
     if (existsSync(join(GO_BIN, "server"))) this.services.push({ name: "go 1.23 https", port: 8473, argv: [join(GO_BIN, "server"), ":8473", ec.cert, ec.key] });
     for (const s of this.services) {
@@ -123,7 +137,7 @@ export class DemoWorkload {
     }
     const ssh = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5", "-p", "2222"];
     this.client("ssh", "sshd", [...ssh, `demo@${SRV_IP}`, "true"], "", true);
-    this.client("ssh (classical KEX)", "sshd", [...ssh, "-o", "KexAlgorithms=curve25519-sha256", `demo@${SRV_IP}`, "true"], "", true);
+    this.client("ssh", "sshd without PQ KEX", [...ssh.slice(0, -1), "2223", `demo@${SRV_IP}`, "true"], "", true);
   }
 
   stop(): void {
