@@ -13,6 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MART_NAMES, martColumns, type MartName } from "./marts.ts";
 import { cacheDir, prepare } from "./prepare.ts";
+import { writeDerived } from "./derive.ts";
 
 export const siteDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(siteDir, "..");
@@ -118,6 +119,7 @@ export async function buildSite(opts: SiteBuildOptions): Promise<SiteBuildResult
     cpSync(join(siteDir, "src"), stageSrc, { recursive: true, filter: (p) => !p.includes("/.observablehq") && !p.endsWith("/src/data") });
     mkdirSync(join(stageSrc, "data"), { recursive: true });
     for (const mart of MART_NAMES) cpSync(join(martsDir, `${mart}.parquet`), join(stageSrc, "data", `${mart}.parquet`));
+    await writeDerived(martsDir, join(stageSrc, "data"));
     vendorFlameGraph(stageSrc);
     // One shared cache: the prepared _npm entries, and Framework's own _node bundles, stay warm across builds.
     mkdirSync(join(stageSrc, ".observablehq"), { recursive: true });

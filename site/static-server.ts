@@ -37,12 +37,22 @@ export function serveStatic(dir: string, port = 0): Promise<StaticServer> {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
       return;
     }
-    const size = statSync(file).size;
+    const st = statSync(file);
+    const size = st.size;
+    // Validators like any static server's, so a browser revalidates (304) instead of downloading again and
+    // keeps its compiled-WebAssembly cache for DuckDB-WASM across pages.
+    const etag = `"${size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
     const headers: Record<string, string | number> = {
       "content-type": TYPES[extname(file)] ?? "application/octet-stream",
       "accept-ranges": "bytes",
       "cache-control": "no-cache",
+      etag,
+      "last-modified": st.mtime.toUTCString(),
     };
+    if (req.headers["if-none-match"] === etag && !req.headers.range) {
+      res.writeHead(304, headers).end();
+      return;
+    }
     const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? "");
     let start = 0;
     let end = size - 1;

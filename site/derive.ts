@@ -1,0 +1,56 @@
+// Page-sized tables derived from the marts at build time (DuckDB, @duckdb/node-api), for the marts whose grain
+// is far finer than a page draws: rpt_migration_hourly has a row per (hour, host, proto, service), millions for
+// a large fleet, and rpt_flame_tree a node per distinct path. The pages load these instead, so the browser
+// fetches and indexes thousands of rows, not millions; every host/time/protocol filter still re-queries them.
+import { DuckDBInstance } from "@duckdb/node-api";
+import { join } from "node:path";
+
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+export const DERIVED = {
+  // Charts and totals of the migration page: services summed away.
+  migration_host_hour: (m: (name: string) => string) => `
+    SELECT hour, host, proto, sum(handshakes)::BIGINT AS handshakes, sum(pq_handshakes)::BIGINT AS pq_handshakes,
+           sum(hybrid_handshakes)::BIGINT AS hybrid_handshakes, sum(classical_handshakes)::BIGINT AS classical_handshakes,
+           sum(unknown_handshakes)::BIGINT AS unknown_handshakes, count(DISTINCT service)::BIGINT AS services
+    FROM ${m("rpt_migration_hourly")} GROUP BY ALL ORDER BY hour, host, proto`,
+  // The per-service table of the migration page, by day: a time range selects whole days.
+  migration_service_day: (m: (name: string) => string) => `
+    SELECT date_trunc('day', hour) AS day, host, proto, service, sum(handshakes)::BIGINT AS handshakes,
+           sum(pq_handshakes + hybrid_handshakes)::BIGINT AS pq_or_hybrid, sum(handshakes - unknown_handshakes)::BIGINT AS known,
+           max(hour) AS last_hour
+    FROM ${m("rpt_migration_hourly")} GROUP BY ALL ORDER BY day, host, proto, service`,
+  // Flame graph: frames narrower than 1/5000 of all handshakes (a fifth of a pixel on a 1000-px graph) are
+  // folded into their parent, which keeps its full value; a host's own subtree keeps frames down to 1/1000
+  // of that host, so the host filter still shows detail.
+  flame_tree: (m: (name: string) => string) => `
+    WITH t AS (SELECT *, CASE WHEN depth >= 1 THEN split_part(substr(id, 5), '/', 1) END AS host_name FROM ${m("rpt_flame_tree")}),
+         root AS (SELECT value AS total FROM t WHERE parent_id IS NULL),
+         hosts AS (SELECT name AS host_name, value AS host_total FROM t WHERE level = 'host')
+    SELECT id, parent_id, depth, level, name, value, pq_share, quantum_status
+    FROM t LEFT JOIN hosts USING (host_name), root
+    WHERE depth <= 1 OR value >= total / 5000 OR value >= host_total / 1000
+    ORDER BY depth, id`,
+} as const;
+
+export type DerivedName = keyof typeof DERIVED;
+
+/** Writes `<outDir>/<name>.parquet` for every derived table, reading `<martsDir>/<mart>.parquet`. */
+export async function writeDerived(martsDir: string, outDir: string): Promise<Record<DerivedName, number>> {
+  const db = await DuckDBInstance.create(":memory:", { autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
+  const con = await db.connect();
+  const rows = {} as Record<DerivedName, number>;
+  try {
+    const mart = (name: string) => `read_parquet(${lit(join(martsDir, `${name}.parquet`))})`;
+    for (const [name, sql] of Object.entries(DERIVED) as [DerivedName, (m: (n: string) => string) => string][]) {
+      const file = join(outDir, `${name}.parquet`);
+      await con.run(`COPY (${sql(mart)}) TO ${lit(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)`);
+      const r = await con.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet(${lit(file)})`);
+      rows[name] = Number(r.getRowObjects()[0].n);
+    }
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
+  return rows;
+}
