@@ -48,9 +48,10 @@ function tsMicros(r: Row): bigint {
 }
 
 describe("lake writer round trip", () => {
-  it("reads back exactly what was written, across an hour rollover", async () => {
+  for (const encoder of ["js", "duckdb"] as const)
+  it(`reads back exactly what was written, across an hour rollover (${encoder} encoder)`, async () => {
     const root = tmpRoot();
-    const lake = await openLake({ root, host: "test-host", agentStart: new Date(Date.UTC(2026, 11, 1, 18, 0, 0)) });
+    const lake = await openLake({ root, host: "test-host", agentStart: new Date(Date.UTC(2026, 11, 1, 18, 0, 0)), encoder });
     const rows = Array.from({ length: N }, (_, i) => handshake(i));
     for (const r of rows) lake.append("handshakes", r);
     const der = (k: number) => Uint8Array.from({ length: 300 + k }, (_, j) => (j * 7 + k) % 256); // includes 0x00 bytes

@@ -62,10 +62,13 @@ export function clusterOrder(bufs: ColumnBuffer[], keyIdx: number[], n: number):
   return perm;
 }
 
-/** The batch's buffers in clustered row order (or the same buffers when the table has no cluster key). */
-export function clusterBatch(bufs: ColumnBuffer[], columnNames: string[], keys: string[] | undefined, n: number): ColumnBuffer[] {
+/**
+ * The clustered row order of a batch (null when the table has no cluster key), or, with `materialize`,
+ * the batch's buffers copied in that order (for encoders that take rows in order).
+ */
+export function clusterRows(bufs: ColumnBuffer[], columnNames: string[], keys: string[] | undefined, n: number, materialize: boolean): Int32Array | ColumnBuffer[] | null {
   const keyIdx = (keys ?? []).map((k) => columnNames.indexOf(k)).filter((i) => i >= 0);
-  if (keyIdx.length === 0 || n < 2) return bufs;
+  if (keyIdx.length === 0 || n < 2) return null;
   const perm = clusterOrder(bufs, keyIdx, n);
-  return bufs.map((b) => permuteBuffer(b, perm));
+  return materialize ? bufs.map((b) => permuteBuffer(b, perm)) : perm;
 }

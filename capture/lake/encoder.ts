@@ -8,6 +8,8 @@ export interface ParquetOptions {
   rowGroupSize: number;
   kvMetadata: Record<string, string>;
   compressionLevel?: number;
+  /** Row order to write (a permutation of [0, rows)); default: as buffered. */
+  order?: Int32Array;
 }
 
 export interface ParquetEncoder {

@@ -47,6 +47,7 @@ export class JsParquetEncoder implements ParquetEncoder {
   close(): void {}
 
   async writeParquet(_name: string, columns: Column[], bufs: ColumnBuffer[], rows: number, path: string, opts: ParquetOptions): Promise<void> {
+    const perm = opts.order ?? null;
     const leaves = columns.flatMap((c, i) => leavesOf(c, bufs[i]));
     const fh = await open(path, "w");
     try {
@@ -64,7 +65,7 @@ export class JsParquetEncoder implements ParquetEncoder {
         let groupBytes = 0;
         let at = offset;
         for (const leaf of leaves) {
-          const ch = encodeChunk(leaf, start, count, this.level);
+          const ch = encodeChunk(leaf, perm, start, count, this.level);
           const chunkStart = at;
           let dictOffset = -1;
           for (const [i, p] of ch.pages.entries()) {
@@ -177,20 +178,23 @@ interface Chunk {
   stats: ThriftField[] | null;
 }
 
-/** Levels and the indices (into leaf.values) of the values present, for rows [start, start+count). */
-function levels(leaf: Leaf, start: number, count: number): { def: Uint8Array | null; rep: Uint8Array | null; n: number; idx: Int32Array; nv: number } {
+/**
+ * Levels and the indices (into leaf.values) of the values present, for output rows [start, start+count);
+ * output row r is buffer row perm[r] (the clustered order) or r itself.
+ */
+function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: number): { def: Uint8Array | null; rep: Uint8Array | null; n: number; idx: Int32Array; nv: number } {
   const vb = leaf.values;
   if (leaf.list === null) {
     const idx = new Int32Array(count);
     let nv = 0;
     if (vb.validity.nulls === 0) {
-      for (let r = 0; r < count; r++) idx[r] = start + r;
+      for (let r = 0; r < count; r++) idx[r] = perm === null ? start + r : perm[start + r];
       return { def: null, rep: null, n: count, idx, nv: count };
     }
     const def = new Uint8Array(count);
     const bits = vb.validity.bits;
     for (let r = 0; r < count; r++) {
-      const i = start + r;
+      const i = perm === null ? start + r : perm[start + r];
       if (bits[i >> 3] & (1 << (i & 7))) {
         def[r] = 1;
         idx[nv++] = i;
@@ -201,7 +205,9 @@ function levels(leaf: Leaf, start: number, count: number): { def: Uint8Array | n
   const list = leaf.list;
   const o = list.offsets;
   const lbits = list.validity.bits;
-  const elems = o[start + count] - o[start];
+  let elems = 0;
+  if (perm === null) elems = o[start + count] - o[start];
+  else for (let r = start; r < start + count; r++) elems += o[perm[r] + 1] - o[perm[r]];
   const total = elems + count; // upper bound on level entries
   const def = new Uint8Array(total);
   const rep = new Uint8Array(total);
@@ -209,7 +215,8 @@ function levels(leaf: Leaf, start: number, count: number): { def: Uint8Array | n
   const fieldBits = leaf.maxDef === 3 ? vb.validity.bits : null;
   let n = 0;
   let nv = 0;
-  for (let r = start; r < start + count; r++) {
+  for (let q = start; q < start + count; q++) {
+    const r = perm === null ? q : perm[q];
     if (!(lbits[r >> 3] & (1 << (r & 7)))) {
       def[n] = 0;
       rep[n++] = 0;
@@ -235,9 +242,10 @@ function levels(leaf: Leaf, start: number, count: number): { def: Uint8Array | n
 }
 
 const scratchBuf = { b: Buffer.alloc(1 << 16) };
+const SMALL_CODES = new Int32Array(65536); // value → dictionary code + 1, all zero between chunks
 
-function encodeChunk(leaf: Leaf, start: number, count: number, level: number): Chunk {
-  const lv = levels(leaf, start, count);
+function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: number, level: number): Chunk {
+  const lv = levels(leaf, perm, start, count);
   const body = new ByteSink();
   // Levels (v1: each block prefixed by its byte length).
   const levelBlock = (vals: Uint8Array | null, max: number, n: number) => {
@@ -266,18 +274,31 @@ function encodeChunk(leaf: Leaf, start: number, count: number, level: number): C
     const codes = new Int32Array(nv);
     const map = new Map<number, number>();
     let ok = true;
+    // Code points are mostly u16: a direct-address table (reset afterwards) instead of Map lookups.
+    const small = SMALL_CODES;
+    const touched: number[] = [];
     for (let k = 0; k < nv; k++) {
       const v = d[idx[k]];
-      let c = map.get(v);
+      let c: number | undefined;
+      if (v >= 0 && v < 65536) {
+        c = small[v] - 1;
+        if (c < 0) c = undefined;
+      } else c = map.get(v);
       if (c === undefined) {
         if (map.size >= MAX_DICT || map.size > nv / 2 + 64) {
           ok = false;
           break;
         }
-        map.set(v, (c = map.size));
+        c = map.size;
+        map.set(v, c);
+        if (v >= 0 && v < 65536) {
+          small[v] = c + 1;
+          touched.push(v);
+        }
       }
       codes[k] = c;
     }
+    for (const v of touched) small[v] = 0;
     let min = 2147483647;
     let max = -2147483648;
     if (ok && map.size > 0) {

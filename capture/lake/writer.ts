@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { CLUSTER_BY, clusterBatch } from "./cluster.js";
+import { CLUSTER_BY, clusterRows } from "./cluster.js";
 import { ColumnBuffer, LakeValueError, newColumnBuffer } from "./columns.js";
 import { type EncoderName, type ParquetEncoder, openEncoder } from "./encoder.js";
 import { LakeError, describeIoFailure } from "./errors.js";
@@ -91,7 +91,8 @@ interface Partition {
 
 interface Batch extends Partition {
   seq: number;
-  clustered?: boolean;
+  /** Clustered row order, computed once (null: as buffered). */
+  order?: Int32Array | ColumnBuffer[] | null;
 }
 
 const defaults = {
@@ -150,6 +151,7 @@ class Lake implements LakeWriter {
   private readonly onError: (err: LakeError) => void;
   private readonly clusterBy: Partial<Record<TableName, string[]>>;
   private readonly compressionLevel: number | undefined;
+  private readonly encoderName: EncoderName;
 
   private openRows = 0;
   private buffered = 0;
@@ -193,6 +195,7 @@ class Lake implements LakeWriter {
     this.schemaVersion = opts.schemaVersion ?? SCHEMA_VERSION;
     this.clusterBy = opts.clusterBy ?? CLUSTER_BY;
     this.compressionLevel = opts.compressionLevel;
+    this.encoderName = opts.encoder ?? "js";
     this.onError = opts.onError ?? ((e) => process.stderr.write(`cryptoscope: ${e.message}\n`));
     this.timer = setInterval(() => this.flush().catch((e: LakeError) => this.onError(e)), this.o.flushIntervalMs);
     this.timer.unref();
@@ -309,13 +312,14 @@ class Lake implements LakeWriter {
     try {
       await makeDirDurable(dir);
       const cols = this.tables[b.table];
-      if (!b.clustered) {
-        // Replaces the batch's buffers, so the unclustered copy is freed now (and a retry reuses this).
-        b.bufs = clusterBatch(b.bufs, cols.map((c) => c.name), this.clusterBy[b.table], b.rows);
-        b.clustered = true;
+      if (b.order === undefined) b.order = clusterRows(b.bufs, cols.map((c) => c.name), this.clusterBy[b.table], b.rows, this.encoderName === "duckdb");
+      if (b.order instanceof Array) {
+        b.bufs = b.order; // the DuckDB encoder takes rows in order: the batch was permuted (and the unclustered copy freed)
+        b.order = null;
       }
       await this.encoder.writeParquet(b.table, cols, b.bufs, b.rows, tmp, {
         rowGroupSize: this.o.rowGroupSize,
+        order: b.order ?? undefined,
         compressionLevel: this.compressionLevel,
         kvMetadata: {
           "cryptoscope.schema_version": String(this.schemaVersion),

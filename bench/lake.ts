@@ -1,0 +1,371 @@
+// Lake writer throughput, size and memory: 1M realistic handshake rows through each candidate writer,
+// each candidate in its own child process (so peak RSS is its own), on one core's worth of DuckDB threads.
+// Figures: rows/s (wall), rows per CPU-second (all threads of the process), bytes per row on disk, peak RSS.
+// Time spent generating rows is measured in the same child and subtracted.
+//
+//   node --import tsx bench/lake.ts            # all candidates, prints a table
+//   LAKE_BENCH_ROWS=200000 node --import tsx bench/lake.ts
+//
+// Candidates:
+//   duckdb-appender   baseline from the notes: DuckDB row Appender (one call per value) into a table, COPY per 100k rows
+//   hyparquet         hyparquet-writer 0.17 fed columnar arrays per 100k rows (SNAPPY: it has no built-in ZSTD)
+//   lake-duckdb       the lake writer (columnar buffers, clustering) with DuckDB's COPY as encoder, fed DataChunks by bulk copies
+//   lake              the lake writer with its JS Parquet encoder (dictionary + RLE levels + wasm ZSTD): the choice
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DuckDBInstance, DuckDBListType, DuckDBIntegerType, DuckDBVarCharType, type DuckDBAppender } from "@duckdb/node-api";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { openLake } from "../capture/lake/writer.js";
+import { TABLES, type Column, type Row } from "../capture/lake/schema.js";
+
+const ROWS = Number(process.env.LAKE_BENCH_ROWS ?? 1_000_000);
+const BATCH = 100_000;
+const COLS: Column[] = TABLES.handshakes;
+
+// ---------- realistic handshake rows ----------
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const GREASE = [0x0a0a, 0x1a1a, 0x2a2a, 0x3a3a, 0x4a4a, 0x5a5a, 0x6a6a, 0x7a7a, 0x8a8a, 0x9a9a, 0xaaaa, 0xbaba, 0xcaca, 0xdada, 0xeaea, 0xfafa];
+const SUITE_POOL = [
+  4865, 4866, 4867, 49195, 49199, 49196, 49200, 52393, 52392, 49171, 49172, 156, 157, 47, 53, 49187, 49191, 49162, 49161, 49188, 49192, 159, 158,
+  107, 103, 57, 51, 255, 49327, 49325, 49326, 49324, 49315, 49311, 49245, 49249, 49239, 49235, 60, 61, 10, 22,
+];
+const GROUP_POOL = [4588, 29, 23, 24, 25, 30, 256, 257, 258, 259, 260, 4587, 4589, 512, 513, 514];
+const SIG_POOL = [1027, 2052, 1025, 1283, 2053, 1281, 2054, 1537, 2055, 2056, 1026, 771, 515, 513, 1539, 1283, 2057, 2058, 2059, 2308, 2309];
+const SSH_KEX = ["mlkem768x25519-sha256", "sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com", "curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521", "diffie-hellman-group-exchange-sha256", "diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512", "diffie-hellman-group14-sha256", "ext-info-c", "kex-strict-c-v00@openssh.com"];
+const SSH_HOSTKEY = ["ssh-ed25519-cert-v01@openssh.com", "ecdsa-sha2-nistp256-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "rsa-sha2-512", "rsa-sha2-256", "sk-ssh-ed25519@openssh.com"];
+const SSH_CIPHERS = ["chacha20-poly1305@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com"];
+const SSH_MACS = ["umac-64-etm@openssh.com", "umac-128-etm@openssh.com", "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha1-etm@openssh.com", "umac-64@openssh.com", "hmac-sha2-256", "hmac-sha2-512"];
+
+interface Profile {
+  suites: number[];
+  groups: number[];
+  shares: number[];
+  sigs: number[];
+  versions: number[];
+  alpn: string[];
+  ja4: string;
+  grease: boolean;
+  comm: string;
+  exe: string;
+  library: string;
+}
+
+function hex(r: () => number, n: number): string {
+  let s = "";
+  for (let i = 0; i < n; i++) s += "0123456789abcdef"[Math.floor(r() * 16)];
+  return s;
+}
+
+function makeWorld(seed = 1) {
+  const r = rng(seed);
+  const pick = <T>(a: T[]) => a[Math.floor(r() * a.length)];
+  const sample = <T>(a: T[], n: number) => [...a].sort(() => r() - 0.5).slice(0, n);
+  const apps = [
+    ["curl", "/usr/bin/curl", "openssl"], ["chrome", "/opt/google/chrome/chrome", "boringssl"], ["firefox", "/usr/lib/firefox/firefox", "nss"],
+    ["python3", "/usr/bin/python3.12", "openssl"], ["java", "/usr/lib/jvm/java-21/bin/java", "jsse"], ["node", "/usr/bin/node", "openssl"],
+    ["envoy", "/usr/local/bin/envoy", "boringssl"], ["nginx", "/usr/sbin/nginx", "openssl"], ["kubelet", "/usr/bin/kubelet", "go"],
+    ["apt", "/usr/lib/apt/methods/https", "gnutls"], ["wget", "/usr/bin/wget", "gnutls"], ["postgres", "/usr/lib/postgresql/16/bin/postgres", "openssl"],
+  ];
+  const profiles: Profile[] = Array.from({ length: 24 }, (_, i) => {
+    const app = apps[i % apps.length];
+    const suites = sample(SUITE_POOL, 15 + Math.floor(r() * 16));
+    const groups = sample(GROUP_POOL, 3 + Math.floor(r() * 8));
+    return {
+      suites, groups, shares: groups.slice(0, 1 + Math.floor(r() * 2)), sigs: sample(SIG_POOL, 8 + Math.floor(r() * 9)),
+      versions: r() < 0.8 ? [0x0304, 0x0303] : [0x0304, 0x0303, 0x0302, 0x0301], alpn: r() < 0.7 ? ["h2", "http/1.1"] : ["http/1.1"],
+      ja4: `t13d${suites.length}${groups.length}h2_${hex(r, 12)}_${hex(r, 12)}`, grease: app[0] === "chrome" || app[0] === "envoy",
+      comm: app[0], exe: app[1], library: app[2],
+    };
+  });
+  const tlds = ["com", "net", "org", "io", "internal", "cluster.local"];
+  const names = Array.from({ length: 3000 }, (_, i) => `${pick(["api", "www", "cdn", "auth", "s3", "grpc", "metrics", "login"])}-${i}.${pick(["svc", "prod", "eu-west-1", "edge", "corp"])}.example${i % 97}.${pick(tlds)}`);
+  const servers = names.map(() => ({ addr: `${pick([10, 172, 192])}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`, cert: hex(r, 64), ja4s: `t130200_${pick(["1301", "1302", "1303", "c02f", "c030"])}_${hex(r, 12)}` }));
+  const clients = Array.from({ length: 2000 }, () => `10.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`);
+  const procs = Array.from({ length: 300 }, (_, i) => ({
+    pid: 1000 + i * 37, profile: profiles[i % profiles.length], cgroup: BigInt(5000 + (i % 40)),
+    container: i % 3 === 0 ? hex(r, 64) : null, pod: i % 6 === 0 ? `${hex(r, 8)}-${hex(r, 4)}-${hex(r, 4)}-${hex(r, 4)}-${hex(r, 12)}` : null,
+  }));
+  const sshBanners = ["SSH-2.0-OpenSSH_9.9p1 Debian-3", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10", "SSH-2.0-Go", "SSH-2.0-libssh_0.10.6"];
+  return { r, pick, sample, profiles, names, servers, clients, procs, sshBanners };
+}
+
+/** A generator of realistic handshake rows: TLS 85 %, QUIC 8 %, SSH 5 %, DTLS 2 %; SNI Zipf-like over 3000 names. */
+function rowSource(seed = 1) {
+  const w = makeWorld(seed);
+  const { r, pick, sample } = w;
+  const t0 = Date.UTC(2026, 10, 30, 23, 40, 0) * 1000; // µs; 1M rows at 5 ms span two hour boundaries
+  let i = 0;
+  return (): Row => {
+    const n = i++;
+    const ts = BigInt(t0 + n * 5000 + Math.floor(r() * 5000));
+    const p = w.procs[Math.floor(r() * r() * w.procs.length)];
+    const s = Math.floor(w.names.length * r() * r() * r()); // skewed towards popular names
+    const srv = w.servers[s];
+    const x = r();
+    const proto = x < 0.85 ? "tls" : x < 0.93 ? "quic" : x < 0.98 ? "ssh" : "dtls";
+    const ssh = proto === "ssh";
+    const pr = p.profile;
+    const g = pr.grease ? GREASE[Math.floor(r() * 16)] : 0;
+    const resumed = !ssh && r() < 0.2;
+    const source = r() < 0.85 ? "wire" : "uprobe";
+    // One object literal per row, as a parser builds it (object spread with many keys is very slow in V8).
+    return {
+      ts, host: "bench-host", source, proto, pid: p.pid, comm: pr.comm, exe: pr.exe,
+      cgroup_id: p.cgroup, container_id: p.container, pod: p.pod, netns: 4026531840n + BigInt(p.pid % 7),
+      transport: proto === "quic" || proto === "dtls" ? "udp" : "tcp", client_addr: w.clients[Math.floor(r() * w.clients.length)],
+      client_port: 32768 + Math.floor(r() * 28000), server_addr: srv.addr, server_port: ssh ? 22 : 443, role: r() < 0.85 ? "client" : "server",
+      sni: ssh ? null : w.names[s], alpn_offered: ssh ? null : pr.alpn, alpn_chosen: ssh ? null : proto === "quic" ? "h3" : pr.alpn[0],
+      legacy_version: ssh ? null : 0x0303, versions_offered: ssh ? null : g ? [g, ...pr.versions] : pr.versions, version_chosen: ssh ? null : 0x0304,
+      suites_offered: ssh ? null : g ? [g, ...pr.suites] : pr.suites, suite_chosen: ssh ? null : pr.suites[0],
+      groups_offered: ssh ? null : g ? [g, ...pr.groups] : pr.groups, key_share_groups: ssh ? null : pr.shares, group_chosen: ssh ? null : pr.shares[0],
+      hello_retry: ssh ? null : r() < 0.03, sig_algs_offered: ssh ? null : pr.sigs, sig_alg_chosen: ssh || resumed ? null : pr.sigs[0],
+      psk_modes: ssh ? null : [1], ech: ssh ? null : pr.grease && r() < 0.3, resumed: ssh ? null : resumed,
+      quic_version: proto === "quic" ? 1 : null, ja4: ssh ? null : pr.ja4, ja4s: ssh ? null : srv.ja4s,
+      cert_count: ssh || resumed ? null : 2 + (s % 3), leaf_cert_sha256: ssh || resumed ? null : srv.cert,
+      ssh_client_banner: ssh ? pick(w.sshBanners) : null, ssh_server_banner: ssh ? pick(w.sshBanners) : null,
+      ssh_kex_client: ssh ? sample(SSH_KEX, 10) : null, ssh_kex_server: ssh ? sample(SSH_KEX, 8) : null,
+      ssh_hostkey_client: ssh ? sample(SSH_HOSTKEY, 7) : null, ssh_hostkey_server: ssh ? sample(SSH_HOSTKEY, 3) : null,
+      ssh_ciphers_client: ssh ? SSH_CIPHERS : null, ssh_ciphers_server: ssh ? SSH_CIPHERS : null,
+      ssh_macs_client: ssh ? SSH_MACS : null, ssh_macs_server: ssh ? SSH_MACS : null,
+      ssh_kex: ssh ? pick(SSH_KEX.slice(0, 4)) : null, ssh_hostkey: ssh ? pick(SSH_HOSTKEY.slice(3, 6)) : null,
+      ssh_cipher_c2s: ssh ? SSH_CIPHERS[0] : null, ssh_cipher_s2c: ssh ? SSH_CIPHERS[0] : null, ssh_mac_c2s: null, ssh_mac_s2c: null,
+      library: source === "uprobe" ? pr.library : null, flow_id: `${(t0 / 1000).toString(36)}-${n.toString(36)}`,
+    };
+  };
+}
+
+// ---------- candidates ----------
+
+interface Result {
+  candidate: string;
+  rows: number;
+  wallMs: number;
+  cpuMs: number;
+  genWallMs: number;
+  genCpuMs: number;
+  bytes: number;
+  files: number;
+  peakRssMB: number;
+  readBack: number;
+}
+
+function dirBytes(root: string): { bytes: number; files: number } {
+  let bytes = 0;
+  let files = 0;
+  for (const e of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (e.isFile() && e.name.endsWith(".parquet")) {
+      bytes += statSync(path.join(e.parentPath, e.name)).size;
+      files++;
+    }
+  }
+  return { bytes, files };
+}
+
+async function readBackCount(root: string): Promise<number> {
+  const db = await DuckDBInstance.create(":memory:", { autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
+  const c = await db.connect();
+  const r = await c.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet('${root}/**/*.parquet', union_by_name=true)`);
+  const n = r.getRowObjects()[0].n as number;
+  c.closeSync();
+  db.closeSync();
+  return n;
+}
+
+const listInt = new DuckDBListType(DuckDBIntegerType.instance);
+const listStr = new DuckDBListType(DuckDBVarCharType.instance);
+
+function appendValue(a: DuckDBAppender, c: Column, v: unknown): void {
+  if (v === null || v === undefined) return a.appendNull();
+  switch (c.type) {
+    case "TIMESTAMP":
+      return a.appendBigInt(v as bigint); // appended into a BIGINT column, cast in COPY (the notes' approach)
+    case "INTEGER":
+      return a.appendInteger(v as number);
+    case "BIGINT":
+      return a.appendBigInt(BigInt(v as number));
+    case "UBIGINT":
+      return a.appendUBigInt(BigInt(v as number));
+    case "BOOLEAN":
+      return a.appendBoolean(v as boolean);
+    case "VARCHAR":
+      return a.appendVarchar(v as string);
+    case "INTEGER[]":
+      return a.appendList(v as number[], listInt);
+    case "VARCHAR[]":
+      return a.appendList(v as string[], listStr);
+    default:
+      throw new Error(`bench: ${c.type}`);
+  }
+}
+
+async function runDuckdbAppender(root: string, next: () => Row): Promise<void> {
+  const db = await DuckDBInstance.create(":memory:", { threads: "1", autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
+  const conn = await db.connect();
+  const ddl = COLS.map((c) => `"${c.name}" ${c.type === "TIMESTAMP" ? "BIGINT" : c.type}`).join(", ");
+  const sel = COLS.map((c) => (c.type === "TIMESTAMP" ? `make_timestamp("${c.name}") AS "${c.name}"` : `"${c.name}"`)).join(", ");
+  for (let done = 0, file = 0; done < ROWS; file++) {
+    await conn.run(`CREATE OR REPLACE TABLE t (${ddl})`);
+    const a = await conn.createAppender("t");
+    const n = Math.min(BATCH, ROWS - done);
+    for (let i = 0; i < n; i++) {
+      const row = next();
+      for (const c of COLS) appendValue(a, c, row[c.name]);
+      a.endRow();
+    }
+    a.closeSync();
+    await conn.run(`COPY (SELECT ${sel} FROM t) TO '${root}/part-${file}.parquet' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)`);
+    done += n;
+  }
+  conn.closeSync();
+  db.closeSync();
+}
+
+function hyparquetSchema(): unknown[] {
+  const leaf = (t: string) =>
+    t === "TIMESTAMP" ? { type: "INT64", logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MICROS" } }
+    : t === "INTEGER" ? { type: "INT32" }
+    : t === "BIGINT" || t === "UBIGINT" ? { type: "INT64" }
+    : t === "BOOLEAN" ? { type: "BOOLEAN" }
+    : { type: "BYTE_ARRAY", converted_type: "UTF8" };
+  const els: unknown[] = [{ name: "root", num_children: COLS.length }];
+  for (const c of COLS) {
+    if (c.type.endsWith("[]")) {
+      els.push({ name: c.name, repetition_type: "OPTIONAL", converted_type: "LIST", num_children: 1 });
+      els.push({ name: "list", repetition_type: "REPEATED", num_children: 1 });
+      els.push({ name: "element", repetition_type: "REQUIRED", ...leaf(c.type.slice(0, -2)) });
+    } else els.push({ name: c.name, repetition_type: "OPTIONAL", ...leaf(c.type) });
+  }
+  return els;
+}
+
+async function runHyparquet(root: string, next: () => Row): Promise<void> {
+  const schema = hyparquetSchema();
+  for (let done = 0, file = 0; done < ROWS; file++) {
+    const n = Math.min(BATCH, ROWS - done);
+    const cols: unknown[][] = COLS.map(() => new Array(n));
+    for (let i = 0; i < n; i++) {
+      const row = next();
+      for (let c = 0; c < COLS.length; c++) {
+        const v = row[COLS[c].name];
+        cols[c][i] = v === undefined ? null : typeof v === "bigint" || COLS[c].type === "BIGINT" || COLS[c].type === "UBIGINT" ? (v === null ? null : BigInt(v as number)) : v;
+      }
+    }
+    const buf = parquetWriteBuffer({
+      columnData: COLS.map((c, k) => ({ name: c.name, data: cols[k] as never })),
+      schema: schema as never,
+      codec: "SNAPPY",
+      rowGroupSize: BATCH,
+    });
+    writeFileSync(`${root}/part-${file}.parquet`, new Uint8Array(buf));
+    done += n;
+  }
+}
+
+async function runLake(root: string, next: () => Row, encoder: "js" | "duckdb" = "js"): Promise<void> {
+  const lake = await openLake({ root, host: "bench-host", flushIntervalMs: 60_000, encoder });
+  for (let done = 0; done < ROWS; ) {
+    const n = Math.min(10_000, ROWS - done);
+    for (let i = 0; i < n; i++) lake.append("handshakes", next());
+    done += n;
+    await lake.drain(); // a producer that can wait (the ring buffer keeps the kernel side) never drops
+  }
+  await lake.close();
+  const s = lake.stats();
+  if (s.rows.handshakes !== ROWS || s.dropped.handshakes !== 0) throw new Error(`lake bench: wrote ${s.rows.handshakes}, dropped ${s.dropped.handshakes}`);
+}
+
+const CANDIDATES: Record<string, (root: string, next: () => Row) => Promise<void>> = {
+  "duckdb-appender": runDuckdbAppender,
+  hyparquet: runHyparquet,
+  "lake-duckdb": (root, next) => runLake(root, next, "duckdb"),
+  lake: (root, next) => runLake(root, next, "js"),
+};
+
+async function child(name: string): Promise<Result> {
+  const root = mkdtempSync(path.join(os.tmpdir(), `lake-bench-${name}-`));
+  try {
+    // Generation alone, same rows, to subtract.
+    let g = rowSource(7);
+    const g0 = performance.now();
+    const gc0 = process.cpuUsage();
+    for (let i = 0; i < ROWS; i++) g();
+    const genCpu = process.cpuUsage(gc0);
+    const genWallMs = performance.now() - g0;
+    g = rowSource(7);
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await CANDIDATES[name](root, g);
+    const cpu = process.cpuUsage(c0);
+    const wallMs = performance.now() - t0;
+    const peakRssMB = process.resourceUsage().maxRSS / 1024;
+    const { bytes, files } = dirBytes(root);
+    return {
+      candidate: name, rows: ROWS, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, genWallMs, genCpuMs: (genCpu.user + genCpu.system) / 1000,
+      bytes, files, peakRssMB, readBack: files > 0 ? await readBackCount(root) : 0,
+    };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.indexOf("--candidate");
+  if (only >= 0) {
+    const res = await child(process.argv[only + 1]);
+    process.stdout.write(`RESULT ${JSON.stringify(res)}\n`);
+    return;
+  }
+  const names = process.env.LAKE_BENCH_CANDIDATES?.split(",") ?? Object.keys(CANDIDATES);
+  const self = fileURLToPath(import.meta.url);
+  const results: Result[] = [];
+  for (const name of names) {
+    const p = spawnSync(process.execPath, ["--import", "tsx", self, "--candidate", name], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: process.env });
+    const line = p.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+    if (p.status !== 0 || !line) throw new Error(`bench lake: candidate ${name} failed (exit ${p.status})`);
+    results.push(JSON.parse(line.slice(7)) as Result);
+  }
+  const base = results[0];
+  const netWall = (r: Result) => r.wallMs - r.genWallMs;
+  const netCpu = (r: Result) => r.cpuMs - r.genCpuMs;
+  const rate = (r: Result) => r.rows / (netWall(r) / 1000);
+  const perCore = (r: Result) => r.rows / (netCpu(r) / 1000);
+  const bpr = (r: Result) => r.bytes / r.rows;
+  console.log(`lake writer bench: ${ROWS.toLocaleString("en")} realistic handshake rows (${COLS.length} columns), ${os.cpus().length} cores; generation (${(base.genWallMs / 1000).toFixed(2)} s) subtracted`);
+  console.log(`baseline = ${base.candidate}; ratios are candidate / baseline (rows/s: higher is better; bytes, RSS: lower is better)`);
+  const fmt = (n: number, d = 0) => n.toLocaleString("en", { maximumFractionDigits: d, minimumFractionDigits: d });
+  const rowsOut = results.map((r) => ({
+    candidate: r.candidate,
+    "rows/s (wall)": fmt(rate(r)),
+    "rows/CPU-s": fmt(perCore(r)),
+    "× base": fmt(perCore(r) / perCore(base), 2),
+    "bytes/row": fmt(bpr(r), 1),
+    "× base ": fmt(bpr(r) / bpr(base), 2),
+    "peak RSS MB": fmt(r.peakRssMB),
+    "× base  ": fmt(r.peakRssMB / base.peakRssMB, 2),
+    files: r.files,
+    "read back": r.readBack === r.rows ? "ok" : `MISMATCH ${r.readBack}`,
+  }));
+  console.table(rowsOut);
+  const lake = results.find((r) => r.candidate === "lake");
+  if (lake) {
+    const ok = (b: boolean) => (b ? "met" : "NOT met");
+    console.log(`targets (lake): >= 300k rows/CPU-s: ${ok(perCore(lake) >= 300_000)}; <= 20 bytes/row: ${ok(bpr(lake) <= 20)}; <= 300 MB RSS: ${ok(lake.peakRssMB <= 300)}`);
+  }
+}
+
+await main();
