@@ -224,3 +224,16 @@ describe("TLS specifics", () => {
     expect(detectTcpProto(new Uint8Array(0))).toBe(null);
   });
 });
+
+describe("TLS peers that do not answer in TLS", () => {
+  it("a plaintext server reply keeps the ClientHello; a non-TLS client is a ParseError", () => {
+    const [s] = tlsStreams("generated/tls13_x25519.pcap");
+    const http = new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n\r\n");
+    const r = parseTcpConversation("tls", s!.client, http);
+    expect(r.complete).toBe(false);
+    expect(r.fields.sni).toBe(parseTcpConversation("tls", s!.client, s!.server).fields.sni);
+    expect(r.fields.suite_chosen).toBeUndefined();
+    expect(tcpStreamComplete("tls", http, "s2c")).toBe(true);
+    expect(() => parseTcpConversation("tls", http, s!.server)).toThrow(ParseError);
+  });
+});

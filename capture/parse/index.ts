@@ -1,6 +1,21 @@
 // The handshake parsers shared by live capture and pcap ingest. They see bytes of a reassembled TCP
 // stream (one Uint8Array per direction, maybe truncated) or UDP datagrams, nothing capture-specific.
-// Only ParseError ever escapes.
+// Only ParseError ever escapes; bytes that are valid but cut short give complete=false, never an error.
+//
+// What the fields mean where a choice was made:
+// - Offered fields (sni, suites, groups, key_share_groups, sig algs, ALPN, versions, psk_modes, ech) and ja4
+//   come from the FIRST ClientHello: after a HelloRetryRequest the second one only repeats the offer with
+//   the share the server asked for (group_chosen says which).
+// - group_chosen: the final ServerHello's key_share (TLS 1.3), else the HRR's selected group; TLS 1.2: the
+//   ServerKeyExchange named curve, or the RFC 7919 ffdhe group when the DHE prime is one of those.
+// - ja4s is computed from the first ServerHello, i.e. the HelloRetryRequest when there was one (as FoxIO's
+//   tool does); version/suite_chosen come from the final ServerHello.
+// - resumed: TLS 1.3 pre_shared_key accepted; TLS <= 1.2 session id echoed or an abbreviated handshake.
+// - alpn_chosen is only visible in TLS <= 1.2 (TLS 1.3 and QUIC carry it encrypted).
+// - certificates/cert_count/leaf_cert_sha256: only from a cleartext Certificate (TLS <= 1.2).
+// - ALPN and SNI strings keep every byte as one character (ISO-8859-1), so nothing is lost.
+// - SSH: banners, kex/hostkey/cipher/MAC lists as the schema names them, and the RFC 4253 choice; the
+//   other name-lists are in scanSshSide()'s KexInit. SSH-1 gives banners only (complete=false).
 import { ParseError } from "./errors.ts";
 import { parseTlsConversation, tlsStreamComplete } from "./tls.ts";
 import { parseSshConversation, sshStreamComplete } from "./ssh.ts";
@@ -14,6 +29,7 @@ export { certificateFields } from "./x509.ts";
 export { splitHandshakeMessages, tlsResultFromMessages, type HandshakeMessage } from "./tls.ts";
 export { parseClientHello, parseServerHello, type ClientHello, type ServerHello } from "./tls-hello.ts";
 export { ja4, ja4s } from "./ja4.ts";
+export { scanSshSide, type KexInit } from "./ssh.ts";
 
 // TLS: a handshake record (22) with major version 3 and a known minor; SSH: the "SSH-" banner.
 export function detectTcpProto(firstBytes: Uint8Array): StreamProto | null {

@@ -53,6 +53,8 @@ export interface RecordScan {
   complete: boolean;
   // Handshake messages that came before this direction's first ChangeCipherSpec (-1: no CCS).
   messagesBeforeCcs: number;
+  // The direction does not start with a TLS record at all (e.g. a plaintext HTTP error from the server).
+  notTls: boolean;
 }
 
 function isTls13(v: number | undefined): boolean {
@@ -64,7 +66,7 @@ function isTls13(v: number | undefined): boolean {
 // is still cleartext, everything else is encrypted (TLS 1.2 Finished) and ends what we can see.
 export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?: boolean): RecordScan {
   const helloType = dir === "c2s" ? HS.client_hello : HS.server_hello;
-  const scan: RecordScan = { messages: [], truncated: false, complete: false, messagesBeforeCcs: -1 };
+  const scan: RecordScan = { messages: [], truncated: false, complete: false, messagesBeforeCcs: -1, notTls: false };
   let hs: Uint8Array = new Uint8Array(0);
   let hsOwned = false; // hs is a copy we may grow
   let hsUsed = 0; // bytes of hs already split into messages
@@ -116,6 +118,11 @@ export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?:
     const major = bytes[p + 1]!;
     const len = (bytes[p + 3]! << 8) | bytes[p + 4]!;
     if (type < REC.change_cipher_spec || type > REC.heartbeat + 1 || major !== 3) {
+      if (p === 0) {
+        scan.notTls = true;
+        scan.complete = true;
+        break;
+      }
       throw new ParseError("tls", p, `not a TLS record (type ${type}, version ${major}.${bytes[p + 2]})`);
     }
     if (len > MAX_RECORD) throw new ParseError("tls", p, `record of ${len} bytes (max ${MAX_RECORD})`);
@@ -271,10 +278,13 @@ export function tlsStreamComplete(bytes: Uint8Array, dir: "c2s" | "s2c"): boolea
 
 export function parseTlsConversation(client: Uint8Array, server: Uint8Array): HandshakeResult {
   return guard("tls", () => {
-    const s = server.length > 0 ? scanTlsRecords(server, "s2c") : undefined;
+    let s: RecordScan | undefined = server.length > 0 ? scanTlsRecords(server, "s2c") : undefined;
+    // A server that answers in something else than TLS leaves the ClientHello standing on its own.
+    if (s?.notTls) s = undefined;
     let hrrKnown: boolean | undefined;
     if (s) hrrKnown = s.messages.some((m) => m.type === HS.server_hello && parseServerHello(m.body).helloRetry);
     const c = client.length > 0 ? scanTlsRecords(client, "c2s", hrrKnown) : undefined;
+    if (c?.notTls) throw new ParseError("tls", 0, `the client does not start with a TLS record (first byte ${client[0]})`);
     return tlsResultFromMessages({
       client: c?.messages ?? [],
       server: s?.messages ?? [],
