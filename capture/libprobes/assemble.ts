@@ -1,7 +1,7 @@
 // Groups library records into one observation per handshake: (pid, engine, connection object). The
 // probes have no "handshake done" hook (that would need a uretprobe per handshake), so a handshake is
 // complete once it has been quiet for `quietMs`, or when the thread starts another one.
-import { X509Certificate } from "node:crypto";
+import { parseCert } from "./cert-cache.ts";
 import { ENGINE, LIB_KIND, type LibRecord } from "./records.ts";
 
 export interface LibraryHandshake {
@@ -48,14 +48,11 @@ export function groupFromName(name: string): number | null {
 
 /** SignatureScheme from the digest, PSS padding and the signer's key (the leaf certificate). */
 export function signatureScheme(digest: string | null, pss: boolean, leaf: Buffer | undefined): number | null {
-  let keyType: string | undefined, curve: string | undefined, pssKey = false;
+  let keyType: string | undefined, pssKey = false;
   if (leaf) {
-    try {
-      const k = new X509Certificate(leaf).publicKey;
-      keyType = k.asymmetricKeyType;
-      curve = k.asymmetricKeyDetails?.namedCurve;
-      pssKey = keyType === "rsa-pss";
-    } catch { /* unreadable leaf: fall back to what the digest alone says */ }
+    const f = parseCert(leaf).fields;
+    keyType = f?.key_alg as string | undefined;
+    pssKey = f?.key_oid === "1.2.840.113549.1.1.10"; // id-RSASSA-PSS key: rsa_pss_pss_* schemes
   }
   // OpenSSL names: "SHA2-256", "SHA256", "SHA1"; GnuTLS/Go would say "SHA256"
   const d = (digest ?? "").toLowerCase().replace(/[-_]/g, "").replace(/^sha2(256|384|512)$/, "sha$1");
@@ -66,12 +63,11 @@ export function signatureScheme(digest: string | null, pss: boolean, leaf: Buffe
     return null;
   }
   if (h === null) return null;
-  if (keyType === "rsa" || keyType === "rsa-pss" || (keyType === undefined && pss)) {
+  if (keyType === "rsa" || (keyType === undefined && pss)) {
     if (pss || pssKey) return h < 0 ? null : (pssKey ? 0x0809 : 0x0804) + h;
     return h < 0 ? 0x0201 : [0x0401, 0x0501, 0x0601][h];
   }
   if (keyType === "ec") {
-    void curve;
     return h < 0 ? 0x0203 : [0x0403, 0x0503, 0x0603][h];
   }
   return null;

@@ -13,13 +13,18 @@ const OPENSSL_SSL: ProbeSpec[] = [
   { symbol: "SSL_set_accept_state", prog: "ossl_accept_state", marker: true },
 ];
 const OPENSSL_VERSION: ProbeSpec[] = [{ symbol: "SSL_version", prog: "ossl_version_ret", retprobe: true }];
+/* The default set costs ~10 uprobe hits per handshake (client + server, measured by bench/libprobes.ts). The
+ * extended set adds what the wire sees in clear anyway (cipher: 4 hits per side; version: 2 uretprobes per
+ * side) and the server's own signing digest. */
 const OPENSSL_CRYPTO: ProbeSpec[] = [
   { symbol: "d2i_X509", prog: "ossl_d2i_x509" },
   { symbol: "EVP_PKEY_CTX_set_group_name", prog: "ossl_group_name" },
-  { symbol: "EVP_CIPHER_get_key_length", prog: "ossl_cipher_key_length" },
-  { symbol: "EVP_DigestSignInit_ex", prog: "ossl_sign_init" },
   { symbol: "EVP_DigestVerifyInit_ex", prog: "ossl_verify_init" },
   { symbol: "EVP_PKEY_CTX_set_rsa_padding", prog: "ossl_rsa_padding" },
+];
+const OPENSSL_CRYPTO_EXTENDED: ProbeSpec[] = [
+  { symbol: "EVP_CIPHER_get_key_length", prog: "ossl_cipher_key_length" },
+  { symbol: "EVP_DigestSignInit_ex", prog: "ossl_sign_init" },
 ];
 const GNUTLS: ProbeSpec[] = [
   { symbol: "gnutls_handshake", prog: "gnutls_handshake_entry", marker: true },
@@ -38,12 +43,13 @@ const GO: ProbeSpec[] = [
   { symbol: "crypto/tls.generateECDHEKey", prog: "go_ecdhe" },        // Go 1.20+
 ];
 
-export function probesFor(kind: LibraryKind, withVersion: boolean): ProbeSpec[] {
-  const v = withVersion ? OPENSSL_VERSION : [];
+export function probesFor(kind: LibraryKind, extended: boolean): ProbeSpec[] {
+  const v = extended ? OPENSSL_VERSION : [];
+  const x = extended ? OPENSSL_CRYPTO_EXTENDED : [];
   switch (kind) {
     case "libssl": return [...OPENSSL_SSL, ...v];
-    case "libcrypto": return OPENSSL_CRYPTO;
-    case "openssl-static": return [...OPENSSL_SSL, ...v, ...OPENSSL_CRYPTO];
+    case "libcrypto": return [...OPENSSL_CRYPTO, ...x];
+    case "openssl-static": return [...OPENSSL_SSL, ...v, ...OPENSSL_CRYPTO, ...x];
     case "gnutls": return GNUTLS;
     case "hogweed": return HOGWEED;
     case "go": return GO;
@@ -72,7 +78,7 @@ export class LibraryAttacher {
   readonly maxLibs = 256;
   attachErrors = 0;
 
-  constructor(private obj: BpfObject, private opts: { version: boolean; onError?: (msg: string) => void }) {}
+  constructor(private obj: BpfObject, private opts: { extended: boolean; onError?: (msg: string) => void }) {}
 
   get(key: string): AttachedFile | undefined { return this.byKey.get(key); }
   at(idx: number): AttachedFile | undefined { return this.byIdx[idx] ?? this.retired.get(idx); }
@@ -82,7 +88,7 @@ export class LibraryAttacher {
   ensure(file: LibraryFile, pid: number, pinned = false): AttachedFile | null {
     let a = this.byKey.get(file.key);
     if (!a) {
-      const specs = probesFor(file.kind, this.opts.version);
+      const specs = probesFor(file.kind, this.opts.extended);
       if (specs.length === 0) return null;
       // fresh indexes first: records of a detached file may still be in the ring buffer
       const idx = this.byIdx.length < this.maxLibs ? this.byIdx.length : (this.freeIdx.shift() ?? this.maxLibs);

@@ -27,8 +27,9 @@ export interface LibraryProbeOptions {
   /** Only these processes (discovery and events); default: every process. */
   pids?: number[];
   onHandshake?: (ev: LibraryHandshake) => void;
-  /** uretprobe on SSL_version for the protocol version (one more hit per handshake; default true). */
-  version?: boolean;
+  /** Also probe what the wire sees in clear (OpenSSL cipher NID, SSL_version uretprobe) and the server's signing
+   * digest: ~2x the uprobe hits per handshake (default false; see bench/libprobes.ts). */
+  extended?: boolean;
   /** Errors that do not stop the probes (a library that could not be attached ...). Default: stderr. */
   onError?: (msg: string) => void;
   /** crypto-auditing USDT probes in files that declare them (default true). */
@@ -67,7 +68,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
   const onError = opts.onError ?? ((m: string) => process.stderr.write(`cryptoscope: ${m}\n`));
   const only = opts.pids ? new Set(opts.pids) : null;
   const obj = new BpfObject(bpfObjectPath("libprobes"));
-  const counters = { crauRecords: 0, records: 0, handshakes: 0, certificates: 0, rows: 0, decodeErrors: 0, scans: 0 };
+  const counters = { batchUs: 0, doneUs: 0, crauRecords: 0, records: 0, handshakes: 0, certificates: 0, rows: 0, decodeErrors: 0, scans: 0 };
   const recent: LibraryHandshake[] = [];
   const keep = opts.keepRecent ?? 4096;
   let consumer: RingBufConsumer | undefined;
@@ -79,7 +80,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
     obj.close();
     throw new Error(`library probes: loading libprobes.bpf.o failed: ${(e as Error).message}`);
   }
-  const attacher = new LibraryAttacher(obj, { version: opts.version ?? true, onError });
+  const attacher = new LibraryAttacher(obj, { extended: opts.extended ?? false, onError });
   let crau: CrauProbes | undefined;
   if (opts.crau ?? true) {
     try {
@@ -105,6 +106,14 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
     const engine = a.file.library === "openssl" ? 1 : a.file.library === "gnutls" ? 2 : a.file.library === "go" ? 3 : 0;
     return { engine, path: a.file.path };
   }, (h) => {
+    const t0 = process.hrtime.bigint();
+    try {
+      finished(h);
+    } finally {
+      counters.doneUs += Number(process.hrtime.bigint() - t0) / 1000;
+    }
+  });
+  const finished = (h: LibraryHandshake) => {
     counters.handshakes++;
     counters.certificates += h.certificates.length;
     try {
@@ -116,7 +125,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
     recent.push(h);
     if (recent.length > keep) recent.splice(0, recent.length - keep);
     opts.onHandshake?.(h);
-  });
+  };
 
   const scanPid = (pid: number, explicit = false) => {
     if (only && !only.has(pid)) {
@@ -146,17 +155,21 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
   }
   for (const pid of only ? [...only] : listPids()) scanPid(pid);
 
-  consumer = obj.consumeRingBuffers(["lib_events"], (batch) => forEachRecord(batch, (rec) => {
-    if (rec.readUInt32LE(0) !== REC_LIB) return;
-    counters.records++;
-    try {
-      const r = decodeLibRecord(rec);
-      if (only && !only.has(r.pid)) return;
-      assembler.add(r);
-    } catch {
-      counters.decodeErrors++;
-    }
-  }), { timeoutMs: 50 });
+  consumer = obj.consumeRingBuffers(["lib_events"], (batch) => {
+    const t0 = process.hrtime.bigint();
+    forEachRecord(batch, (rec) => {
+      if (rec.readUInt32LE(0) !== REC_LIB) return;
+      counters.records++;
+      try {
+        const r = decodeLibRecord(rec);
+        if (only && !only.has(r.pid)) return;
+        assembler.add(r);
+      } catch {
+        counters.decodeErrors++;
+      }
+    });
+    counters.batchUs += Number(process.hrtime.bigint() - t0) / 1000;
+  }, { timeoutMs: 50 });
 
   // new processes: look at the executable at once, at the libraries once the dynamic loader has run
   unwatch = watchProcesses((ev: ProcRecord) => {

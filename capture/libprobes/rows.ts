@@ -1,10 +1,9 @@
 // A finished library handshake → library_events rows (one per observation) and certificates rows
 // (source "uprobe"), with the process context from /proc.
-import { sha256Hex } from "../rows.ts";
-import { certificateFields, ParseError } from "../parse/index.ts";
+import { firstThisHour, parseCert } from "./cert-cache.ts";
 import { TABLES, type Row } from "../lake/schema.ts";
 import { processInfo } from "../enrich/index.ts";
-import type { LibraryHandshake } from "./assemble.ts";
+import { groupFromName, type LibraryHandshake } from "./assemble.ts";
 import { LIB_KIND, monoNsToUtcMicros, type LibRecord } from "./records.ts";
 
 const CERT_COLUMNS = new Set(TABLES.certificates.map((c) => c.name));
@@ -16,49 +15,51 @@ export function processContext(pid: number, comm: string, cgroupId: bigint): Row
   };
 }
 
-function eventRow(r: LibRecord, h: LibraryHandshake, certIndex: number): Row | null {
-  const base: Row = { ts: monoNsToUtcMicros(r.tsNs), tid: r.tid, context: h.obj };
-  const str = () => r.data.toString("latin1").replace(/\0.*$/s, "");
-  switch (r.kind) {
-    case LIB_KIND.handshake: return { ...base, event: "handshake", key: "role", value_str: h.role };
-    case LIB_KIND.cert: return { ...base, event: "certificate", key: "x509::der", value_int: certIndex, value_blob: r.data };
-    case LIB_KIND.groupName: return { ...base, event: "group", key: "tls::group", value_str: str(), value_int: h.group };
-    case LIB_KIND.groupId: return { ...base, event: "group", key: "tls::group", value_int: Number(r.value) };
-    case LIB_KIND.eccBits: return { ...base, event: "group", key: "ecc::bits", value_int: Number(r.value) };
-    case LIB_KIND.cipherNid: return { ...base, event: "cipher", key: "openssl::cipher_nid", value_int: Number(r.value) };
-    case LIB_KIND.sigDigest: return { ...base, event: "signature", key: r.value === 1n ? "sign::digest" : "verify::digest", value_str: str() };
-    case LIB_KIND.rsaPadding: return { ...base, event: "signature", key: "rsa::padding", value_int: Number(r.value) };
-    case LIB_KIND.version: return { ...base, event: "version", key: "tls::protocol_version", value_int: Number(r.value) };
-  }
-  return null;
-}
-
+/** library_events rows of a handshake: one per observation (the marker, each certificate, the group, each
+ * signature detail), plus the derived signature scheme. Written as literals: this runs per handshake. */
 export function libraryEventRows(h: LibraryHandshake, host: string): Row[] {
   const ctx = processContext(h.pid, h.comm, h.cgroupId);
   const rows: Row[] = [];
+  const row = (r: LibRecord | null, event: string, key: string, value_int: unknown, value_str: unknown): void => {
+    rows.push({
+      ts: monoNsToUtcMicros(r ? r.tsNs : h.lastTsNs), host, source: "uprobe", library: h.library, library_path: h.libraryPath,
+      pid: ctx.pid, comm: ctx.comm, exe: ctx.exe, cgroup_id: ctx.cgroup_id, container_id: ctx.container_id, pod: ctx.pod,
+      tid: r ? r.tid : h.tid, event, key, value_int, value_str, context: h.obj,
+    });
+  };
+  const str = (r: LibRecord) => { const z = r.data.indexOf(0); return r.data.toString("latin1", 0, z < 0 ? r.data.length : z); };
   let certIndex = 0;
   for (const r of h.records) {
-    const row = eventRow(r, h, r.kind === LIB_KIND.cert ? certIndex++ : 0);
-    if (row) rows.push({ ...ctx, ...row, host, source: "uprobe", library: h.library, library_path: h.libraryPath });
+    switch (r.kind) {
+      case LIB_KIND.handshake: row(r, "handshake", "role", null, h.role); break;
+      // the DER goes to the certificates table once; here its SHA-256 and chain position
+      case LIB_KIND.cert: row(r, "certificate", "x509::sha256", certIndex++, parseCert(r.data).sha256); break;
+      case LIB_KIND.groupName: row(r, "group", "tls::group", groupFromName(str(r)), str(r)); break;
+      case LIB_KIND.groupId: row(r, "group", "tls::group", Number(r.value), null); break;
+      case LIB_KIND.eccBits: row(r, "group", "ecc::bits", Number(r.value), null); break;
+      case LIB_KIND.cipherNid: row(r, "cipher", "openssl::cipher_nid", Number(r.value), null); break;
+      case LIB_KIND.sigDigest: row(r, "signature", r.value === 1n ? "sign::digest" : "verify::digest", null, str(r)); break;
+      case LIB_KIND.rsaPadding: row(r, "signature", "rsa::padding", Number(r.value), null); break;
+      case LIB_KIND.version: row(r, "version", "tls::protocol_version", Number(r.value), null); break;
+    }
   }
-  if (h.sigScheme !== null) {
-    rows.push({ ...ctx, ts: monoNsToUtcMicros(h.lastTsNs), host, source: "uprobe", library: h.library, library_path: h.libraryPath,
-      tid: h.tid, context: h.obj, event: "signature", key: "tls::signature_algorithm", value_int: h.sigScheme });
-  }
+  if (h.sigScheme !== null) row(null, "signature", "tls::signature_algorithm", h.sigScheme, null);
   return rows;
 }
 
-export function certificateRows(h: LibraryHandshake, host: string, extra: Row = {}): Row[] {
-  const ctx = processContext(h.pid, h.comm, h.cgroupId);
+/** certificates rows (source "uprobe") for the handshake's chain: once per certificate, process and hour
+ * (the table holds certificates, not sightings; library_events has one certificate event per handshake). */
+export function certificateRows(h: LibraryHandshake, host: string, extra: Row = {}, dedupe = true): Row[] {
   const ts = monoNsToUtcMicros(h.firstTsNs);
-  return h.certificates.map((der, i) => {
-    let fields: Row = {};
-    try {
-      fields = { ...certificateFields(der) };
-    } catch (e) {
-      if (!(e instanceof ParseError)) throw e;
-    }
-    for (const k of Object.keys(fields)) if (!CERT_COLUMNS.has(k)) delete fields[k];
-    return { ...fields, ...ctx, ...extra, ts, host, sha256: sha256Hex(der), chain_position: i, source: "uprobe", der };
+  const out: Row[] = [];
+  let ctx: Row | undefined;
+  h.certificates.forEach((der, i) => {
+    const p = parseCert(der);
+    if (dedupe && !firstThisHour(p.sha256, h.pid, ts)) return;
+    ctx ??= processContext(h.pid, h.comm, h.cgroupId);
+    const fields: Row = {};
+    for (const [k, v] of Object.entries(p.fields ?? {})) if (CERT_COLUMNS.has(k)) fields[k] = v;
+    out.push({ ...fields, ...ctx, ...extra, ts, host, sha256: p.sha256, chain_position: i, source: "uprobe", der });
   });
+  return out;
 }
