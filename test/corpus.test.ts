@@ -34,16 +34,6 @@ const KNOWN: Known[] = [
   },
   { file: "public/zeek_zeek/quic_win11_firefox_google.pcap", match: "sig_algs_offered (tshark adds other scheme lists)", reason: SIG_EXTRA },
   {
-    file: "public/zeek_zeek/tls-13draft19-early-data.pcap",
-    match: "key_share_groups: ours - tshark [29]",
-    reason: "TLS 1.3 draft 19 put key_share at extension 40 (51 only from draft 23); the parser reads the final code point only",
-  },
-  {
-    file: "public/zeek_zeek/tls-13draft19-early-data.pcap",
-    match: "group_chosen: ours - tshark 29",
-    reason: "same: the draft-19 ServerHello key_share is extension 40",
-  },
-  {
     file: "public/zeek_zeek/tls-fragmented-handshake.pcap.gz",
     match: "group_chosen: ours - tshark 23",
     reason:
