@@ -17,11 +17,15 @@ export function register(program: Command): void {
     .option("--format <fmt>", "table | json | csv", "table")
     .action(async (o: { severity: string; db: string; lake?: string; policy?: string; format: string }) => {
       if (!["table", "json", "csv"].includes(o.format)) throw new QueryError(`unknown format "${o.format}" (table, json or csv)`);
+      let db = o.db;
       if (o.lake || o.policy) {
+        // --lake builds next to that lake (its marts/ and cryptoscope.duckdb) unless --db says where
         const d = defaultPaths(o.lake ?? "data/lake");
-        await buildModels({ lake: d.lake, out: d.out, db: o.lake ? d.db : o.db, policy: o.policy });
+        const explicitDb = program.commands.find((c) => c.name() === "check")?.getOptionValueSource("db") === "cli";
+        db = o.lake && !explicitDb ? d.db : o.db;
+        await buildModels({ lake: d.lake, out: d.out, db, policy: o.policy });
       }
-      const r = await findings(o.db, o.severity);
+      const r = await findings(db, o.severity);
       if (r.rows.length === 0) {
         if (o.format === "table") console.log(`no findings at or above ${o.severity}`);
         else process.stdout.write(format(r, o.format) + "\n");

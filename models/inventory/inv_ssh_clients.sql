@@ -1,4 +1,4 @@
--- depends: int_handshake_facts, stg_handshake_offers
+-- depends: int_handshake_facts, int_handshake_offers
 -- SSH client processes: what they offer (latest KEXINIT) and what they get.
 WITH f AS (
   SELECT host, container_id, exe, mode(comm) AS comm,
@@ -12,9 +12,9 @@ WITH f AS (
   GROUP BY host, container_id, exe
 ), o AS (
   SELECT host, container_id, exe,
-    arg_max(ssh_client_banner, ts) FILTER (WHERE ssh_client_banner IS NOT NULL) AS banner,
-    arg_max(ssh_kex_client, ts) FILTER (WHERE ssh_kex_client IS NOT NULL) AS kex_offered
-  FROM stg_handshake_offers WHERE proto = 'ssh' AND role = 'client'
+    arg_max(ssh_client_banner, last_seen) FILTER (WHERE ssh_client_banner IS NOT NULL) AS banner,
+    arg_max(ssh_kex_client, last_seen) FILTER (WHERE ssh_kex_client IS NOT NULL) AS kex_offered
+  FROM int_handshake_offers WHERE proto = 'ssh' AND role = 'client'
   GROUP BY host, container_id, exe
 )
 SELECT f.host, f.container_id, f.exe, f.comm, o.banner, f.handshakes, f.servers, f.first_seen, f.last_seen,

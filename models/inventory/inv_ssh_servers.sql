@@ -1,4 +1,4 @@
--- depends: int_handshake_facts, stg_handshake_offers
+-- depends: int_handshake_facts, int_handshake_offers
 -- SSH servers: banner, what they offer (latest KEXINIT) and what was negotiated.
 WITH f AS (
   SELECT server_addr, server_port,
@@ -13,10 +13,10 @@ WITH f AS (
   GROUP BY server_addr, server_port
 ), o AS (
   SELECT server_addr, server_port,
-    arg_max(ssh_server_banner, ts) FILTER (WHERE ssh_server_banner IS NOT NULL) AS banner,
-    arg_max(ssh_kex_server, ts) FILTER (WHERE ssh_kex_server IS NOT NULL) AS kex_offered,
-    arg_max(ssh_hostkey_server, ts) FILTER (WHERE ssh_hostkey_server IS NOT NULL) AS hostkeys_offered
-  FROM stg_handshake_offers WHERE proto = 'ssh'
+    arg_max(ssh_server_banner, last_seen) FILTER (WHERE ssh_server_banner IS NOT NULL) AS banner,
+    arg_max(ssh_kex_server, last_seen) FILTER (WHERE ssh_kex_server IS NOT NULL) AS kex_offered,
+    arg_max(ssh_hostkey_server, last_seen) FILTER (WHERE ssh_hostkey_server IS NOT NULL) AS hostkeys_offered
+  FROM int_handshake_offers WHERE proto = 'ssh'
   GROUP BY server_addr, server_port
 )
 SELECT f.server_addr, f.server_port, f.server_addr || ':' || coalesce(CAST(f.server_port AS VARCHAR), '?') AS endpoint,

@@ -1,4 +1,4 @@
--- depends: int_handshake_facts, stg_handshake_offers, seed_tls_versions, seed_tls_groups
+-- depends: int_handshake_facts, int_handshake_offers, seed_tls_versions, seed_tls_groups
 -- Processes that made TLS/DTLS/QUIC handshakes as the client: what they offer and what they get.
 WITH f AS (
   SELECT host, container_id, exe,
@@ -15,8 +15,8 @@ WITH f AS (
   GROUP BY host, container_id, exe
 ), lists AS (
   -- distinct offered lists first (few per process), then their elements
-  SELECT DISTINCT host, container_id, exe, coalesce(versions_offered, [legacy_version]) AS versions_offered, list_concat(groups_offered, key_share_groups) AS groups
-  FROM stg_handshake_offers WHERE proto <> 'ssh' AND role = 'client'
+  SELECT DISTINCT host, container_id, exe, versions_offered, groups_offered AS groups
+  FROM int_handshake_offers WHERE proto <> 'ssh' AND role = 'client'
 ), vo AS (
   SELECT l.host, l.container_id, l.exe, dlist(coalesce(v.name, hex4(u.c))) AS versions_offered
   FROM lists l, unnest(l.versions_offered) AS u(c) LEFT JOIN seed_tls_versions v ON v.code = u.c

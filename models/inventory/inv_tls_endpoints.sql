@@ -1,4 +1,4 @@
--- depends: int_handshake_facts, stg_handshake_offers, inv_certificates
+-- depends: int_handshake_facts, int_handshake_offers, inv_certificates
 -- TLS/DTLS/QUIC servers: what they negotiate, and the leaf certificate they last presented.
 WITH f AS (
   SELECT proto, server_addr, server_port, sni,
@@ -16,8 +16,8 @@ WITH f AS (
 ), o AS (
   SELECT proto, server_addr, server_port, sni,
     dlist(alpn_chosen) AS alpn,
-    arg_max(leaf_cert_sha256, ts) FILTER (WHERE leaf_cert_sha256 IS NOT NULL) AS leaf_cert_sha256
-  FROM stg_handshake_offers
+    arg_max(leaf_cert_sha256, last_seen) FILTER (WHERE leaf_cert_sha256 IS NOT NULL) AS leaf_cert_sha256
+  FROM int_handshake_offers
   WHERE proto <> 'ssh'
   GROUP BY proto, server_addr, server_port, sni
 )

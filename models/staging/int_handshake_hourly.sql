@@ -1,6 +1,4 @@
--- depends: stg_handshakes
+-- depends: int_handshake_hourly_keys, seed_tls_cipher_suites, seed_tls_groups, seed_ssh_algorithms
 -- materialized: table
 -- Handshakes per hour, agent host, service and key-exchange class: what the time-series reports read.
-SELECT hour, host, proto, any_value(service) AS service, any_value(kex_class) AS kex_class, count(*)::BIGINT AS handshakes
-FROM stg_handshakes
-GROUP BY hour, host, proto, server_addr, server_port, sni, group_chosen, suite_chosen, ssh_kex
+SELECT hour, host, proto, service, kex_class, handshakes FROM enrich_handshakes('int_handshake_hourly_keys')
