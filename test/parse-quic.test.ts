@@ -1,7 +1,7 @@
 // QUIC parser on real captures: Initial keys from the client's DCID, header protection removed, AES-GCM
 // opened, CRYPTO frames reassembled; the hellos inside are compared with tshark's dissection.
 import { describe, expect, it } from "vitest";
-import { isQuicLongHeaderInitial, parseClientHello, parseQuicConversation, quicInitialCrypto, splitHandshakeMessages } from "../capture/parse/index.ts";
+import { isQuicLongHeaderInitial, isQuicLongHeaderRetry, parseClientHello, parseQuicConversation, quicInitialCrypto, splitHandshakeMessages } from "../capture/parse/index.ts";
 import { conversationRows, tlsDifferences, tsvRows, udpFlows, type UdpFlow } from "./parse-corpus.ts";
 
 const FILES = [
@@ -69,6 +69,8 @@ describe("QUIC specifics", () => {
     const [u] = quicFlows("public/zeek_zeek/retry.pcap");
     // A v1 Retry is long-header type 3.
     expect(u!.server.some((d) => (d[0]! & 0xf0) === 0xf0)).toBe(true);
+    expect(u!.server.filter(isQuicLongHeaderRetry).length).toBe(u!.server.filter((d) => (d[0]! & 0xf0) === 0xf0).length);
+    expect(u!.client.some(isQuicLongHeaderRetry)).toBe(false);
     const r = parseQuicConversation(u!.client, u!.server);
     expect(r.complete).toBe(true);
     // Without the Retry the server's Initials cannot be opened.

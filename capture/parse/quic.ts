@@ -56,6 +56,17 @@ function readLongHeader(d: Uint8Array, start: number): LongHeader | undefined {
   }
 }
 
+// A server's Retry (RFC 9000 §17.2.5): keep it with the flow's datagrams, its SCID keys the next Initials.
+export function isQuicLongHeaderRetry(datagram: Uint8Array): boolean {
+  try {
+    const h = readLongHeader(datagram, 0);
+    if (!h || h.version === 0) return false;
+    return h.type === versionParams(h.version)!.retryType;
+  } catch {
+    return false;
+  }
+}
+
 export function isQuicLongHeaderInitial(datagram: Uint8Array): boolean {
   try {
     const h = readLongHeader(datagram, 0);
