@@ -2,7 +2,8 @@
 // socket in view), port filters, --hash-identifiers, and the `cryptoscope capture` command end to end.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cgroup2Root } from "../capture/bpf/kernelfs.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -52,6 +53,32 @@ describe("wire capture: TC, filters, hashing, CLI", () => {
     expect(rows[0]).toMatchObject({ server_port: 14441, sni: "tc.test", version_chosen: 0x0304, client_addr: ns.clientAddr, pid: null, role: null });
     const log = await queryLake(root, (t) => `SELECT event, decision FROM ${t("agent_log")} WHERE event = 'bpf_load'`);
     expect(log).toEqual([{ event: "bpf_load", decision: "allow" }]);
+  });
+
+  it("a client inside a container's cgroup (Kubernetes pod, containerd naming) is attributed to its container and pod", async () => {
+    const id = "3f".repeat(32), pod = "4a8e2c1d-5b6f-4e7a-9c0d-1e2f3a4b5c6d";
+    const rel = `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${pod.replace(/-/g, "_")}.slice/cri-containerd-${id}.scope`;
+    const cg = cgroup2Root() + rel;
+    mkdirSync(cg, { recursive: true });
+    const root = join(tmp, "ctr");
+    const lake = await openLake({ root, host: "ctr" });
+    const wire = new WireCapture({ sink: lake, host: "ctr", ports: [14442] });
+    try {
+      // a shell in the client namespace waits until we have moved it into the container's cgroup
+      // (ip netns exec remounts /sys, so it cannot do it itself), then becomes curl
+      const sh = spawn("ip", ["netns", "exec", ns.client, "sh", "-c", `read go; exec curl -sk --resolve ctr.test:14442:${ns.serverAddr} https://ctr.test:14442/`], { stdio: ["pipe", "ignore", "inherit"] });
+      writeFileSync(`${cg}/cgroup.procs`, String(sh.pid));
+      sh.stdin!.end("go\n");
+      expect(await new Promise((r) => sh.on("exit", r))).toBe(0);
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await wire.stop();
+      await lake.close();
+    }
+    const rows = await queryLake(root, (t) => `SELECT role, exe, container_id, pod, cgroup_id FROM ${t("handshakes")} WHERE role = 'client'`);
+    expect(rows).toEqual([{ role: "client", exe: "/usr/bin/curl", container_id: id, pod, cgroup_id: statSync(cg, { bigint: true }).ino }]);
+    rmdirSync(cg);
+    for (let d = cg.slice(0, cg.lastIndexOf("/")); d.length > cgroup2Root().length; d = d.slice(0, d.lastIndexOf("/"))) try { rmdirSync(d); } catch {}
   });
 
   it("--hash-identifiers stores keyed hashes of SNI and addresses, never the clear text", async () => {

@@ -93,7 +93,9 @@ export class WireCapture {
     this.unwatch = watchProcesses((ev) => {
       if (ev.type !== "exec") return;
       forgetProcess(ev.pid); // the same pid after another exec is another program
-      if (!processInfo(ev.pid)) this.execs.set(ev.pid, { comm: ev.comm, exe: ev.filename });
+      processInfo(ev.pid);
+      // kept as well: a process that already exited (or a zombie, whose /proc/PID/exe is gone) still has a name
+      this.execs.set(ev.pid, { comm: ev.comm, exe: ev.filename });
       if (this.execs.size > 50_000) this.execs.clear();
     });
     this.table = new FlowTable((h) => this.onHandshake(h), { idleTimeoutUs: 30_000_000 });
@@ -207,7 +209,7 @@ export class WireCapture {
         context.pid = pid;
         const info = meta.pid === pid && meta.process ? meta.process : processInfo(pid);
         if (info) {
-          Object.assign(context, { comm: info.comm, exe: info.exe, container_id: info.container_id, pod: info.pod });
+          Object.assign(context, { comm: info.comm, exe: info.exe ?? this.execs.get(pid)?.exe ?? null, container_id: info.container_id, pod: info.pod });
           if (info.cgroup_id !== undefined && info.cgroup_id !== null && !context.cgroup_id) context.cgroup_id = info.cgroup_id;
         } else if (this.execs.has(pid)) {
           Object.assign(context, this.execs.get(pid));
