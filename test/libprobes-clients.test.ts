@@ -88,7 +88,7 @@ func main() {
 }
 `);
     goBinary = join(work, "goclient-bin");
-    execFileSync("go", ["build", "-o", goBinary, "."], { cwd: src, env: { ...process.env, GOFLAGS: "-mod=mod", GOCACHE: join(work, "gocache"), GOPROXY: "off", CGO_ENABLED: "0" }, stdio: "pipe" });
+    execFileSync("go", ["build", "-o", goBinary, "."], { cwd: src, env: { ...process.env, GOFLAGS: "-mod=mod", GOCACHE: join(tmpdir(), "cryptoscope-test-gocache") /* kept between runs: a cold standard-library build takes seconds */, GOPROXY: "off", CGO_ENABLED: "0" }, stdio: "pipe" });
     lakeDir = join(work, "lake");
     lake = await openLake({ root: lakeDir, host: "test-host", flushIntervalMs: 3_600_000 });
     // extended: cipher and version too, so they can be compared with what the clients report
@@ -191,6 +191,31 @@ print(s.version(), s.cipher()[0], s.shared_ciphers() is None)`;
     expectServedCert(h);
     expect(h.library).toBe("go");
     expect(h.group).toBe(29); // X25519: Go 1.19's first key share, accepted by s_server
+  });
+
+  it("a binary visible only in another mount namespace (as in a container) is probed via /proc/PID/root and detached after exit", async () => {
+    const dir = join(work, "ns-only");
+    mkdirSync(dir);
+    // a private tmpfs over `dir`: the agent's namespace sees an empty directory there
+    const c = run("unshare", ["-m", "--propagation", "private", "sh", "-c", `mount -t tmpfs none ${dir} && cp ${goBinary} ${dir}/client-in-ns && exec ${dir}/client-in-ns 127.0.0.1:${port}`], { hold: true, input: "\n" });
+    const path = `${dir}/client-in-ns`;
+    const deadline = Date.now() + 5000;
+    while (!probes.attachedFiles().some((f) => f.path === path)) {
+      if (Date.now() > deadline) throw new Error(`not attached: ${JSON.stringify(probes.attachedFiles().map((f) => f.path))}`);
+      await sleep(20);
+    }
+    expect(probes.attachedFiles().find((f) => f.path === path)).toMatchObject({ kind: "go", pids: [c.pid] });
+    c.release();
+    const r = await c.done;
+    expect(r.out).toMatch(/version=0304/);
+    const h = await forPid(r.pid);
+    expectServedCert(h);
+    expect(h.libraryPath).toBe(path);
+    const gone = Date.now() + 3000;
+    while (probes.attachedFiles().some((f) => f.path === path)) {
+      if (Date.now() > gone) throw new Error("still attached after the process exited");
+      await sleep(20);
+    }
   });
 
   it("the join fills a wire row's certificate, signature and group; rows reach the lake", async () => {
