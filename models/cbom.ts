@@ -130,6 +130,7 @@ export async function buildCbom(db: string, opts: { timestamp?: string; serial?:
   for (const a of algos.rows) {
     const kind = String(a.kind);
     const name = String(a.algorithm);
+    if (kind === "mac" && name === "AEAD") continue; // SSH's AEAD ciphers carry no separate MAC
     add(algorithmComponent(kind, name, {
       registry: str(a.registry), identifier: str(a.identifier), family: str(a.family), classical_bits: num(a.classical_bits),
       nist_pq_level: num(a.nist_pq_level), quantum_status: str(a.quantum_status), handshakes: Number(a.handshakes),
