@@ -31,6 +31,16 @@ class Validity {
       this.nulls++;
     }
   }
+  /** Marks rows [a, b) valid (none of them null). */
+  setValidRange(a: number, b: number): void {
+    if (b === a) return;
+    if (((b - 1) >> 3) >= this.bits.length) this.bits = grow(this.bits, ((b - 1) >> 3) + 1);
+    const bits = this.bits;
+    let i = a;
+    for (; i < b && (i & 7) !== 0; i++) bits[i >> 3] |= 1 << (i & 7);
+    for (; i + 8 <= b; i += 8) bits[i >> 3] = 0xff;
+    for (; i < b; i++) bits[i >> 3] |= 1 << (i & 7);
+  }
   valid(i: number): boolean {
     return (this.bits[i >> 3] & (1 << (i & 7))) !== 0;
   }
@@ -191,15 +201,34 @@ export class ListBuffer extends ColumnBuffer {
       this.validity.set(i, false);
     } else {
       if (!Array.isArray(v)) this.bad(v, "expected an array");
-      try {
-        for (let k = 0; k < v.length; k++) {
+      const child = this.child;
+      if (child instanceof Int32Buffer && child.validity.nulls === 0) {
+        // Code-point lists: one tight loop into the child's array (elements are never null).
+        const n = v.length;
+        if (start + n > child.data.length) child.data = grow(child.data, start + n);
+        const d = child.data;
+        for (let k = 0; k < n; k++) {
           const e = v[k];
-          if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
-          this.child.push(e);
+          if (typeof e !== "number" || (e | 0) !== e) {
+            child.length = start;
+            if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
+            this.bad(e, `element ${k}: expected a 32-bit integer`);
+          }
+          d[start + k] = e;
         }
-      } catch (err) {
-        this.child.truncate(start);
-        throw err;
+        child.length = start + n;
+        child.validity.setValidRange(start, start + n);
+      } else {
+        try {
+          for (let k = 0; k < v.length; k++) {
+            const e = v[k];
+            if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
+            child.push(e);
+          }
+        } catch (err) {
+          child.truncate(start);
+          throw err;
+        }
       }
       this.validity.set(i, true);
     }
@@ -372,4 +401,15 @@ function permuteFlat(buf: ColumnBuffer, out: ColumnBuffer, perm: Int32Array): vo
     for (let r = 0; r < n; r++) d.push(s[perm[r]]);
     (out as RefBuffer<string>).data = d as string[];
   }
+}
+
+/**
+ * An appender for one table's column layout, generated once per table: each column gets its own call
+ * site (monomorphic, inlined) and its own named property load from the row (a keyed load with a
+ * varying key is the slowest thing V8 does here). Returns a factory taking a partition's buffers.
+ */
+export function compileAppender(columns: Column[], tsIndex: number): (bufs: ColumnBuffer[]) => (row: Record<string, unknown>, ts: unknown) => void {
+  const decl = columns.map((_, i) => `b${i} = B[${i}]`).join(", ");
+  const body = columns.map((c, i) => (i === tsIndex ? `b${i}.push(ts);` : `b${i}.push(row[${JSON.stringify(c.name)}]);`)).join("\n");
+  return new Function("B", `const ${decl};\nreturn function append(row, ts) {\n${body}\n};`) as (bufs: ColumnBuffer[]) => (row: Record<string, unknown>, ts: unknown) => void;
 }

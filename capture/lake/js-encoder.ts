@@ -277,14 +277,21 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
     // Code points are mostly u16: a direct-address table (reset afterwards) instead of Map lookups.
     const small = SMALL_CODES;
     const touched: number[] = [];
+    let prev = NaN;
+    let prevCode = -1;
     for (let k = 0; k < nv; k++) {
       const v = d[idx[k]];
-      let c: number | undefined;
-      if (v >= 0 && v < 65536) {
-        c = small[v] - 1;
-        if (c < 0) c = undefined;
-      } else c = map.get(v);
-      if (c === undefined) {
+      if (v === prev) {
+        codes[k] = prevCode; // clustered rows repeat their neighbour's value
+        continue;
+      }
+      let c = -1;
+      if (v >= 0 && v < 65536) c = small[v] - 1;
+      else {
+        const m = map.get(v);
+        if (m !== undefined) c = m;
+      }
+      if (c < 0) {
         if (map.size >= MAX_DICT || map.size > nv / 2 + 64) {
           ok = false;
           break;
@@ -297,6 +304,8 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
         }
       }
       codes[k] = c;
+      prev = v;
+      prevCode = c;
     }
     for (const v of touched) small[v] = 0;
     let min = 2147483647;
@@ -365,8 +374,14 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
       const codes = new Int32Array(nv);
       const map = new Map<string, number>();
       let ok = true;
+      let prev: string | null = null;
+      let prevCode = -1;
       for (let k = 0; k < nv; k++) {
         const v = d[idx[k]] as string;
+        if (v === prev) {
+          codes[k] = prevCode; // clustered rows repeat their neighbour's value
+          continue;
+        }
         let c = map.get(v);
         if (c === undefined) {
           if (map.size >= MAX_DICT || map.size > nv / 2 + 64) {
@@ -376,6 +391,8 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
           map.set(v, (c = map.size));
         }
         codes[k] = c;
+        prev = v;
+        prevCode = c;
       }
       if (ok && map.size > 0) {
         const ds = new ByteSink();

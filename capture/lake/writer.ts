@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CLUSTER_BY, clusterRows } from "./cluster.js";
-import { ColumnBuffer, LakeValueError, newColumnBuffer } from "./columns.js";
+import { ColumnBuffer, LakeValueError, compileAppender, newColumnBuffer } from "./columns.js";
 import { type EncoderName, type ParquetEncoder, openEncoder } from "./encoder.js";
 import { LakeError, describeIoFailure } from "./errors.js";
 import {
@@ -87,6 +87,7 @@ interface Partition {
   hourIndex: number;
   bufs: ColumnBuffer[];
   rows: number;
+  push: (row: Row, ts: unknown) => void;
 }
 
 interface Batch extends Partition {
@@ -140,6 +141,7 @@ async function realMkdirError(dir: string, err: unknown): Promise<unknown> {
 class Lake implements LakeWriter {
   private readonly tables: Record<string, Column[]>;
   private readonly tsIndex: Record<string, number> = {};
+  private readonly appenders: Record<string, (bufs: ColumnBuffer[]) => (row: Row, ts: unknown) => void> = {};
   private readonly open = new Map<string, Map<number, Partition>>();
   private readonly sealed: Batch[] = [];
   private readonly host: string;
@@ -184,6 +186,7 @@ class Lake implements LakeWriter {
       const i = cols.findIndex((c) => c.name === "ts");
       if (i < 0 || cols[i].type !== "TIMESTAMP") throw new LakeError(`lake ${root}: table ${t} has no TIMESTAMP column ts`);
       this.tsIndex[t] = i;
+      this.appenders[t] = compileAppender(cols, i);
       this.written[t] = 0;
       this.dropped[t] = 0;
       this.droppedUnlogged[t] = 0;
@@ -223,10 +226,9 @@ class Lake implements LakeWriter {
     if (!Number.isFinite(us)) throw new LakeError(`lake ${this.root}: bad row for ${table}: ts is not a valid time`);
     const hour = hourIndexOfMicros(us);
     const p = this.partition(table, hour, row);
-    const ti = this.tsIndex[table];
     const bufs = p.bufs;
     try {
-      for (let c = 0; c < bufs.length; c++) bufs[c].push(c === ti ? (typeof ts === "bigint" ? ts : us) : row[cols[c].name]);
+      p.push(row, typeof ts === "bigint" ? ts : us);
     } catch (err) {
       for (const b of bufs) if (b.length > p.rows) b.truncate(p.rows);
       if (err instanceof LakeValueError) throw new LakeError(`lake ${this.root}: bad row for ${table}: ${err.message}`);
@@ -252,7 +254,8 @@ class Lake implements LakeWriter {
       const cols = this.tables[table];
       for (const k of Object.keys(row))
         if (!cols.some((c) => c.name === k)) throw new LakeError(`lake ${this.root}: bad row for ${table}: no column named ${k}`);
-      p = { table: table as TableName, hourIndex: hour, bufs: cols.map(newColumnBuffer), rows: 0 };
+      const bufs = cols.map(newColumnBuffer);
+      p = { table: table as TableName, hourIndex: hour, bufs, rows: 0, push: this.appenders[table](bufs) };
       byHour.set(hour, p);
     }
     return p;
