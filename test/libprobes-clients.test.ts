@@ -128,6 +128,27 @@ func main() {
     expect(h.version).toBe(0x0304);
   });
 
+  it("after a HelloRetryRequest the group is the second key share's (s_client reports it)", async () => {
+    const { cert, key } = makeCert("ecdsa", "localhost", work);
+    const hrrPort = await freePort();
+    const hrrServer = spawn("openssl", ["s_server", "-accept", `127.0.0.1:${hrrPort}`, "-cert", cert, "-key", key, "-www", "-quiet", "-tls1_3", "-groups", "P-256"], { stdio: "ignore" });
+    try {
+      await waitForPort(hrrPort);
+      // the client's first key share is X25519; the server only takes P-256 and asks again
+      const r = await run("openssl", ["s_client", "-connect", `127.0.0.1:${hrrPort}`, "-groups", "X25519:P-256"], { input: "\n" }).done;
+      expect(r.out).toMatch(/Server Temp Key: ECDH, prime256v1, 256 bits/);
+      const h = await forPid(r.pid);
+      expect(h.groupName).toBe("prime256v1");
+      expect(h.group).toBe(23);
+      expect(h.records.filter((x) => x.kind === 3).length).toBe(2); // both key shares were generated
+      expect(createHash("sha256").update(h.certificates[0]).digest("hex")).toBe(createHash("sha256").update(new X509Certificate(readFileSync(cert)).raw).digest("hex"));
+      expect(r.out).toMatch(/Peer signature type: ECDSA/);
+      expect(h.sigScheme).toBe(0x0403); // ecdsa_secp256r1_sha256
+    } finally {
+      hrrServer.kill();
+    }
+  });
+
   it("curl", async () => {
     const c = run("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", `https://127.0.0.1:${port}/`]);
     const r = await c.done;

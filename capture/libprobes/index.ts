@@ -68,7 +68,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
   const onError = opts.onError ?? ((m: string) => process.stderr.write(`cryptoscope: ${m}\n`));
   const only = opts.pids ? new Set(opts.pids) : null;
   const obj = new BpfObject(bpfObjectPath("libprobes"));
-  const counters = { batchUs: 0, doneUs: 0, crauRecords: 0, records: 0, handshakes: 0, certificates: 0, rows: 0, decodeErrors: 0, scans: 0 };
+  const counters = { events: 0, batchUs: 0, doneUs: 0, crauRecords: 0, records: 0, handshakes: 0, certificates: 0, rows: 0, decodeErrors: 0, scans: 0 };
   const recent: LibraryHandshake[] = [];
   const keep = opts.keepRecent ?? 4096;
   let consumer: RingBufConsumer | undefined;
@@ -90,6 +90,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
         try {
           opts.lake.append("library_events", crauRow(r, opts.host, processContext(r.pid, r.comm, r.cgroupId), crau!.pathByPid.get(r.pid) ?? null));
           counters.rows++;
+          counters.events++;
         } catch (e) {
           onError(`crypto-auditing row not written: ${(e as Error).message}`);
         }
@@ -117,7 +118,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
     counters.handshakes++;
     counters.certificates += h.certificates.length;
     try {
-      for (const r of libraryEventRows(h, opts.host)) { opts.lake.append("library_events", r); counters.rows++; }
+      for (const r of libraryEventRows(h, opts.host)) { opts.lake.append("library_events", r); counters.rows++; counters.events++; }
       for (const r of certificateRows(h, opts.host)) { opts.lake.append("certificates", r); counters.rows++; }
     } catch (e) {
       onError(`library probes: rows for pid ${h.pid} not written: ${(e as Error).message}`);
