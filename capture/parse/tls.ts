@@ -67,33 +67,59 @@ function isTls13(v: number | undefined): boolean {
 export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?: boolean): RecordScan {
   const helloType = dir === "c2s" ? HS.client_hello : HS.server_hello;
   const scan: RecordScan = { messages: [], truncated: false, complete: false, messagesBeforeCcs: -1, notTls: false };
-  let hs: Uint8Array = new Uint8Array(0);
-  let hsOwned = false; // hs is a copy we may grow
-  let hsUsed = 0; // bytes of hs already split into messages
+  // Handshake bytes not yet split into messages: record fragments, joined only when a message spans
+  // several of them (a Certificate over many records), so each byte is copied at most once.
+  const chunks: Uint8Array[] = [];
+  let head = 0; // first live chunk
+  let pending = 0; // bytes in chunks[head..]
   let ccs = false;
   let hellos = 0;
   let hrrSeen = false;
   let p = 0;
 
   const append = (frag: Uint8Array) => {
-    if (hs.length - hsUsed === 0 && !hsOwned) {
-      hs = frag;
-      hsUsed = 0;
-      return;
+    if (frag.length === 0) return;
+    chunks.push(frag);
+    pending += frag.length;
+  };
+
+  // Total size of the next message (header included), or -1 when its header is not all here.
+  const nextMessageSize = (): number => {
+    if (pending < 4) return -1;
+    let k = 0, len = 0;
+    for (let c = head; c < chunks.length && k < 4; c++) {
+      const ch = chunks[c]!;
+      for (let i = 0; i < ch.length && k < 4; i++, k++) if (k > 0) len = (len << 8) | ch[i]!;
     }
-    const rest = hs.subarray(hsUsed);
-    const grown = new Uint8Array(rest.length + frag.length);
-    grown.set(rest, 0);
-    grown.set(frag, rest.length);
-    hs = grown;
-    hsOwned = true;
-    hsUsed = 0;
+    return 4 + len;
+  };
+
+  const take = (n: number): Uint8Array => {
+    const first = chunks[head]!;
+    pending -= n;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) head++;
+      else chunks[head] = first.subarray(n);
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const c = chunks[head]!;
+      const m = Math.min(c.length, n - o);
+      out.set(c.subarray(0, m), o);
+      o += m;
+      if (m === c.length) head++;
+      else chunks[head] = c.subarray(m);
+    }
+    return out;
   };
 
   const consume = () => {
-    const split = splitHandshakeMessages(hs.subarray(hsUsed));
-    hsUsed += split.used;
-    for (const m of split.messages) {
+    for (let size = nextMessageSize(); size >= 0 && size <= pending; size = nextMessageSize()) {
+      const raw = take(size);
+      const m: HandshakeMessage = { type: raw[0]!, body: raw.subarray(4) };
       scan.messages.push(m);
       if (m.type === helloType) {
         hellos++;
@@ -153,13 +179,13 @@ export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?:
       const allowed =
         frag.length > 0 && frag[0] === helloType && hellos === 1 &&
         (dir === "s2c" ? hrrSeen : hrrKnown !== false);
-      if (!allowed || hs.length - hsUsed > 0) { scan.complete = true; break; }
+      if (!allowed || pending > 0) { scan.complete = true; break; }
     }
     append(frag);
     consume();
     if (scan.complete) break;
   }
-  if (!scan.complete && hs.length - hsUsed > 0) scan.truncated = true;
+  if (!scan.complete && pending > 0) scan.truncated = true;
   return scan;
 }
 
