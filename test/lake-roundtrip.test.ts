@@ -43,6 +43,8 @@ function handshake(i: number): Row {
   };
 }
 
+const i2e = (i: number) => ["group", "cipher", "signature"][i % 3];
+
 function tsMicros(r: Row): bigint {
   return r.ts instanceof Date ? BigInt(r.ts.getTime()) * 1000n : (r.ts as bigint);
 }
@@ -180,6 +182,23 @@ describe("lake writer round trip", () => {
     expect(kv.filter((r) => r.k === "cryptoscope.table").map((r) => r.v)).toEqual(["handshakes", "handshakes"]);
     const codecs = await query(`SELECT DISTINCT compression FROM parquet_metadata(${glob(root, "*")})`);
     expect(codecs).toEqual([{ compression: "ZSTD" }]);
+  });
+
+  it("keeps 64-bit values and timestamps exact at the extremes (dictionary, delta and plain paths)", async () => {
+    const root = tmpRoot();
+    const lake = await openLake({ root, host: "h" });
+    const small = [-5n, 0n, 7n, 123456789012n, -(2n ** 51n)]; // dictionary-coded
+    const huge = [-(2n ** 63n), 2n ** 63n - 1n, -1n]; // force the plain path
+    const times = [-62135596800000000n, -1n, 0n, 1n, 253402300799999999n]; // 0001-01-01 .. 9999-12-31, around the epoch
+    const rows: { ts: bigint; v: bigint; id: number }[] = [];
+    for (let i = 0; i < 600; i++) rows.push({ ts: times[i % times.length] + BigInt(i), v: (i < 300 ? small : huge)[i % (i < 300 ? small.length : huge.length)], id: i });
+    for (const r of rows) lake.append("library_events", { ts: r.ts, value_int: r.v, tid: r.id, event: i2e(r.id) });
+    await lake.close();
+    const back = await query(`SELECT tid, epoch_us(ts)::VARCHAR AS ts, value_int::VARCHAR AS v FROM read_parquet(${glob(root, "library_events")}) ORDER BY tid`);
+    expect(back).toEqual(rows.map((r) => ({ tid: r.id, ts: r.ts.toString(), v: r.v.toString() })));
+    // Statistics must be right too: DuckDB prunes row groups on them.
+    const [{ n }] = await query(`SELECT count(*)::INTEGER AS n FROM read_parquet(${glob(root, "library_events")}) WHERE value_int = ${2n ** 63n - 1n} OR ts < TIMESTAMP '0002-01-01'`);
+    expect(n).toBe(rows.filter((r) => r.v === 2n ** 63n - 1n || r.ts < -62135596800000000n + 31536000000000n).length);
   });
 
   it("rolls files at the row limit and writes row groups of the configured size", async () => {

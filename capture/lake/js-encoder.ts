@@ -19,7 +19,7 @@ import { ByteSink, type ThriftField, encodeStruct } from "./thrift-compact.js";
 
 const MAGIC = new TextEncoder().encode("PAR1");
 const enum PType { BOOLEAN = 0, INT32 = 1, INT64 = 2, BYTE_ARRAY = 6 }
-const enum Enc { PLAIN = 0, RLE = 3, RLE_DICTIONARY = 8 }
+const enum Enc { PLAIN = 0, RLE = 3, DELTA_BINARY_PACKED = 5, RLE_DICTIONARY = 8 }
 const ZSTD = 6;
 const MAX_DICT = 1 << 16;
 
@@ -77,7 +77,7 @@ export class JsParquetEncoder implements ParquetEncoder {
           groupBytes += ch.uncompressed;
           const meta: ThriftField[] = [
             [1, "i32", leaf.ptype],
-            [2, "list<i32>", ch.hasDict ? [Enc.RLE, Enc.PLAIN, Enc.RLE_DICTIONARY] : [Enc.RLE, Enc.PLAIN]],
+            [2, "list<i32>", ch.encodings],
             [3, "list<binary>", leaf.path],
             [4, "i32", ZSTD],
             [5, "i64", ch.numValues],
@@ -176,6 +176,7 @@ interface Chunk {
   uncompressed: number;
   compressed: number;
   stats: ThriftField[] | null;
+  encodings: number[];
 }
 
 /**
@@ -338,10 +339,63 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
     let maxK = -1;
     for (let k = 0; k < nv; k++) {
       const i = idx[k];
-      body.u32le(d[2 * i]);
-      body.u32le(d[2 * i + 1]);
       if (minK < 0 || lt64(d, i, minK)) minK = i;
       if (maxK < 0 || lt64(d, maxK, i)) maxK = i;
+    }
+    // Values as exact doubles when every one is below 2^52 in magnitude (timestamps, ids, counters).
+    const exact = nv === 0 || (Math.abs(d[2 * minK + 1]) < 1 << 20 && Math.abs(d[2 * maxK + 1]) < 1 << 20);
+    const val = (i: number) => d[2 * i + 1] * 4294967296 + (d[2 * i] >>> 0);
+    let done = false;
+    if (exact && leaf.kind === "TIMESTAMP" && nv > 0) {
+      // Times rise inside a cluster: deltas are small, so DELTA_BINARY_PACKED beats PLAIN + ZSTD by far.
+      writeDeltaBinaryPacked(body, idx, nv, val);
+      encoding = Enc.DELTA_BINARY_PACKED;
+      done = true;
+    } else if (exact && nv > 0) {
+      const map = new Map<number, number>();
+      const codes = new Int32Array(nv);
+      let ok = true;
+      let prev = NaN;
+      let prevCode = -1;
+      for (let k = 0; k < nv; k++) {
+        const v = val(idx[k]);
+        if (v === prev) {
+          codes[k] = prevCode;
+          continue;
+        }
+        let c = map.get(v);
+        if (c === undefined) {
+          if (map.size >= MAX_DICT || map.size > nv / 2 + 64) {
+            ok = false;
+            break;
+          }
+          map.set(v, (c = map.size));
+        }
+        codes[k] = prevCode = c;
+        prev = v;
+      }
+      if (ok) {
+        const ds = new ByteSink();
+        for (const v of map.keys()) {
+          const hi = Math.floor(v / 4294967296);
+          ds.u32le(v - hi * 4294967296);
+          ds.u32le(hi);
+        }
+        dict = ds.result();
+        dictCount = map.size;
+        encoding = Enc.RLE_DICTIONARY;
+        const w = Math.max(1, bitWidth(map.size - 1));
+        body.byte(w);
+        writeHybrid(body, codes, nv, w);
+        done = true;
+      }
+    }
+    if (!done) {
+      for (let k = 0; k < nv; k++) {
+        const i = idx[k];
+        body.u32le(d[2 * i]);
+        body.u32le(d[2 * i + 1]);
+      }
     }
     if (flat) {
       const signed = leaf.kind !== "UBIGINT";
@@ -445,7 +499,8 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
     b.set(pages[i + 1], pages[i].length);
     joined.push(b);
   }
-  return { pages: joined, hasDict: dict !== null, numValues: lv.n, uncompressed, compressed, stats };
+  const encodings = dict !== null ? [Enc.RLE, Enc.PLAIN, Enc.RLE_DICTIONARY] : [Enc.RLE, encoding];
+  return { pages: joined, hasDict: dict !== null, numValues: lv.n, uncompressed, compressed, stats, encodings };
 }
 
 function writeString(s: ByteSink, v: string): void {
@@ -478,4 +533,62 @@ function numericStats(nulls: number, min: Uint8Array | null, max: Uint8Array | n
   if (max !== null) s.push([5, "binary", max]);
   if (min !== null) s.push([6, "binary", min]);
   return s;
+}
+
+/**
+ * DELTA_BINARY_PACKED of values given as exact doubles: blocks of 128 values in 4 miniblocks of 32,
+ * each miniblock bit-packed (LSB first) at the width of its largest (delta - block min delta).
+ */
+function writeDeltaBinaryPacked(out: ByteSink, idx: Int32Array, nv: number, val: (i: number) => number): void {
+  const zig = (v: number) => out.varbig(v >= 0 ? BigInt(v) * 2n : BigInt(-v) * 2n - 1n);
+  out.varint(128);
+  out.varint(4);
+  out.varint(nv);
+  let prev = val(idx[0]);
+  zig(prev);
+  const deltas = new Float64Array(128);
+  for (let k = 1; k < nv; k += 128) {
+    const m = Math.min(128, nv - k);
+    let min = Infinity;
+    for (let j = 0; j < m; j++) {
+      const v = val(idx[k + j]);
+      deltas[j] = v - prev;
+      prev = v;
+      if (deltas[j] < min) min = deltas[j];
+    }
+    zig(min);
+    const widths = [0, 0, 0, 0];
+    for (let mb = 0; mb < 4; mb++) {
+      let max = 0;
+      for (let j = mb * 32; j < Math.min(m, mb * 32 + 32); j++) if (deltas[j] - min > max) max = deltas[j] - min;
+      widths[mb] = max === 0 ? 0 : Math.floor(Math.log2(max)) + 1;
+      if (max >= 2 ** widths[mb]) widths[mb]++; // log2 rounding at powers of two
+    }
+    for (const w of widths) out.byte(w);
+    let acc = 0;
+    let bits = 0;
+    const put = (x: number, n: number) => {
+      // n <= 16, x < 2^n: acc stays below 2^23
+      acc += x * 2 ** bits;
+      bits += n;
+      while (bits >= 8) {
+        out.byte(acc & 0xff);
+        acc = Math.floor(acc / 256);
+        bits -= 8;
+      }
+    };
+    for (let mb = 0; mb < 4 && mb * 32 < m; mb++) {
+      const w = widths[mb];
+      for (let j = mb * 32; j < mb * 32 + 32; j++) {
+        let x = j < m ? deltas[j] - min : 0;
+        for (let left = w; left > 0; ) {
+          const n = Math.min(16, left);
+          const piece = x % 65536;
+          put(n === 16 ? piece : piece % 2 ** n, n);
+          x = Math.floor(x / 65536);
+          left -= n;
+        }
+      }
+    }
+  }
 }
