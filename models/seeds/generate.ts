@@ -356,7 +356,8 @@ function ssh(): Record<string, unknown>[] {
     mac(`hmac-sha1${etm}`, sym("HMAC-SHA1", 128)); mac(`hmac-sha1-96${etm}`, sym("HMAC-SHA1", 96));
     mac(`hmac-sha2-256${etm}`, sym("HMAC-SHA256", 256)); mac(`hmac-sha2-512${etm}`, sym("HMAC-SHA512", 256, "approved"));
     mac(`hmac-md5${etm}`, sym("HMAC-MD5", 64)); mac(`hmac-md5-96${etm}`, sym("HMAC-MD5", 64));
-    mac(`umac-64${etm}`, sym("UMAC", 64)); mac(`umac-128${etm}`, sym("UMAC", 128));
+    mac(etm ? "umac-64-etm@openssh.com" : "umac-64@openssh.com", sym("UMAC", 64));
+    mac(etm ? "umac-128-etm@openssh.com" : "umac-128@openssh.com", sym("UMAC", 128));
   }
   mac("hmac-ripemd160", sym("HMAC-RIPEMD160", 128)); mac("hmac-ripemd160@openssh.com", sym("HMAC-RIPEMD160", 128));
   mac("none", sym("NULL", 0));
@@ -369,9 +370,9 @@ function x509(): Record<string, unknown>[] {
   const k = (oid: string, name: string, fam: string, c: Classified) => rows.push({ oid, name, kind: "key", hash: null, ...c, family: fam });
   const sg = (oid: string, name: string, fam: string, hash: string | null, c: Classified) => rows.push({ oid, name, kind: "signature", hash, ...c, family: fam });
   k("1.2.840.113549.1.1.1", "rsaEncryption", "RSA", shor("RSA", null));
-  k("1.2.840.113549.1.1.10", "RSASSA-PSS", "RSA-PSS", shor("RSA-PSS", null));
+  k("1.2.840.113549.1.1.10", "rsassaPss", "RSA-PSS", shor("RSA-PSS", null));
   k("1.2.840.10045.2.1", "id-ecPublicKey", "EC", shor("EC", null));
-  k("1.2.840.10040.4.1", "dsa", "DSA", shor("DSA", null));
+  k("1.2.840.10040.4.1", "id-dsa", "DSA", shor("DSA", null));
   k("1.2.840.10046.2.1", "dhpublicnumber", "FFDH", shor("FFDH", null));
   k("1.3.101.110", "X25519", "ECDH", shor("ECDH", 128));
   k("1.3.101.111", "X448", "ECDH", shor("ECDH", 224));
