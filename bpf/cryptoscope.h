@@ -131,6 +131,7 @@ enum cs_lib_kind {
 	CS_LIB_VERSION = 7,   /* OpenSSL SSL_version return value */
 	CS_LIB_GROUP_ID = 8,  /* IANA TLS group id (Go curve id; GnuTLS x25519/x448 derive) */
 	CS_LIB_ECC_BITS = 9,  /* GnuTLS ECDH derive (nettle_ecc_point_mul): value = curve bit size */
+	CS_LIB_GO_SIG = 10,   /* Go verifyHandshakeSignature: value = sigType << 8 | crypto.Hash */
 };
 
 enum cs_lib_engine { CS_ENGINE_OPENSSL = 1, CS_ENGINE_GNUTLS = 2, CS_ENGINE_GO = 3 };

@@ -424,3 +424,34 @@ int go_ecdhe(struct pt_regs *ctx)
 	submit(r, 0);
 	return 0;
 }
+
+/* (*clientHandshakeStateTLS13).handshake / (*serverHandshakeStateTLS13).handshake: the TLS 1.3 path was taken.
+ * RAX = hs, whose first field is c *Conn. */
+SEC("uprobe")
+int go_tls13_handshake(struct pt_regs *ctx)
+{
+	count(CS_LIB_VERSION);
+	__u64 conn = 0;
+	bpf_probe_read_user(&conn, sizeof(conn), (void *)ctx->ax);
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_VERSION, conn);
+	if (!r)
+		return 0;
+	r->value = 0x0304;
+	submit(r, 0);
+	return 0;
+}
+
+/* verifyHandshakeSignature(sigType uint8, pubkey crypto.PublicKey, hashFunc crypto.Hash, signed, sig []byte):
+ * RAX = sigType, RBX/RCX = pubkey interface, RDI = hashFunc. The peer's CertificateVerify (1.3) or
+ * ServerKeyExchange (1.2) signature; certificate chains are verified by crypto/x509, not here. */
+SEC("uprobe")
+int go_verify_sig(struct pt_regs *ctx)
+{
+	count(CS_LIB_GO_SIG);
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_GO_SIG, current_obj(CS_ENGINE_GO));
+	if (!r)
+		return 0;
+	r->value = ((ctx->ax & 0xff) << 8) | (ctx->di & 0xff);
+	submit(r, 0);
+	return 0;
+}

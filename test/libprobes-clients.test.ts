@@ -199,7 +199,7 @@ print(s.version(), s.cipher()[0], s.shared_ciphers() is None)`;
     const c = run(goBinary, [`127.0.0.1:${port}`], { hold: true, input: "\n" });
     // a new binary: attached on its exec; the client waits on stdin until that happened
     const deadline = Date.now() + 5000;
-    while (!probes.attachedFiles().some((f) => f.path === goBinary && f.links >= 3)) {
+    while (!probes.attachedFiles().some((f) => f.path === goBinary && f.links >= 5)) {
       if (Date.now() > deadline) throw new Error(`Go binary not attached: ${JSON.stringify(probes.attachedFiles())}`);
       await sleep(20);
     }
@@ -212,6 +212,8 @@ print(s.version(), s.cipher()[0], s.shared_ciphers() is None)`;
     expectServedCert(h);
     expect(h.library).toBe("go");
     expect(h.group).toBe(29); // X25519: Go 1.19's first key share, accepted by s_server
+    expect(h.version).toBe(0x0304);
+    expect(h.sigScheme).toBe(0x0804); // RSA-PSS with SHA-256 over the CertificateVerify, as s_server signs
   });
 
   it("a binary visible only in another mount namespace (as in a container) is probed via /proc/PID/root and detached after exit", async () => {

@@ -26,6 +26,7 @@ export interface LibraryHandshake {
   rsaPss: boolean;
   sigScheme: number | null;    // IANA SignatureScheme, when derivable
   version: number | null;      // protocol version (0x0304 = TLS 1.3)
+  goSig: number | null;        // Go: sigType << 8 | crypto.Hash of the verified handshake signature
   records: LibRecord[];
 }
 
@@ -70,6 +71,21 @@ export function signatureScheme(digest: string | null, pss: boolean, leaf: Buffe
   if (keyType === "ec") {
     return h < 0 ? 0x0203 : [0x0403, 0x0503, 0x0603][h];
   }
+  return null;
+}
+
+/** Go's signature type and crypto.Hash (crypto/tls auth.go, crypto/crypto.go) → SignatureScheme. */
+export function goSignatureScheme(v: number, leaf: Buffer | undefined): number | null {
+  const sigType = v >> 8, hash = v & 0xff;
+  const h = hash === 5 ? 0 : hash === 6 ? 1 : hash === 7 ? 2 : hash === 3 ? -1 : null;
+  if (sigType === 228) return 0x0807; // Ed25519
+  if (h === null) return null;
+  if (sigType === 226) { // RSA-PSS: rsae unless the certificate's key is an id-RSASSA-PSS key
+    const pssKey = leaf ? parseCert(leaf).fields?.key_oid === "1.2.840.113549.1.1.10" : false;
+    return h < 0 ? null : (pssKey ? 0x0809 : 0x0804) + h;
+  }
+  if (sigType === 225) return h < 0 ? 0x0201 : [0x0401, 0x0501, 0x0601][h];
+  if (sigType === 227) return h < 0 ? 0x0203 : [0x0403, 0x0503, 0x0603][h];
   return null;
 }
 
@@ -132,6 +148,7 @@ export class HandshakeAssembler {
         break;
       case LIB_KIND.rsaPadding: if (r.value === 6n) h.rsaPss = true; break;
       case LIB_KIND.version: if (r.value > 0n && r.value < 0x10000n) h.version = Number(r.value); break;
+      case LIB_KIND.goSig: h.goSig = Number(r.value); break;
     }
   }
 
@@ -149,7 +166,7 @@ export class HandshakeAssembler {
     return {
       pid: r.pid, tid: r.tid, comm: r.comm, cgroupId: r.cgroupId, library: LIBRARY_BY_ENGINE[lib.engine], libraryPath: lib.path,
       obj: r.obj, role: null, firstTsNs: r.tsNs, lastTsNs: r.tsNs, certificates: [], truncatedCerts: 0, groupName: null, group: null,
-      cipherNid: null, suite: null, sigDigest: null, sigDirection: null, rsaPss: false, sigScheme: null, version: null, records: [],
+      cipherNid: null, suite: null, sigDigest: null, sigDirection: null, rsaPss: false, sigScheme: null, version: null, goSig: null, records: [],
     };
   }
 
@@ -162,7 +179,10 @@ export class HandshakeAssembler {
     if (h.role === null && h.sigDirection) h.role = h.sigDirection === "verify" ? "client" : "server";
     if (h.role === null && h.certificates.length > 0) h.role = "client";
     if (h.cipherNid !== null && h.version === 0x0304) h.suite = TLS13_SUITE_BY_NID[h.cipherNid] ?? null;
-    if (h.sigDigest !== null || h.library === "openssl") {
+    if (h.goSig !== null) {
+      h.sigScheme = goSignatureScheme(h.goSig, h.certificates[0]);
+      h.sigDirection = "verify";
+    } else if (h.sigDigest !== null || h.library === "openssl") {
       h.sigScheme = h.sigDirection === "verify" ? signatureScheme(h.sigDigest, h.rsaPss, h.certificates[0]) : null;
     }
     if (h.records.every((x) => x.kind === LIB_KIND.handshake)) { this.markerOnly++; return; } // no handshake followed

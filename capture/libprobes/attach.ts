@@ -41,6 +41,9 @@ const GO: ProbeSpec[] = [
   { symbol: "crypto/tls.(*Conn).verifyServerCertificate", prog: "go_verify_server_cert" },
   { symbol: "crypto/tls.generateECDHEParameters", prog: "go_ecdhe" }, // Go <= 1.19
   { symbol: "crypto/tls.generateECDHEKey", prog: "go_ecdhe" },        // Go 1.20+
+  { symbol: "crypto/tls.(*clientHandshakeStateTLS13).handshake", prog: "go_tls13_handshake" },
+  { symbol: "crypto/tls.(*serverHandshakeStateTLS13).handshake", prog: "go_tls13_handshake" },
+  { symbol: "crypto/tls.verifyHandshakeSignature", prog: "go_verify_sig" },
 ];
 
 export function probesFor(kind: LibraryKind, extended: boolean): ProbeSpec[] {

@@ -33,7 +33,8 @@ export const OPENSSL_CRYPTO_SYMBOLS = ["d2i_X509", "EVP_PKEY_CTX_set_group_name"
 export const GNUTLS_SYMBOLS = ["gnutls_handshake", "gnutls_pcert_import_x509_raw"];
 export const HOGWEED_SYMBOLS = ["nettle_curve25519_mul", "nettle_curve448_mul", "nettle_ecc_point_mul"];
 export const GO_SYMBOLS = ["crypto/tls.(*Conn).clientHandshake", "crypto/tls.(*Conn).serverHandshake",
-  "crypto/tls.(*Conn).verifyServerCertificate", "crypto/tls.generateECDHEParameters", "crypto/tls.generateECDHEKey"];
+  "crypto/tls.(*Conn).verifyServerCertificate", "crypto/tls.generateECDHEParameters", "crypto/tls.generateECDHEKey",
+  "crypto/tls.(*clientHandshakeStateTLS13).handshake", "crypto/tls.(*serverHandshakeStateTLS13).handshake", "crypto/tls.verifyHandshakeSignature"];
 
 /** Files mapped executable by a process (one per file), from /proc/PID/maps. */
 export function mappedFiles(pid: number): MappedFile[] {

@@ -41,6 +41,7 @@ export function libraryEventRows(h: LibraryHandshake, host: string): Row[] {
       case LIB_KIND.sigDigest: row(r, "signature", r.value === 1n ? "sign::digest" : "verify::digest", null, str(r)); break;
       case LIB_KIND.rsaPadding: row(r, "signature", "rsa::padding", Number(r.value), null); break;
       case LIB_KIND.version: row(r, "version", "tls::protocol_version", Number(r.value), null); break;
+      case LIB_KIND.goSig: row(r, "signature", "go::sigtype_hash", Number(r.value), null); break;
     }
   }
   if (h.sigScheme !== null) row(null, "signature", "tls::signature_algorithm", h.sigScheme, null);
