@@ -99,12 +99,21 @@ export async function loadHashKey(lakeRoot: string, keyFile?: string): Promise<U
   return raw;
 }
 
-/** Stable id of a connection: the same file ingested twice gives the same ids. */
-function flowId(h: Handshake, clientAddr: string, serverAddr: string): string {
-  return createHash("sha256")
-    .update(`${h.transport}|${clientAddr}|${h.clientPort}|${serverAddr}|${h.serverPort}|${h.firstTsUs}`)
-    .digest("hex")
-    .slice(0, 32);
+/**
+ * Stable id of a connection: the same file ingested twice gives the same ids. 64 bits of FNV-1a
+ * (two 32-bit lanes) over the 5-tuple and the first packet's time: unique enough within a lake's
+ * ingest runs, and far cheaper than a cryptographic hash per handshake.
+ */
+export function flowId(transport: string, clientAddr: string, clientPort: number, serverAddr: string, serverPort: number, firstTsUs: number): string {
+  const text = `${transport}|${clientAddr}|${clientPort}|${serverAddr}|${serverPort}|${firstTsUs}`;
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
 }
 
 class FileIngest {
@@ -112,6 +121,7 @@ class FileIngest {
   certificates = 0;
   byProto: Record<string, number> = {};
   private readonly certsSeen = new Set<string>();
+  private readonly lastChain = new Map<string, Uint8Array>();
 
   constructor(
     private readonly sink: RowSink,
@@ -126,7 +136,7 @@ class FileIngest {
     const r = h.result;
     const clientAddr = this.ident(h.clientAddr);
     const serverAddr = this.ident(h.serverAddr);
-    const id = flowId(h, clientAddr, serverAddr);
+    const id = flowId(h.transport, clientAddr, h.clientPort, serverAddr, h.serverPort, h.firstTsUs);
     const ts = BigInt(Math.trunc(h.firstTsUs));
     const row: Row = {};
     for (const [k, v] of Object.entries(r.fields)) if (HANDSHAKE_COLUMNS.has(k) && v !== undefined) row[k] = v;
@@ -153,10 +163,15 @@ class FileIngest {
     this.byProto[r.proto] = (this.byProto[r.proto] ?? 0) + 1;
 
     r.certificates.forEach((der, position) => {
-      const digest = sha256Hex(der);
       // One row per certificate per server endpoint per file: the chain a server sends on every
-      // connection is stored once, and which servers present it stays answerable.
-      const seenKey = `${digest}|${serverAddr}|${h.serverPort}|${position}`;
+      // connection is stored once, and which servers present it stays answerable. The same bytes
+      // as last time at this endpoint and position are known without hashing them again.
+      const slot = `${serverAddr}|${h.serverPort}|${position}`;
+      const last = this.lastChain.get(slot);
+      if (last && Buffer.compare(last, der) === 0) return;
+      this.lastChain.set(slot, der);
+      const digest = position === 0 && typeof row.leaf_cert_sha256 === "string" ? row.leaf_cert_sha256 : sha256Hex(der);
+      const seenKey = `${digest}|${slot}`;
       if (this.certsSeen.has(seenKey)) return;
       this.certsSeen.add(seenKey);
       let cert: Row;
@@ -197,7 +212,7 @@ export async function ingestFile(path: string, sink: RowSink, opts: IngestOption
       path,
       (f) => {
         frames++;
-        const s = decodeFrame(f.linkType, f.data, f.tsUs, decode);
+        const s = decodeFrame(f.linkType, f.data, f.tsUs, decode, true);
         if (s) table.add(s);
       },
       (p) => {

@@ -170,7 +170,8 @@ export class DirectionStream {
     if (n > room) n = room;
     if (n > 0) {
       if (this.len + n > this.buf.length) {
-        let cap = Math.max(this.buf.length * 2, 2048);
+        // Most hellos fit one segment: start at the size needed, double after that.
+        let cap = Math.max(this.buf.length * 2, 512);
         while (cap < this.len + n) cap *= 2;
         const grown = new Uint8Array(Math.min(cap, this.limits.maxBytes));
         grown.set(this.buf.subarray(0, this.len));

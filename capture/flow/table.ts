@@ -82,6 +82,8 @@ interface FlowBase {
   lastTsUs: number;
   /** finished: the entry only remembers that the connection was dealt with */
   finished: boolean;
+  /** capture time of the entry's last move to the recent end of the LRU order */
+  orderUs: number;
   view?: string;
   mem: number;
 }
@@ -112,8 +114,12 @@ interface QuicFlow extends FlowBase {
 
 type Flow = TcpFlow | QuicFlow;
 
-function sideKey(addr: string, port: number): string {
-  return `${addr}|${port}`;
+/** The same key for both directions of a connection: the endpoints in a fixed order. */
+function flowKey(kind: string, s: Segment): string {
+  const srcFirst = s.srcAddr < s.dstAddr || (s.srcAddr === s.dstAddr && s.srcPort <= s.dstPort);
+  return srcFirst
+    ? `${s.view ?? ""}${kind}|${s.srcAddr}|${s.srcPort}|${s.dstAddr}|${s.dstPort}`
+    : `${s.view ?? ""}${kind}|${s.dstAddr}|${s.dstPort}|${s.srcAddr}|${s.srcPort}`;
 }
 
 /** Client side by ports (rule 3 above): returns 0 if side a is the client, 1 if b, undefined on a tie. */
@@ -215,9 +221,9 @@ export class FlowTable {
   // ---- TCP ----
 
   private addTcp(s: Segment): void {
-    const fwd = sideKey(s.srcAddr, s.srcPort);
-    const rev = sideKey(s.dstAddr, s.dstPort);
-    const key = (s.view ?? "") + (fwd < rev ? `t|${fwd}|${rev}` : `t|${rev}|${fwd}`);
+    // Pure ACKs carry nothing a handshake needs (and are half of all segments): skip them early.
+    if (s.payload.length === 0 && (s.flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0) return;
+    const key = flowKey("t", s);
     const isSyn = (s.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
     let f = this.flows.get(key) as TcpFlow | undefined;
     if (f && f.finished) {
@@ -291,6 +297,7 @@ export class FlowTable {
       firstTsUs: s.tsUs,
       lastTsUs: s.tsUs,
       finished: false,
+      orderUs: s.tsUs,
       view: s.view,
       mem: 0,
       dirs: [new DirectionStream(this.limits), new DirectionStream(this.limits)],
@@ -406,9 +413,7 @@ export class FlowTable {
   // ---- QUIC ----
 
   private addUdp(s: Segment): void {
-    const fwd = sideKey(s.srcAddr, s.srcPort);
-    const rev = sideKey(s.dstAddr, s.dstPort);
-    const key = (s.view ?? "") + (fwd < rev ? `u|${fwd}|${rev}` : `u|${rev}|${fwd}`);
+    const key = flowKey("u", s);
     let f = this.flows.get(key) as QuicFlow | undefined;
     if (f?.finished) {
       this.touch(f, s.tsUs);
@@ -432,6 +437,7 @@ export class FlowTable {
         firstTsUs: s.tsUs,
         lastTsUs: s.tsUs,
         finished: false,
+        orderUs: s.tsUs,
         view: s.view,
         mem: 0,
         client: senderIsClient ? 0 : 1,
@@ -541,9 +547,15 @@ export class FlowTable {
     this.enforceBudget();
   }
 
-  /** Move to the most recently active end of the LRU order. */
+  /**
+   * Move to the most recently active end of the LRU order. At most once per second of capture time
+   * per flow: the order is then right to within a second, which idle timeouts (minutes) and
+   * eviction do not mind, and the Map is not rewritten for every packet.
+   */
   private touch(f: Flow, tsUs: number): void {
     if (tsUs > f.lastTsUs) f.lastTsUs = tsUs;
+    if (tsUs >= f.orderUs && tsUs - f.orderUs < 1e6) return;
+    f.orderUs = tsUs;
     this.flows.delete(f.key);
     this.flows.set(f.key, f);
   }

@@ -117,15 +117,19 @@ export function newDecodeStats(): DecodeStats {
   return { skipped: 0, fragments: 0 };
 }
 
-/** Decode one frame; null when it holds no TCP segment or UDP datagram we can use. */
-export function decodeFrame(linkType: number, d: Uint8Array, tsUs: number, stats?: DecodeStats): Segment | null {
+/**
+ * Decode one frame; null when it holds no TCP segment or UDP datagram we can use. With
+ * `skipPureAcks`, TCP segments without payload and without SYN/FIN/RST are null too (before any
+ * string is made for them): nothing of a handshake is in them and they are half of all packets.
+ */
+export function decodeFrame(linkType: number, d: Uint8Array, tsUs: number, stats?: DecodeStats, skipPureAcks = false): Segment | null {
   const loc = locateIp(linkType, d);
   if (!loc) return skip(stats);
   let at = loc.at;
   let end = d.length;
   let proto: number;
-  let srcAddr: string;
-  let dstAddr: string;
+  let v6 = false;
+  let addrAt: number;
   if (loc.ethertype === ETH_IPV4) {
     if (end < at + 20 || d[at]! >> 4 !== 4) return skip(stats);
     const ihl = (d[at]! & 0x0f) * 4;
@@ -139,16 +143,15 @@ export function decodeFrame(linkType: number, d: Uint8Array, tsUs: number, stats
       return null;
     }
     proto = d[at + 9]!;
-    srcAddr = formatIpv4(d, at + 12);
-    dstAddr = formatIpv4(d, at + 16);
+    addrAt = at + 12;
     at += ihl;
   } else if (loc.ethertype === ETH_IPV6) {
     if (end < at + 40 || d[at]! >> 4 !== 6) return skip(stats);
     const plen = (d[at + 4]! << 8) | d[at + 5]!;
     if (plen !== 0 && at + 40 + plen < end) end = at + 40 + plen;
     proto = d[at + 6]!;
-    srcAddr = formatIpv6(d, at + 8);
-    dstAddr = formatIpv6(d, at + 24);
+    v6 = true;
+    addrAt = at + 8;
     at += 40;
     // Walk extension headers: hop-by-hop, routing, fragment, destination options, AH.
     for (let n = 0; n < 16; n++) {
@@ -182,15 +185,17 @@ export function decodeFrame(linkType: number, d: Uint8Array, tsUs: number, stats
     if (end < at + 20) return skip(stats);
     const off = (d[at + 12]! >> 4) * 4;
     if (off < 20 || end < at + off) return skip(stats);
+    const flags = d[at + 13]!;
+    if (skipPureAcks && end === at + off && (flags & 0x07) === 0) return null;
     return {
       tsUs,
-      srcAddr,
-      dstAddr,
+      srcAddr: v6 ? formatIpv6(d, addrAt) : formatIpv4(d, addrAt),
+      dstAddr: v6 ? formatIpv6(d, addrAt + 16) : formatIpv4(d, addrAt + 4),
       srcPort: (d[at]! << 8) | d[at + 1]!,
       dstPort: (d[at + 2]! << 8) | d[at + 3]!,
       transport: "tcp",
       seq: ((d[at + 4]! << 24) | (d[at + 5]! << 16) | (d[at + 6]! << 8) | d[at + 7]!) >>> 0,
-      flags: d[at + 13]!,
+      flags,
       payload: d.subarray(at + off, end),
     };
   }
@@ -200,8 +205,8 @@ export function decodeFrame(linkType: number, d: Uint8Array, tsUs: number, stats
     if (ulen >= 8 && at + ulen < end) end = at + ulen;
     return {
       tsUs,
-      srcAddr,
-      dstAddr,
+      srcAddr: v6 ? formatIpv6(d, addrAt) : formatIpv4(d, addrAt),
+      dstAddr: v6 ? formatIpv6(d, addrAt + 16) : formatIpv4(d, addrAt + 4),
       srcPort: (d[at]! << 8) | d[at + 1]!,
       dstPort: (d[at + 2]! << 8) | d[at + 3]!,
       transport: "udp",

@@ -1,0 +1,156 @@
+// Handshakes per second of pcap ingest against tshark on the same capture, in the same run.
+// The capture: the corpus's generated handshakes (TLS 1.2/1.3, post-quantum groups, SSH, QUIC),
+// copied BENCH_HANDSHAKES times (default 20,000) with a fresh client port/address per copy and
+// server ports moved to 443 (TLS, QUIC) and 22 (SSH) so tshark dissects every one by default.
+// Measured: cryptoscope in process (1) without the lake (rows counted), (2) with the real lake
+// (Parquet written and closed); tshark as `tshark -r F -Y "tls.handshake or ssh"` (output to a pipe
+// that is counted). Target: ingest >= 10x tshark.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ingestFile, type RowSink } from "../capture/ingest.ts";
+import { openLake } from "../capture/lake/writer.ts";
+import { readCaptureFile } from "../capture/pcap/reader.ts";
+
+const N = Number(process.env.BENCH_HANDSHAKES ?? 20_000);
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const corpus = path.resolve(repo, "../shared/corpus/generated");
+const tmp = mkdtempSync(path.join(tmpdir(), "cs-bench-ingest-"));
+
+interface Template {
+  name: string;
+  frames: { tsUs: number; data: Uint8Array }[];
+  proto: "tls" | "ssh" | "quic";
+}
+
+/** Offsets of the IP header and the transport header in an Ethernet frame, and the IP version. */
+function locate(d: Uint8Array): { ip: number; l4: number; v6: boolean } | null {
+  const et = (d[12]! << 8) | d[13]!;
+  if (et === 0x0800) return { ip: 14, l4: 14 + (d[14]! & 0x0f) * 4, v6: false };
+  if (et === 0x86dd) return { ip: 14, l4: 54, v6: true };
+  return null;
+}
+
+async function loadTemplates(): Promise<Template[]> {
+  const out: Template[] = [];
+  for (const f of readdirSync(corpus).filter((x) => x.endsWith(".pcap")).sort()) {
+    const frames: Template["frames"] = [];
+    await readCaptureFile(path.join(corpus, f), (fr) => frames.push({ tsUs: fr.tsUs, data: fr.data.slice() }));
+    out.push({ name: f, frames, proto: f.startsWith("ssh") ? "ssh" : f.startsWith("quic") ? "quic" : "tls" });
+  }
+  return out;
+}
+
+/** One pcap of N handshakes: copy i of template i % T, client port/address made unique. */
+function buildCapture(templates: Template[], file: string): number {
+  const parts: Uint8Array[] = [];
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(262144, 16);
+  header.writeUInt32LE(1, 20);
+  parts.push(header);
+  let t = 1_790_000_000e6;
+  let frames = 0;
+  for (let i = 0; i < N; i++) {
+    const tpl = templates[i % templates.length]!;
+    const serverPort = tpl.proto === "ssh" ? 22 : 443;
+    const clientPort = 1024 + (i % 60000);
+    const clientHigh = Math.floor(i / 60000);
+    // The client is the sender of the first frame (a SYN, or the first QUIC Initial).
+    const first = tpl.frames[0]!.data;
+    const l0 = locate(first)!;
+    const cport = (first[l0.l4]! << 8) | first[l0.l4 + 1]!;
+    const t0 = tpl.frames[0]!.tsUs;
+    let last = 0;
+    for (const fr of tpl.frames) {
+      const d = Buffer.from(fr.data);
+      const l = locate(d);
+      if (l) {
+        const src = (d[l.l4]! << 8) | d[l.l4 + 1]!;
+        const fromClient = src === cport;
+        d.writeUInt16BE(fromClient ? clientPort : serverPort, l.l4);
+        d.writeUInt16BE(fromClient ? serverPort : clientPort, l.l4 + 2);
+        // A distinct client address per 60,000 copies (last byte of the v4 / v6 address).
+        const addr = l.v6 ? (fromClient ? l.ip + 8 + 15 : l.ip + 24 + 15) : fromClient ? l.ip + 12 + 2 : l.ip + 16 + 2;
+        d[addr] = (d[addr]! + clientHigh) & 0xff;
+      }
+      const ts = t + (fr.tsUs - t0);
+      last = Math.max(last, ts);
+      const rec = Buffer.alloc(16);
+      rec.writeUInt32LE(Math.floor(ts / 1e6), 0);
+      rec.writeUInt32LE(ts % 1e6, 4);
+      rec.writeUInt32LE(d.length, 8);
+      rec.writeUInt32LE(d.length, 12);
+      parts.push(rec, d);
+      frames++;
+    }
+    t = last + 1000;
+  }
+  writeFileSync(file, Buffer.concat(parts));
+  return frames;
+}
+
+function tshark(file: string): Promise<{ seconds: number; lines: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const p = spawn("tshark", ["-r", file, "-Y", "tls.handshake or ssh"], { stdio: ["ignore", "pipe", "ignore"] });
+    let lines = 0;
+    p.stdout.on("data", (b: Buffer) => {
+      for (const c of b) if (c === 10) lines++;
+    });
+    p.on("error", reject);
+    p.on("close", (code) => {
+      if (code !== 0) reject(new Error(`tshark exited ${code}`));
+      else resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, lines });
+    });
+  });
+}
+
+async function ingestCounting(file: string): Promise<{ seconds: number; handshakes: number }> {
+  let handshakes = 0;
+  const sink: RowSink = { append: (t) => void (t === "handshakes" && handshakes++) };
+  const t0 = process.hrtime.bigint();
+  const r = await ingestFile(file, sink, { host: "bench" });
+  if (r.error) throw r.error;
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, handshakes };
+}
+
+async function ingestLake(file: string): Promise<{ seconds: number; handshakes: number; rows: number }> {
+  const root = path.join(tmp, `lake-${Date.now()}`);
+  const t0 = process.hrtime.bigint();
+  const lake = await openLake({ root, host: "bench" });
+  const r = await ingestFile(file, lake, { host: "bench" });
+  await lake.close();
+  if (r.error) throw r.error;
+  const st = lake.stats();
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, handshakes: r.handshakes, rows: st.rows.handshakes ?? 0 };
+}
+
+try {
+  const templates = await loadTemplates();
+  const file = path.join(tmp, "bench.pcap");
+  const frames = buildCapture(templates, file);
+  const mb = statSync(file).size / 1e6;
+  console.log(`capture: ${N} handshakes from ${templates.length} corpus templates, ${frames} packets, ${mb.toFixed(1)} MB`);
+
+  await ingestCounting(file); // warm-up (JIT, parser tables)
+  const a = await ingestCounting(file);
+  const b = await ingestLake(file);
+  const ts = await tshark(file);
+
+  const rate = (n: number, s: number) => `${Math.round(n / s).toLocaleString("en-US")} handshakes/s`;
+  console.log(`cryptoscope ingest, in process, no lake (rows counted): ${a.seconds.toFixed(2)} s, ${a.handshakes} handshakes, ${rate(a.handshakes, a.seconds)}`);
+  console.log(`cryptoscope ingest, in process, with the lake (Parquet written): ${b.seconds.toFixed(2)} s, ${b.rows} rows, ${rate(b.handshakes, b.seconds)}`);
+  console.log(`tshark -r F -Y "tls.handshake or ssh": ${ts.seconds.toFixed(2)} s (${ts.lines} frames printed), ${rate(N, ts.seconds)}`);
+  console.log(`ratio (tshark time / ingest time): no lake ${(ts.seconds / a.seconds).toFixed(1)}x, with lake ${(ts.seconds / b.seconds).toFixed(1)}x (target >= 10x)`);
+  if (a.handshakes !== N || b.rows !== N) {
+    console.error(`ingest found ${a.handshakes} / ${b.rows} handshakes, expected ${N}`);
+    process.exitCode = 1;
+  }
+} finally {
+  if (process.env.BENCH_KEEP) console.log("kept", tmp); else rmSync(tmp, { recursive: true, force: true });
+}
