@@ -2,6 +2,8 @@
 // opened, CRYPTO frames reassembled; the hellos inside are compared with tshark's dissection.
 import { describe, expect, it } from "vitest";
 import { isQuicLongHeaderInitial, isQuicLongHeaderRetry, parseClientHello, parseQuicConversation, quicInitialCrypto, splitHandshakeMessages } from "../capture/parse/index.ts";
+import { QUIC_V2 } from "../capture/parse/quic-crypto.ts";
+import { cryptoFrame, sealInitial } from "./parse-quic-seal.ts";
 import { conversationRows, tlsDifferences, tsvRows, udpFlows, type UdpFlow } from "./parse-corpus.ts";
 
 const FILES = [
@@ -76,6 +78,19 @@ describe("QUIC specifics", () => {
     // Without the Retry the server's Initials cannot be opened.
     const noRetry = parseQuicConversation(u!.client, u!.server.filter((d) => (d[0]! & 0xf0) !== 0xf0));
     expect(noRetry.fields.suite_chosen).toBeUndefined();
+  });
+
+  it("compatible version negotiation: a v1 ClientHello answered by a v2 server Initial", () => {
+    const [u] = quicFlows("generated/quic_curl_h3.pcap");
+    const real = quicInitialCrypto(u!.client, u!.server);
+    const dcid = Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2);
+    const client = sealInitial({ dcid, payload: cryptoFrame(0, real.client) });
+    const server = sealInitial({ version: QUIC_V2, side: "server", dcid: Uint8Array.of(1, 1), keyDcid: dcid, scid: Uint8Array.of(5, 5, 5, 5), payload: cryptoFrame(0, real.server) });
+    // The server Initial's own DCID is the client's SCID; the keys still come from the client's first DCID.
+    const r = parseQuicConversation([client], [server]);
+    expect(r.complete).toBe(true);
+    expect(r.fields.quic_version).toBe(1);
+    expect(r.fields.suite_chosen).toBe(parseQuicConversation(u!.client, u!.server).fields.suite_chosen);
   });
 
   it("isQuicLongHeaderInitial", () => {

@@ -239,8 +239,16 @@ export function quicInitialCrypto(clientDatagrams: Uint8Array[], serverDatagrams
     walkDatagrams(serverDatagrams, "server", [], { chunks: [] }, retryScids);
     const cids: { version: number; dcid: Uint8Array }[] = [];
     if (firstInitial) {
-      cids.push({ version: firstInitial.version, dcid: firstInitial.dcid });
-      for (const s of retryScids) if (!cids.some((c) => sameBytes(c.dcid, s))) cids.push({ version: firstInitial.version, dcid: s });
+      // Compatible version negotiation (RFC 9368): the server may answer a v1 Initial in v2, keyed by
+      // the same connection id with v2's salt. So: every version seen in an Initial, for every id.
+      const versions = new Set<number>([firstInitial.version]);
+      for (const d of serverDatagrams) {
+        const h = readLongHeader(d, 0);
+        if (h && h.version !== 0 && h.type === versionParams(h.version)!.initialType) versions.add(h.version);
+      }
+      const ids = [firstInitial.dcid];
+      for (const s of retryScids) if (!ids.some((c) => sameBytes(c, s))) ids.push(s);
+      for (const v of versions) for (const dcid of ids) cids.push({ version: v, dcid });
     }
     const candidates = cids.map((c) => ({ version: c.version, secrets: initialKeys(c.version, c.dcid)! }));
     const client: SideState = { chunks: [] };

@@ -1,12 +1,12 @@
 // Fuzzing the QUIC parser. Mutated datagrams mostly die at the AEAD tag, so the frames and the TLS
 // inside are fuzzed through Initial packets this test seals itself (RFC 9001 §5 with our key schedule):
 // a real ClientHello, mutated before sealing. A round trip through the builder checks the opener too.
-import { createCipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isQuicLongHeaderInitial, parseQuicConversation, quicInitialCrypto } from "../../capture/parse/index.ts";
 import { readInitialFrames, type CryptoChunk } from "../../capture/parse/quic.ts";
-import { headerProtectionMask, initialKeys } from "../../capture/parse/quic-crypto.ts";
+import { cryptoFrame, sealInitial } from "../parse-quic-seal.ts";
 import { udpFlows } from "../parse-corpus.ts";
 import { mutate, mutationsArb, onlyParseError, RUNS } from "./parse-mutate.ts";
 
@@ -14,36 +14,16 @@ const FLOWS = ["generated/quic_curl_h3.pcap", "public/zeek_zeek/quicv2-http3-443
   .flatMap((f) => udpFlows(f).filter((u) => u.client.some(isQuicLongHeaderInitial)).slice(0, 1));
 const HELLO = quicInitialCrypto(FLOWS[0]!.client, FLOWS[0]!.server).client;
 
-// A client Initial (QUIC v1) carrying `payload` as its frames, sealed and header-protected.
-function sealInitial(dcid: Uint8Array, payload: Uint8Array, pn = 0): Uint8Array {
-  const keys = initialKeys(1, dcid)!.client;
-  const length = 4 + payload.length + 16;
-  const header = Buffer.concat([Buffer.of(0xc3, 0, 0, 0, 1, dcid.length), dcid, Buffer.of(0, 0, 0x40 | (length >> 8), length & 0xff), Buffer.alloc(4)]);
-  header.writeUInt32BE(pn, header.length - 4);
-  const nonce = Buffer.from(keys.iv);
-  for (let i = 0; i < 4; i++) nonce[11 - i]! ^= (pn >>> (8 * i)) & 0xff;
-  const c = createCipheriv("aes-128-gcm", keys.key, nonce);
-  c.setAAD(header);
-  const sealed = Buffer.concat([c.update(payload), c.final(), c.getAuthTag()]);
-  const packet = Buffer.concat([header, sealed]);
-  const pnOffset = header.length - 4;
-  const mask = headerProtectionMask(keys.hp, packet.subarray(pnOffset + 4, pnOffset + 20));
-  packet[0]! ^= mask[0]! & 0x0f;
-  for (let i = 0; i < 4; i++) packet[pnOffset + i]! ^= mask[1 + i]!;
-  return packet;
-}
-
-function cryptoFrame(offset: number, data: Uint8Array): Uint8Array {
-  const varint = (v: number) => (v < 64 ? Buffer.of(v) : Buffer.of(0x40 | (v >> 8), v & 0xff));
-  return Buffer.concat([Buffer.of(0x06), varint(offset), varint(data.length), data]);
+function sealClient(dcid: Uint8Array, payload: Uint8Array, pn = 0): Uint8Array {
+  return sealInitial({ dcid, payload, pn });
 }
 
 describe("QUIC fuzz", () => {
   it("round trip: a real ClientHello sealed by this test, split over two packets, opens and parses", () => {
     const dcid = randomBytes(8);
     const half = Math.floor(HELLO.length / 2);
-    const p1 = sealInitial(dcid, Buffer.concat([cryptoFrame(half, HELLO.subarray(half)), Buffer.alloc(20)]), 0);
-    const p2 = sealInitial(dcid, cryptoFrame(0, HELLO.subarray(0, half)), 1);
+    const p1 = sealClient(dcid, Buffer.concat([cryptoFrame(half, HELLO.subarray(half)), Buffer.alloc(20)]), 0);
+    const p2 = sealClient(dcid, cryptoFrame(0, HELLO.subarray(0, half)), 1);
     const r = parseQuicConversation([p1, p2], []);
     const orig = parseQuicConversation(FLOWS[0]!.client, []);
     expect(r.fields.sni).toBe("srv.e2.test");
@@ -58,7 +38,7 @@ describe("QUIC fuzz", () => {
         const payload = whole ? mutate(cryptoFrame(0, HELLO), muts) : cryptoFrame(0, mutate(HELLO, muts));
         if (payload.length + 20 > 4000) return;
         const padded = Buffer.concat([payload, Buffer.alloc(Math.max(0, 20 - payload.length))]);
-        onlyParseError(() => parseQuicConversation([sealInitial(dcid, padded)], []));
+        onlyParseError(() => parseQuicConversation([sealClient(dcid, padded)], []));
         onlyParseError(() => readInitialFrames(padded, [] as CryptoChunk[]));
       }),
       { numRuns: RUNS },
