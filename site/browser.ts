@@ -73,7 +73,11 @@ export async function openPage(browser: Browser, url: string, opts: { timeoutMs?
   const readyMs = Date.now() - t0;
   const text = await page.innerText("body");
   const cellErrors = await page.$$eval(".observablehq--error", (els) => els.map((e) => e.textContent ?? ""));
-  if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: true });
+  // Let the last frame paint (d3 transitions start on the next animation frame) before the picture.
+  if (opts.screenshot) {
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: opts.screenshot, fullPage: true });
+  }
   return { url, readyMs, text, consoleErrors, cellErrors, page };
 }
 

@@ -23,12 +23,19 @@ export const DERIVED = {
   // Flame graph: frames narrower than 1/5000 of all handshakes (a fifth of a pixel on a 1000-px graph) are
   // folded into their parent, which keeps its full value; a host's own subtree keeps frames down to 1/1000
   // of that host, so the host filter still shows detail.
+  // Each frame also gets the host it belongs to (from its depth-1 ancestor), so the host filter does not
+  // depend on how ids are spelled.
   flame_tree: (m: (name: string) => string) => `
-    WITH t AS (SELECT *, CASE WHEN depth >= 1 THEN split_part(substr(id, 5), '/', 1) END AS host_name FROM ${m("rpt_flame_tree")}),
+    WITH RECURSIVE src AS (SELECT * FROM ${m("rpt_flame_tree")}),
+         walk(id, host) AS (
+           SELECT id, name FROM src WHERE depth = 1
+           UNION ALL
+           SELECT s.id, w.host FROM src s JOIN walk w ON s.parent_id = w.id),
+         t AS (SELECT src.*, walk.host FROM src LEFT JOIN walk USING (id)),
          root AS (SELECT value AS total FROM t WHERE parent_id IS NULL),
-         hosts AS (SELECT name AS host_name, value AS host_total FROM t WHERE level = 'host')
-    SELECT id, parent_id, depth, level, name, value, pq_share, quantum_status
-    FROM t LEFT JOIN hosts USING (host_name), root
+         hosts AS (SELECT host, value AS host_total FROM t WHERE depth = 1)
+    SELECT id, parent_id, depth, level, name, value, pq_share, quantum_status, host
+    FROM t LEFT JOIN hosts USING (host), root
     WHERE depth <= 1 OR value >= total / 5000 OR value >= host_total / 1000
     ORDER BY depth, id`,
 } as const;

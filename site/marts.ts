@@ -24,7 +24,7 @@ export const SITE_MARTS = {
   inv_ssh_clients:
     "host VARCHAR, container_id VARCHAR, exe VARCHAR, comm VARCHAR, banner VARCHAR, handshakes BIGINT, servers BIGINT, first_seen TIMESTAMP, last_seen TIMESTAMP, kex_offered VARCHAR[], offers_pq_kex BOOLEAN, kex_chosen VARCHAR[], ciphers_chosen VARCHAR[], pq_handshakes BIGINT, pq_share DOUBLE",
   inv_tls_endpoints:
-    "proto VARCHAR, server_addr VARCHAR, server_port INTEGER, sni VARCHAR, endpoint VARCHAR, hosts VARCHAR[], first_seen TIMESTAMP, last_seen TIMESTAMP, handshakes BIGINT, versions VARCHAR[], suites VARCHAR[], groups VARCHAR[], sig_algs VARCHAR[], alpn VARCHAR[], pq_handshakes BIGINT, pq_share DOUBLE, min_version INTEGER, max_version INTEGER, leaf_cert_sha256 VARCHAR, cert_subject VARCHAR, cert_issuer VARCHAR, cert_not_after TIMESTAMP, cert_key_alg VARCHAR, cert_key_bits INTEGER, cert_sig_alg VARCHAR",
+    "proto VARCHAR, server_addr VARCHAR, server_port INTEGER, sni VARCHAR, endpoint VARCHAR, hosts VARCHAR[], first_seen TIMESTAMP, last_seen TIMESTAMP, handshakes BIGINT, versions VARCHAR[], suites VARCHAR[], groups VARCHAR[], sig_algs VARCHAR[], alpn VARCHAR[], pq_handshakes BIGINT, pq_share DOUBLE, leaf_cert_sha256 VARCHAR, cert_subject VARCHAR, cert_issuer VARCHAR, cert_not_after TIMESTAMP, cert_key_alg VARCHAR, cert_key_bits INTEGER, cert_sig_alg VARCHAR",
   inv_tls_clients:
     "host VARCHAR, container_id VARCHAR, exe VARCHAR, comm VARCHAR, library VARCHAR, handshakes BIGINT, servers BIGINT, first_seen TIMESTAMP, last_seen TIMESTAMP, versions_offered VARCHAR[], groups_offered VARCHAR[], offers_pq BOOLEAN, versions_chosen VARCHAR[], suites_chosen VARCHAR[], groups_chosen VARCHAR[], pq_handshakes BIGINT, pq_share DOUBLE",
 } as const;

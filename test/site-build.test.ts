@@ -104,10 +104,12 @@ describe("site build", () => {
     try {
       expect(await r.page.textContent("#card-readiness .big")).toBe(pct(fleet.readiness as number));
       await r.page.selectOption("form select", "edge-03");
-      await r.page.waitForFunction(() => document.querySelector("#card-readiness h2")?.textContent?.includes("edge-03"));
+      await r.page.waitForFunction(
+        ([want, n]) => document.querySelector("#card-readiness .big")?.textContent === want && document.querySelector("#card-handshakes .big")?.textContent === n,
+        [pct(edge.readiness as number), int(edge.handshakes as number)],
+      );
       await waitReady(r.page);
-      expect(await r.page.textContent("#card-readiness .big")).toBe(pct(edge.readiness as number));
-      expect(await r.page.textContent("#card-handshakes .big")).toBe(int(edge.handshakes as number));
+      expect(await r.page.textContent("#card-readiness h2")).toContain("edge-03");
       await r.page.screenshot({ path: join(shots, "index-edge-03.png"), fullPage: true });
     } finally {
       await r.page.close();
@@ -128,6 +130,22 @@ describe("site build", () => {
       await m.page.waitForFunction((w) => document.querySelector("#mig-handshakes .big")?.textContent === w, int(last.handshakes as number));
     } finally {
       await m.page.close();
+    }
+  });
+
+  it("narrows the flame graph to one host", async () => {
+    const r = await openPage(browser, `${server.url}/flame.html`);
+    try {
+      expect(await r.page.textContent("#flame")).toContain("9e8d7c6b");
+      await r.page.selectOption("form select", "db-02");
+      await r.page.waitForFunction(() => !document.querySelector("#flame")?.textContent?.includes("9e8d7c6b"));
+      await waitReady(r.page);
+      const text = (await r.page.textContent("#flame")) ?? "";
+      expect(text).toContain("/usr/bin/ssh");
+      expect(text).toContain(FIXTURE.sshPqKex);
+      expect(text).not.toContain("/usr/bin/curl");
+    } finally {
+      await r.page.close();
     }
   });
 
