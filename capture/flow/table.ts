@@ -21,7 +21,7 @@ import {
   type HandshakeResult,
 } from "../parse/index.ts";
 import { DEFAULT_LIMITS, DirectionStream, seqDiff, type ReassemblyLimits } from "./reassembly.ts";
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Segment, type Transport } from "./segment.ts";
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type Segment, type Transport } from "./segment.ts";
 
 export type FinishReason = "complete" | "closed" | "idle" | "evicted" | "end" | "datagram-limit";
 export type ClientBy = "syn" | "hello" | "port" | "quic-initial";
@@ -98,6 +98,8 @@ interface TcpFlow extends FlowBase {
   proto: "tls" | "ssh" | null | undefined;
   complete: [boolean, boolean];
   closed: [boolean, boolean];
+  /** a PSH segment came that the completeness check has not seen yet */
+  pushed: [boolean, boolean];
   /** sequence number just past a side's FIN; the side is closed once its bytes reach it */
   finAt: [number | undefined, number | undefined];
   dataSegments: number;
@@ -255,6 +257,8 @@ export class FlowTable {
     }
     if (s.payload.length > 0 && !f.complete[side]) {
       f.dataSegments++;
+      // A sender pushes at the end of each write: a flight can only be complete at a PSH.
+      if (s.flags & TCP_PSH) f.pushed[side] = true;
       const grew = dir.add(s.seq, s.payload);
       if (grew) this.onBytes(f, side);
       if (f.finished) return;
@@ -307,6 +311,7 @@ export class FlowTable {
       proto: undefined,
       complete: [false, false],
       closed: [false, false],
+      pushed: [false, false],
       finAt: [undefined, undefined],
       dataSegments: 0,
       skip: [0, 0],
@@ -355,6 +360,10 @@ export class FlowTable {
     }
     if (f.proto === null) return;
     if (f.tunnel && f.skip[side] === 0 && !isHelloAt(dir.bytes, 0)) this.findTunnelled(f, side);
+    // Only at a push (or when a pushed segment may have just become contiguous): asking the parser
+    // after every segment of a long flight would re-read the flight each time.
+    if (!f.pushed[side]) return;
+    if (dir.waiting === 0) f.pushed[side] = false;
     this.checkComplete(f, side);
   }
 
