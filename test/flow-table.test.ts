@@ -163,6 +163,16 @@ describe("FlowTable on real connections", () => {
     expect(got[0]!.reason).toBe("complete");
   });
 
+  it("a capture without PSH flags still gives the same handshake, at the connection's close", () => {
+    for (const f of FILES) {
+      const noPush = segments[f]!.map((s) => ({ ...s, flags: s.flags & ~0x08 }));
+      const got = run(noPush);
+      expect(got.length).toBe(1);
+      expect(essence(got[0]!)).toEqual(baseline[f]);
+      expect(got[0]!.reason).toBe("closed");
+    }
+  });
+
   it("a new SYN on the same ports after a finished handshake is a new connection", () => {
     const f = "tls12_rsa_kx_mtu576.pcap";
     const again = segments[f]!.map((s) => ({ ...s, tsUs: s.tsUs + 10e6, seq: (s.seq + 12345) >>> 0 }));
