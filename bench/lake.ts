@@ -17,8 +17,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { DuckDBInstance, DuckDBListType, DuckDBIntegerType, DuckDBVarCharType, type DuckDBAppender } from "@duckdb/node-api";
-import { parquetWriteBuffer } from "hyparquet-writer";
+import type { DuckDBAppender } from "@duckdb/node-api";
 import { openLake } from "../capture/lake/writer.js";
 import { TABLES, type Column, type Row } from "../capture/lake/schema.js";
 
@@ -176,7 +175,12 @@ function dirBytes(root: string): { bytes: number; files: number } {
   return { bytes, files };
 }
 
+// DuckDB and hyparquet-writer are loaded only by the candidates that use them (and DuckDB for the
+// read-back after peak RSS was taken), so each candidate's RSS is its own.
+const duck = () => import("@duckdb/node-api");
+
 async function readBackCount(root: string): Promise<number> {
+  const { DuckDBInstance } = await duck();
   const db = await DuckDBInstance.create(":memory:", { autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
   const c = await db.connect();
   const r = await c.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet('${root}/**/*.parquet', union_by_name=true)`);
@@ -186,10 +190,7 @@ async function readBackCount(root: string): Promise<number> {
   return n;
 }
 
-const listInt = new DuckDBListType(DuckDBIntegerType.instance);
-const listStr = new DuckDBListType(DuckDBVarCharType.instance);
-
-function appendValue(a: DuckDBAppender, c: Column, v: unknown): void {
+function appendValue(a: DuckDBAppender, c: Column, v: unknown, listInt: never, listStr: never): void {
   if (v === null || v === undefined) return a.appendNull();
   switch (c.type) {
     case "TIMESTAMP":
@@ -214,6 +215,9 @@ function appendValue(a: DuckDBAppender, c: Column, v: unknown): void {
 }
 
 async function runDuckdbAppender(root: string, next: () => Row): Promise<void> {
+  const { DuckDBInstance, DuckDBListType, DuckDBIntegerType, DuckDBVarCharType } = await duck();
+  const listInt = new DuckDBListType(DuckDBIntegerType.instance) as never;
+  const listStr = new DuckDBListType(DuckDBVarCharType.instance) as never;
   const db = await DuckDBInstance.create(":memory:", { threads: "1", autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
   const conn = await db.connect();
   const ddl = COLS.map((c) => `"${c.name}" ${c.type === "TIMESTAMP" ? "BIGINT" : c.type}`).join(", ");
@@ -224,7 +228,7 @@ async function runDuckdbAppender(root: string, next: () => Row): Promise<void> {
     const n = Math.min(BATCH, ROWS - done);
     for (let i = 0; i < n; i++) {
       const row = next();
-      for (const c of COLS) appendValue(a, c, row[c.name]);
+      for (const c of COLS) appendValue(a, c, row[c.name], listInt, listStr);
       a.endRow();
     }
     a.closeSync();
@@ -254,6 +258,7 @@ function hyparquetSchema(): unknown[] {
 }
 
 async function runHyparquet(root: string, next: () => Row): Promise<void> {
+  const { parquetWriteBuffer } = await import("hyparquet-writer");
   const schema = hyparquetSchema();
   for (let done = 0, file = 0; done < ROWS; file++) {
     const n = Math.min(BATCH, ROWS - done);
@@ -277,12 +282,16 @@ async function runHyparquet(root: string, next: () => Row): Promise<void> {
 }
 
 async function runLake(root: string, next: () => Row, encoder: "js" | "duckdb" = "js"): Promise<void> {
-  const lake = await openLake({ root, host: "bench-host", flushIntervalMs: 60_000, encoder });
+  const lake = await openLake({ root, host: "bench-host", flushIntervalMs: 60_000, encoder, maxBufferedRows: Number(process.env.LAKE_BENCH_MAXBUF ?? 200_000) });
   for (let done = 0; done < ROWS; ) {
     const n = Math.min(10_000, ROWS - done);
     for (let i = 0; i < n; i++) lake.append("handshakes", next());
     done += n;
     await lake.drain(); // a producer that can wait (the ring buffer keeps the kernel side) never drops
+    if (process.env.LAKE_BENCH_TRACE && done % 100_000 === 0) {
+      const m = process.memoryUsage();
+      console.error(`${done}: rss ${(m.rss / 2 ** 20).toFixed(0)} heapTotal ${(m.heapTotal / 2 ** 20).toFixed(0)} heapUsed ${(m.heapUsed / 2 ** 20).toFixed(0)} arrayBuffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} buffered ${lake.stats().buffered}`);
+    }
   }
   await lake.close();
   const s = lake.stats();

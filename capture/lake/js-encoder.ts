@@ -186,20 +186,20 @@ interface Chunk {
 function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: number): { def: Uint8Array | null; rep: Uint8Array | null; n: number; idx: Int32Array; nv: number } {
   const vb = leaf.values;
   if (leaf.list === null) {
-    const idx = new Int32Array(count);
+    const idx = work("idx", count);
     let nv = 0;
     if (vb.validity.nulls === 0) {
       for (let r = 0; r < count; r++) idx[r] = perm === null ? start + r : perm[start + r];
       return { def: null, rep: null, n: count, idx, nv: count };
     }
-    const def = new Uint8Array(count);
+    const def = work("def", count);
     const bits = vb.validity.bits;
     for (let r = 0; r < count; r++) {
       const i = perm === null ? start + r : perm[start + r];
       if (bits[i >> 3] & (1 << (i & 7))) {
         def[r] = 1;
         idx[nv++] = i;
-      }
+      } else def[r] = 0; // scratch arrays are reused: write every entry
     }
     return { def, rep: null, n: count, idx, nv };
   }
@@ -210,9 +210,9 @@ function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: numbe
   if (perm === null) elems = o[start + count] - o[start];
   else for (let r = start; r < start + count; r++) elems += o[perm[r] + 1] - o[perm[r]];
   const total = elems + count; // upper bound on level entries
-  const def = new Uint8Array(total);
-  const rep = new Uint8Array(total);
-  const idx = new Int32Array(elems);
+  const def = work("def", total);
+  const rep = work("rep", total);
+  const idx = work("idx", elems);
   const fieldBits = leaf.maxDef === 3 ? vb.validity.bits : null;
   let n = 0;
   let nv = 0;
@@ -243,14 +243,21 @@ function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: numbe
 }
 
 const scratchBuf = { b: Buffer.alloc(1 << 16) };
+// Per-chunk work arrays, reused: encoding is synchronous, one chunk at a time.
+const scratch = { def: new Uint8Array(1 << 16), rep: new Uint8Array(1 << 16), idx: new Int32Array(1 << 16), codes: new Int32Array(1 << 16) };
+function work<K extends keyof typeof scratch>(k: K, n: number): (typeof scratch)[K] {
+  if (scratch[k].length < n) (scratch as Record<K, Uint8Array | Int32Array>)[k] = new (scratch[k].constructor as new (n: number) => Uint8Array | Int32Array)(Math.max(n, scratch[k].length * 2));
+  return scratch[k];
+}
+const sinks = { body: new ByteSink(), level: new ByteSink(), dict: new ByteSink() };
 const SMALL_CODES = new Int32Array(65536); // value → dictionary code + 1, all zero between chunks
 
 function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: number, level: number): Chunk {
   const lv = levels(leaf, perm, start, count);
-  const body = new ByteSink();
+  const body = sinks.body.reset();
   // Levels (v1: each block prefixed by its byte length).
   const levelBlock = (vals: Uint8Array | null, max: number, n: number) => {
-    const s = new ByteSink();
+    const s = sinks.level.reset();
     if (vals === null) {
       s.varint(n * 2); // one RLE run of `max`
       s.byte(max);
@@ -272,7 +279,7 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
 
   if (vb instanceof Int32Buffer) {
     const d = vb.data;
-    const codes = new Int32Array(nv);
+    const codes = work("codes", nv);
     const map = new Map<number, number>();
     let ok = true;
     // Code points are mostly u16: a direct-address table (reset afterwards) instead of Map lookups.
@@ -312,7 +319,7 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
     let min = 2147483647;
     let max = -2147483648;
     if (ok && map.size > 0) {
-      const ds = new ByteSink();
+      const ds = sinks.dict.reset();
       for (const v of map.keys()) {
         ds.u32le(v);
         if (v < min) min = v;
@@ -353,7 +360,7 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
       done = true;
     } else if (exact && nv > 0) {
       const map = new Map<number, number>();
-      const codes = new Int32Array(nv);
+      const codes = work("codes", nv);
       let ok = true;
       let prev = NaN;
       let prevCode = -1;
@@ -375,7 +382,7 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
         prev = v;
       }
       if (ok) {
-        const ds = new ByteSink();
+        const ds = sinks.dict.reset();
         for (const v of map.keys()) {
           const hi = Math.floor(v / 4294967296);
           ds.u32le(v - hi * 4294967296);
@@ -425,7 +432,7 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
       }
       if (flat) stats = numericStats(nulls, null, null);
     } else {
-      const codes = new Int32Array(nv);
+      const codes = work("codes", nv);
       const map = new Map<string, number>();
       let ok = true;
       let prev: string | null = null;
@@ -449,7 +456,7 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
         prevCode = c;
       }
       if (ok && map.size > 0) {
-        const ds = new ByteSink();
+        const ds = sinks.dict.reset();
         let min: string | null = null;
         let max: string | null = null;
         let ordered = true;

@@ -9,6 +9,17 @@ export function bitWidth(maxValue: number): number {
 
 /** Appends the hybrid encoding of values[0..n) (no length prefix, no bit-width byte). */
 export function writeHybrid(out: ByteSink, values: Int32Array | Uint8Array, n: number, width: number): void {
+  // Worst case: a header per 8 values plus the packed bits; written straight into the sink's array.
+  out.ensure(Math.ceil(n / 8) * (width + 5) + 32);
+  const buf = out.buf;
+  let p = out.len;
+  const varint = (v: number) => {
+    while (v >= 0x80) {
+      buf[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[p++] = v;
+  };
   const valueBytes = (width + 7) >> 3;
   let i = 0;
   while (i < n) {
@@ -16,8 +27,8 @@ export function writeHybrid(out: ByteSink, values: Int32Array | Uint8Array, n: n
     let j = i + 1;
     while (j < n && values[j] === v) j++;
     if (j - i >= 8) {
-      out.varint((j - i) * 2);
-      for (let b = 0; b < valueBytes; b++) out.byte((v >>> (8 * b)) & 0xff);
+      varint((j - i) * 2);
+      for (let b = 0; b < valueBytes; b++) buf[p++] = (v >>> (8 * b)) & 0xff;
       i = j;
       continue;
     }
@@ -34,21 +45,23 @@ export function writeHybrid(out: ByteSink, values: Int32Array | Uint8Array, n: n
       end++;
     }
     const groups = Math.ceil((end - start) / 8);
-    out.varint(groups * 2 + 1);
+    varint(groups * 2 + 1);
     let acc = 0;
     let bits = 0;
-    for (let k = start; k < start + groups * 8; k++) {
+    const stop = start + groups * 8;
+    for (let k = start; k < stop; k++) {
       const x = k < end ? values[k] : 0;
       // width <= 24 keeps acc within 32 bits (levels and dictionary indices are far below that)
       acc |= x << bits;
       bits += width;
       while (bits >= 8) {
-        out.byte(acc & 0xff);
+        buf[p++] = acc & 0xff;
         acc >>>= 8;
         bits -= 8;
       }
     }
-    if (bits > 0) out.byte(acc & 0xff);
+    if (bits > 0) buf[p++] = acc & 0xff;
     i = end;
   }
+  out.len = p;
 }

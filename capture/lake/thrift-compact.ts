@@ -16,7 +16,8 @@ const utf8 = new TextEncoder();
 export class ByteSink {
   buf = new Uint8Array(1024);
   len = 0;
-  private ensure(n: number): void {
+  /** Makes room for n more bytes (callers that write through `buf` directly call this first). */
+  ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.len + n) size *= 2;
@@ -59,6 +60,10 @@ export class ByteSink {
   }
   result(): Uint8Array {
     return this.buf.subarray(0, this.len);
+  }
+  reset(): this {
+    this.len = 0;
+    return this;
   }
 }
 
