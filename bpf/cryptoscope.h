@@ -132,9 +132,11 @@ enum cs_lib_kind {
 	CS_LIB_GROUP_ID = 8,  /* IANA TLS group id (Go curve id; GnuTLS x25519/x448 derive) */
 	CS_LIB_ECC_BITS = 9,  /* GnuTLS ECDH derive (nettle_ecc_point_mul): value = curve bit size */
 	CS_LIB_GO_SIG = 10,   /* Go verifyHandshakeSignature: value = sigType << 8 | crypto.Hash */
+	CS_LIB_GROUP_OID = 11,/* NSS ECDH derive (PK11_PubDeriveWithKDF): data = DER OID of the peer key's curve; value = KeyType */
+	CS_LIB_NSS_SIG = 12,  /* NSS PK11_VerifyWithMechanism: value = mechanism << 24 | PSS hashAlg << 8 | hash length */
 };
 
-enum cs_lib_engine { CS_ENGINE_OPENSSL = 1, CS_ENGINE_GNUTLS = 2, CS_ENGINE_GO = 3 };
+enum cs_lib_engine { CS_ENGINE_OPENSSL = 1, CS_ENGINE_GNUTLS = 2, CS_ENGINE_GO = 3, CS_ENGINE_NSS = 4 };
 
 #define CS_LIB_DATA_MAX 8192  /* DER bytes copied per certificate */
 struct cs_lib_rec {

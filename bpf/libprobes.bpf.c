@@ -455,3 +455,75 @@ int go_verify_sig(struct pt_regs *ctx)
 	submit(r, 0);
 	return 0;
 }
+
+/* ---------------- NSS 3.8x (libssl3 + libnss3) ---------------- */
+
+/* SSL_ImportFD(model, fd): every NSS TLS socket is made with it, once per connection; it lives in libssl3,
+ * so it also tells where libssl3 sits. */
+SEC("uprobe")
+int BPF_UPROBE(nss_import_fd, void *model, void *fd)
+{
+	return marker(ctx, (__u64)fd, CS_ENGINE_NSS, 0);
+}
+
+struct sec_item { __u32 type; __u32 pad; const unsigned char *data; __u32 len; };
+
+/* CERT_NewTempCertificate(handle, SECItem *derCert, nickname, isperm, copyDER): libssl3 turns each peer
+ * certificate into a CERTCertificate with it (ssl3_CompleteHandleCertificate). */
+SEC("uprobe")
+int BPF_UPROBE(nss_new_temp_cert, void *handle, const struct sec_item *der)
+{
+	count(CS_LIB_CERT);
+	if (!from_tls_code(ctx, CS_ENGINE_NSS)) {
+		count(CS_LIB_CERT + 16);
+		return 0;
+	}
+	struct sec_item it = {};
+	bpf_probe_read_user(&it, sizeof(it), der);
+	return emit_bytes(ctx, CS_LIB_CERT, current_obj(CS_ENGINE_NSS), it.data, it.len, it.len);
+}
+
+/* PK11_PubDeriveWithKDF(privKey, SECKEYPublicKey *pubKey, ...): the (EC)DH shared secret, once per
+ * handshake; pubKey->keyType at 8, pubKey->u.ec.DEREncodedParams (SECItem) data at 40, len at 48. */
+SEC("uprobe")
+int BPF_UPROBE(nss_derive, void *priv, const void *pub)
+{
+	count(CS_LIB_GROUP_OID);
+	if (!from_tls_code(ctx, CS_ENGINE_NSS))
+		return 0;
+	__u32 key_type = 0, len = 0;
+	const unsigned char *oid = 0;
+	bpf_probe_read_user(&key_type, sizeof(key_type), pub + 8);
+	bpf_probe_read_user(&oid, sizeof(oid), pub + 40);
+	bpf_probe_read_user(&len, sizeof(len), pub + 48);
+	if (key_type != 6 /* ecKey */)
+		len = 0;
+	return emit_bytes(ctx, CS_LIB_GROUP_OID, current_obj(CS_ENGINE_NSS), oid, len > 16 ? 16 : len, key_type);
+}
+
+/* PK11_VerifyWithMechanism(key, mechanism, const SECItem *param, const SECItem *sig, const SECItem *hash, wincx):
+ * the CertificateVerify (1.3) / ServerKeyExchange (1.2) check made by libssl3. For RSA-PSS, param is a
+ * CK_RSA_PKCS_PSS_PARAMS whose first field is the hash mechanism; for ECDSA the hash length tells the hash. */
+SEC("uprobe")
+int BPF_UPROBE(nss_verify, void *key, __u64 mechanism, const struct sec_item *param, const struct sec_item *sig, const struct sec_item *hash)
+{
+	count(CS_LIB_NSS_SIG);
+	if (!from_tls_code(ctx, CS_ENGINE_NSS))
+		return 0;
+	__u64 hash_alg = 0;
+	__u32 hash_len = 0;
+	if (param) {
+		struct sec_item p = {};
+		bpf_probe_read_user(&p, sizeof(p), param);
+		if (p.data && p.len >= 8)
+			bpf_probe_read_user(&hash_alg, sizeof(hash_alg), p.data);
+	}
+	if (hash)
+		bpf_probe_read_user(&hash_len, sizeof(hash_len), (const void *)hash + 16);
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_NSS_SIG, current_obj(CS_ENGINE_NSS));
+	if (!r)
+		return 0;
+	r->value = ((mechanism & 0xffffff) << 24) | ((hash_alg & 0xffff) << 8) | (hash_len & 0xff);
+	submit(r, 0);
+	return 0;
+}

@@ -1,5 +1,5 @@
-// Library probes against real TLS clients (curl, openssl s_client, python3 ssl, node https, gnutls-cli, a Go
-// client built here) talking TLS 1.3 to openssl s_server: the certificate the probes copied is byte-identical
+// Library probes against real TLS clients (curl, openssl s_client, python3 ssl, node https, gnutls-cli, NSS
+// tstclnt, a Go client built here) talking TLS 1.3 to openssl s_server: the certificate the probes copied is byte-identical
 // to the served one, and group / cipher / signature match what the client itself reports. Rows land in a
 // real lake. Needs root and this kernel: a missing feature fails here, it is never skipped.
 import { spawn, execFileSync } from "node:child_process";
@@ -20,6 +20,7 @@ interface Run { pid: number; out: string; code: number | null }
 function run(cmd: string, args: string[], opts: { input?: string; hold?: boolean; env?: NodeJS.ProcessEnv } = {}): { pid: number; release: () => void; done: Promise<Run> } {
   const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env });
   let out = "";
+  child.stdin!.on("error", () => {}); // a client that exits without reading its input
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
   const done = new Promise<Run>((resolve, reject) => {
@@ -193,6 +194,24 @@ print(s.version(), s.cipher()[0], s.shared_ciphers() is None)`;
     expectServedCert(h);
     expect(h.library).toBe("gnutls");
     expect(h.group).toBe({ SECP256R1: 23, SECP384R1: 24, SECP521R1: 25, X25519: 29, X448: 30 }[desc![1]]);
+  });
+
+  it("NSS tstclnt (libnss3-tools): certificate, group and signature scheme as it reports them", async () => {
+    const db = join(work, "nssdb");
+    mkdirSync(db);
+    execFileSync("certutil", ["-N", "-d", `sql:${db}`, "--empty-password"]);
+    // -o: accept the self-signed certificate; -Q: quit after the handshake
+    const r = await run("tstclnt", ["-d", `sql:${db}`, "-h", "127.0.0.1", "-p", String(port), "-o", "-V", "tls1.3:tls1.3", "-Q", "-v"]).done;
+    // "Server Auth: 2048-bit TLS 1.3, Key Exchange: 255-bit TLS 1.3", "Signature Scheme: rsa_pss_rsae_sha256"
+    expect(r.out).toMatch(/SSL version 3\.4/);
+    const kxBits = Number(r.out.match(/Key Exchange: (\d+)-bit/)![1]);
+    const scheme = r.out.match(/Signature Scheme: (\S+)/)![1];
+    const h = await forPid(r.pid);
+    expectServedCert(h);
+    expect(h.library).toBe("nss");
+    expect(h.role).toBe("client");
+    expect(h.group).toBe({ 255: 29, 256: 23, 384: 24, 521: 25 }[kxBits]);
+    expect(h.sigScheme).toBe({ rsa_pss_rsae_sha256: 0x0804, rsa_pss_rsae_sha384: 0x0805, ecdsa_secp256r1_sha256: 0x0403 }[scheme]);
   });
 
   it("a Go client (crypto/tls, built here): certificate and curve", async () => {

@@ -9,7 +9,7 @@ export interface LibraryHandshake {
   tid: number;
   comm: string;
   cgroupId: bigint;
-  library: "openssl" | "gnutls" | "go";
+  library: "openssl" | "gnutls" | "go" | "nss";
   libraryPath: string;
   obj: bigint;                 // SSL* / gnutls_session_t / *tls.Conn (0 when unknown)
   role: "client" | "server" | null;
@@ -27,6 +27,7 @@ export interface LibraryHandshake {
   sigScheme: number | null;    // IANA SignatureScheme, when derivable
   version: number | null;      // protocol version (0x0304 = TLS 1.3)
   goSig: number | null;        // Go: sigType << 8 | crypto.Hash of the verified handshake signature
+  nssSig: bigint | null;       // NSS: mechanism << 24 | PSS hash mechanism << 8 | hash length
   records: LibRecord[];
 }
 
@@ -89,7 +90,28 @@ export function goSignatureScheme(v: number, leaf: Buffer | undefined): number |
   return null;
 }
 
-const LIBRARY_BY_ENGINE: Record<number, LibraryHandshake["library"]> = { [ENGINE.openssl]: "openssl", [ENGINE.gnutls]: "gnutls", [ENGINE.go]: "go" };
+const LIBRARY_BY_ENGINE: Record<number, LibraryHandshake["library"]> = { [ENGINE.openssl]: "openssl", [ENGINE.gnutls]: "gnutls", [ENGINE.go]: "go", [ENGINE.nss]: "nss" };
+
+/** DER-encoded curve OIDs (as in NSS's SECKEYECParams) → IANA groups. */
+const GROUP_BY_OID_HEX: Record<string, number> = {
+  "06082a8648ce3d030107": 23, "06052b81040022": 24, "06052b81040023": 25,
+  "06092b06010401da470f01": 29, "06032b656e": 29, "06032b656f": 30,
+};
+
+/** NSS PK11_VerifyWithMechanism (mechanism, PSS hash mechanism, hash length) → SignatureScheme. */
+export function nssSignatureScheme(v: bigint, leaf: Buffer | undefined): number | null {
+  const mech = Number(v >> 24n), hashAlg = Number((v >> 8n) & 0xffffn), hashLen = Number(v & 0xffn);
+  if (mech === 0x1057) return 0x0807; // CKM_EDDSA (Ed25519)
+  if (mech === 0x0d) { // CKM_RSA_PKCS_PSS
+    const h = { 0x250: 0, 0x260: 1, 0x270: 2 }[hashAlg];
+    if (h === undefined) return null;
+    const pssKey = leaf ? parseCert(leaf).fields?.key_oid === "1.2.840.113549.1.1.10" : false;
+    return (pssKey ? 0x0809 : 0x0804) + h;
+  }
+  if (mech === 0x1041) return { 32: 0x0403, 48: 0x0503, 64: 0x0603, 20: 0x0203 }[hashLen] ?? null; // CKM_ECDSA over the hash
+  if (mech === 0x01) return { 51: 0x0401, 67: 0x0501, 83: 0x0601, 35: 0x0201 }[hashLen] ?? null;   // CKM_RSA_PKCS over DigestInfo
+  return null;
+}
 
 export interface LibInfo { engine: number; path: string }
 
@@ -149,6 +171,8 @@ export class HandshakeAssembler {
       case LIB_KIND.rsaPadding: if (r.value === 6n) h.rsaPss = true; break;
       case LIB_KIND.version: if (r.value > 0n && r.value < 0x10000n) h.version = Number(r.value); break;
       case LIB_KIND.goSig: h.goSig = Number(r.value); break;
+      case LIB_KIND.groupOid: h.group = GROUP_BY_OID_HEX[r.data.toString("hex")] ?? h.group; break;
+      case LIB_KIND.nssSig: h.nssSig = r.value; break;
     }
   }
 
@@ -166,7 +190,7 @@ export class HandshakeAssembler {
     return {
       pid: r.pid, tid: r.tid, comm: r.comm, cgroupId: r.cgroupId, library: LIBRARY_BY_ENGINE[lib.engine], libraryPath: lib.path,
       obj: r.obj, role: null, firstTsNs: r.tsNs, lastTsNs: r.tsNs, certificates: [], truncatedCerts: 0, groupName: null, group: null,
-      cipherNid: null, suite: null, sigDigest: null, sigDirection: null, rsaPss: false, sigScheme: null, version: null, goSig: null, records: [],
+      cipherNid: null, suite: null, sigDigest: null, sigDirection: null, rsaPss: false, sigScheme: null, version: null, goSig: null, nssSig: null, records: [],
     };
   }
 
@@ -179,7 +203,10 @@ export class HandshakeAssembler {
     if (h.role === null && h.sigDirection) h.role = h.sigDirection === "verify" ? "client" : "server";
     if (h.role === null && h.certificates.length > 0) h.role = "client";
     if (h.cipherNid !== null && h.version === 0x0304) h.suite = TLS13_SUITE_BY_NID[h.cipherNid] ?? null;
-    if (h.goSig !== null) {
+    if (h.nssSig !== null) {
+      h.sigScheme = nssSignatureScheme(h.nssSig, h.certificates[0]);
+      h.sigDirection = "verify";
+    } else if (h.goSig !== null) {
       h.sigScheme = goSignatureScheme(h.goSig, h.certificates[0]);
       h.sigDirection = "verify";
     } else if (h.sigDigest !== null || h.library === "openssl") {

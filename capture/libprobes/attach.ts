@@ -35,6 +35,12 @@ const HOGWEED: ProbeSpec[] = [
   { symbol: "nettle_curve448_mul", prog: "nettle_x448_mul" },
   { symbol: "nettle_ecc_point_mul", prog: "nettle_ecc_mul" },
 ];
+const NSS_SSL: ProbeSpec[] = [{ symbol: "SSL_ImportFD", prog: "nss_import_fd", marker: true }];
+const NSS: ProbeSpec[] = [
+  { symbol: "CERT_NewTempCertificate", prog: "nss_new_temp_cert" },
+  { symbol: "PK11_PubDeriveWithKDF", prog: "nss_derive" },
+  { symbol: "PK11_VerifyWithMechanism", prog: "nss_verify" },
+];
 const GO: ProbeSpec[] = [
   { symbol: "crypto/tls.(*Conn).clientHandshake", prog: "go_client_handshake", marker: true },
   { symbol: "crypto/tls.(*Conn).serverHandshake", prog: "go_server_handshake", marker: true },
@@ -56,12 +62,13 @@ export function probesFor(kind: LibraryKind, extended: boolean): ProbeSpec[] {
     case "gnutls": return GNUTLS;
     case "hogweed": return HOGWEED;
     case "go": return GO;
-    case "nss": return []; // no probes yet: recorded as a mapped library only
+    case "nss": return NSS;
+    case "nss-ssl": return NSS_SSL;
   }
 }
 
 const ENGINE_OF: Record<LibraryKind, number> = {
-  libssl: ENGINE.openssl, libcrypto: ENGINE.openssl, "openssl-static": ENGINE.openssl, gnutls: ENGINE.gnutls, hogweed: ENGINE.gnutls, nss: 0, go: ENGINE.go,
+  libssl: ENGINE.openssl, libcrypto: ENGINE.openssl, "openssl-static": ENGINE.openssl, gnutls: ENGINE.gnutls, hogweed: ENGINE.gnutls, nss: ENGINE.nss, "nss-ssl": ENGINE.nss, go: ENGINE.go,
 };
 
 export interface AttachedFile {

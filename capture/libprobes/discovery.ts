@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { ElfError, ElfFile } from "./elf.ts";
 
-export type LibraryKind = "libssl" | "libcrypto" | "openssl-static" | "gnutls" | "hogweed" | "nss" | "go";
+export type LibraryKind = "libssl" | "libcrypto" | "openssl-static" | "gnutls" | "hogweed" | "nss" | "nss-ssl" | "go";
 export type LibraryName = "openssl" | "gnutls" | "go" | "nss";
 
 export interface SymbolAt { name: string; vaddr: bigint; offset: number }
@@ -32,6 +32,8 @@ export const OPENSSL_CRYPTO_SYMBOLS = ["d2i_X509", "EVP_PKEY_CTX_set_group_name"
   "EVP_DigestSignInit_ex", "EVP_DigestVerifyInit_ex", "EVP_PKEY_CTX_set_rsa_padding"];
 export const GNUTLS_SYMBOLS = ["gnutls_handshake", "gnutls_pcert_import_x509_raw"];
 export const HOGWEED_SYMBOLS = ["nettle_curve25519_mul", "nettle_curve448_mul", "nettle_ecc_point_mul"];
+export const NSS_SSL_SYMBOLS = ["SSL_ImportFD"];
+export const NSS_SYMBOLS = ["CERT_NewTempCertificate", "PK11_PubDeriveWithKDF", "PK11_VerifyWithMechanism"];
 export const GO_SYMBOLS = ["crypto/tls.(*Conn).clientHandshake", "crypto/tls.(*Conn).serverHandshake",
   "crypto/tls.(*Conn).verifyServerCertificate", "crypto/tls.generateECDHEParameters", "crypto/tls.generateECDHEKey",
   "crypto/tls.(*clientHandshakeStateTLS13).handshake", "crypto/tls.(*serverHandshakeStateTLS13).handshake", "crypto/tls.verifyHandshakeSignature"];
@@ -93,11 +95,12 @@ function kindByName(name: string): LibraryKind | null {
   if (/^libgnutls\.so/.test(name)) return "gnutls";
   if (/^libhogweed\.so/.test(name)) return "hogweed";
   if (/^libnss3\.so/.test(name)) return "nss";
+  if (/^libssl3\.so/.test(name)) return "nss-ssl";
   return null;
 }
 
 const LIBRARY_OF: Record<LibraryKind, LibraryName> = {
-  libssl: "openssl", libcrypto: "openssl", "openssl-static": "openssl", gnutls: "gnutls", hogweed: "gnutls", nss: "nss", go: "go",
+  libssl: "openssl", libcrypto: "openssl", "openssl-static": "openssl", gnutls: "gnutls", hogweed: "gnutls", nss: "nss", "nss-ssl": "nss", go: "go",
 };
 
 export function classifyPath(openPath: string, path = openPath, key = fileKey(openPath)): LibraryFile | null {
@@ -106,7 +109,7 @@ export function classifyPath(openPath: string, path = openPath, key = fileKey(op
   if (!byName && /^(ld-linux|libc\.so|libm\.so|libpthread|libdl|libstdc\+\+|libgcc_s|libz\.so)/.test(name)) return null;
   const elf = new ElfFile(openPath);
   try {
-    const wanted = new Set([...OPENSSL_SSL_SYMBOLS, ...OPENSSL_CRYPTO_SYMBOLS, ...GNUTLS_SYMBOLS, ...HOGWEED_SYMBOLS, ...GO_SYMBOLS]);
+    const wanted = new Set([...OPENSSL_SSL_SYMBOLS, ...OPENSSL_CRYPTO_SYMBOLS, ...GNUTLS_SYMBOLS, ...HOGWEED_SYMBOLS, ...NSS_SSL_SYMBOLS, ...NSS_SYMBOLS, ...GO_SYMBOLS]);
     let kind = byName;
     let syms: Map<string, SymbolAt>;
     const pick = (names: string[]) => {
@@ -132,7 +135,7 @@ export function classifyPath(openPath: string, path = openPath, key = fileKey(op
       key, path, openPath, kind, library: LIBRARY_OF[kind], soname: dyn.soname, version: versionOf(elf, kind, name),
       symbols: syms, codeRange: null,
     };
-    if (kind === "libssl" || kind === "gnutls") lf.codeRange = elf.loadSpan();
+    if (kind === "libssl" || kind === "gnutls" || kind === "nss-ssl") lf.codeRange = elf.loadSpan();
     else if (kind === "openssl-static") lf.codeRange = staticSslRange(elf);
     return lf;
   } finally {
@@ -165,9 +168,9 @@ function versionOf(elf: ElfFile, kind: LibraryKind, name: string): string | null
     const v = elf.findInRodata(/GnuTLS (\d+\.\d+\.\d+)/) ?? elf.findInRodata(/\x00(3\.\d+\.\d+)\x00/);
     if (v) return v;
   }
-  if (kind === "hogweed" || kind === "nss") {
+  if (kind === "hogweed" || kind === "nss" || kind === "nss-ssl") {
     const v = elf.findInRodata(/NSS (\d+\.\d+(?:\.\d+)?)/);
-    if (v && kind === "nss") return v;
+    if (v && kind !== "hogweed") return v;
   }
   const m = name.match(/\.so\.([\d.]+)$/);
   return m ? m[1] : null;

@@ -58,7 +58,7 @@ function systemLibraries(): string[] {
     return [];
   }
   const paths = new Set<string>();
-  for (const m of out.matchAll(/^\s*(libssl\.so\.3|libcrypto\.so\.3|libgnutls\.so\.30|libhogweed\.so\.\d+) \(([^)]*)\) => (\S+)$/gm)) {
+  for (const m of out.matchAll(/^\s*(libssl\.so\.3|libcrypto\.so\.3|libgnutls\.so\.30|libhogweed\.so\.\d+|libssl3\.so|libnss3\.so) \(([^)]*)\) => (\S+)$/gm)) {
     if (m[2].includes("x86-64") || m[2].includes("AArch64") || !m[2].includes(",")) paths.add(m[3]);
   }
   return [...paths];
@@ -104,7 +104,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
   const assembler = new HandshakeAssembler((idx) => {
     const a = attacher.at(idx);
     if (!a) return undefined;
-    const engine = a.file.library === "openssl" ? 1 : a.file.library === "gnutls" ? 2 : a.file.library === "go" ? 3 : 0;
+    const engine = { openssl: 1, gnutls: 2, go: 3, nss: 4 }[a.file.library];
     return { engine, path: a.file.path };
   }, (h) => {
     const t0 = process.hrtime.bigint();

@@ -42,6 +42,8 @@ export function libraryEventRows(h: LibraryHandshake, host: string): Row[] {
       case LIB_KIND.rsaPadding: row(r, "signature", "rsa::padding", Number(r.value), null); break;
       case LIB_KIND.version: row(r, "version", "tls::protocol_version", Number(r.value), null); break;
       case LIB_KIND.goSig: row(r, "signature", "go::sigtype_hash", Number(r.value), null); break;
+      case LIB_KIND.groupOid: row(r, "group", "ec::curve_oid", Number(r.value), r.data.toString("hex")); break;
+      case LIB_KIND.nssSig: row(r, "signature", "nss::mechanism_hash", r.value, null); break;
     }
   }
   if (h.sigScheme !== null) row(null, "signature", "tls::signature_algorithm", h.sigScheme, null);
