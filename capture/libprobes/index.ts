@@ -178,7 +178,9 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
       if (only && !only.has(ev.pid)) return;
       forgetProcess(ev.pid); // a new image: new exe and cmdline
       scanPid(ev.pid);
-      for (const delay of [20, 200, 1000]) {
+      // the executable is mapped at exec (static OpenSSL, Go); libraries outside the system's (pinned) ones
+      // show up once the dynamic loader ran, or later with dlopen
+      for (const delay of [50, 1000]) {
         const t = setTimeout(() => { if (existsSync(`/proc/${ev.pid}`)) scanPid(ev.pid); }, delay);
         t.unref();
       }
