@@ -12,6 +12,8 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { startLibraryProbes, joinLibraryToHandshake, type LibraryHandshake, type LibraryProbes } from "../capture/libprobes/index.ts";
 import { openLake, type LakeWriter } from "../capture/lake/writer.ts";
 import { monoNsToUtcMicros } from "../capture/libprobes/records.ts";
+import { withElf } from "../capture/libprobes/elf.ts";
+import { GO_SYMBOLS } from "../capture/libprobes/discovery.ts";
 import { freePort, makeCert, waitForPort } from "./helpers/tls.ts";
 
 interface Run { pid: number; out: string; code: number | null }
@@ -44,6 +46,7 @@ describe("library probes with real TLS clients", () => {
   let probes: LibraryProbes;
   const handshakes: LibraryHandshake[] = [];
   let goBinary: string;
+  let goStripped: string;
   const work = mkdtempSync(join(tmpdir(), "cs-libprobes-"));
 
   const forPid = async (pid: number, ms = 3000): Promise<LibraryHandshake> => {
@@ -89,7 +92,11 @@ func main() {
 }
 `);
     goBinary = join(work, "goclient-bin");
-    execFileSync("go", ["build", "-o", goBinary, "."], { cwd: src, env: { ...process.env, GOFLAGS: "-mod=mod", GOCACHE: join(tmpdir(), "cryptoscope-test-gocache") /* kept between runs: a cold standard-library build takes seconds */, GOPROXY: "off", CGO_ENABLED: "0" }, stdio: "pipe" });
+    goStripped = join(work, "goclient-stripped");
+    // GOCACHE is kept between runs: a cold standard-library build takes seconds
+    const goEnv = { ...process.env, GOFLAGS: "-mod=mod", GOCACHE: join(tmpdir(), "cryptoscope-test-gocache"), GOPROXY: "off", CGO_ENABLED: "0" };
+    execFileSync("go", ["build", "-o", goBinary, "."], { cwd: src, env: goEnv, stdio: "pipe" });
+    execFileSync("go", ["build", "-ldflags=-s -w", "-o", goStripped, "."], { cwd: src, env: goEnv, stdio: "pipe" });
     lakeDir = join(work, "lake");
     lake = await openLake({ root: lakeDir, host: "test-host", flushIntervalMs: 3_600_000 });
     // extended: cipher and version too, so they can be compared with what the clients report
@@ -233,6 +240,27 @@ print(s.version(), s.cipher()[0], s.shared_ciphers() is None)`;
     expect(h.group).toBe(29); // X25519: Go 1.19's first key share, accepted by s_server
     expect(h.version).toBe(0x0304);
     expect(h.sigScheme).toBe(0x0804); // RSA-PSS with SHA-256 over the CertificateVerify, as s_server signs
+  });
+
+  it("a stripped Go binary (-ldflags=-s -w, no .symtab) is probed through its .gopclntab", async () => {
+    expect(execFileSync("readelf", ["-S", goStripped]).toString()).not.toMatch(/\.symtab/);
+    // the pclntab names the same addresses the symbol table does
+    const fromSymtab = withElf(goBinary, (e) => e.symbols((n) => GO_SYMBOLS.includes(n)));
+    const fromPcln = withElf(goBinary, (e) => e.goFunctions((n) => GO_SYMBOLS.includes(n)));
+    expect(fromSymtab.size).toBeGreaterThanOrEqual(5);
+    for (const [n, sym] of fromSymtab) expect(fromPcln.get(n)?.value, n).toBe(sym.value);
+    const c = run(goStripped, [`127.0.0.1:${port}`], { hold: true, input: "\n" });
+    const deadline = Date.now() + 5000;
+    while (!probes.attachedFiles().some((f) => f.path === goStripped && f.links >= 5)) {
+      if (Date.now() > deadline) throw new Error(`stripped Go binary not attached: ${JSON.stringify(probes.attachedFiles())}`);
+      await sleep(20);
+    }
+    c.release();
+    const r = await c.done;
+    expect(r.out).toMatch(/version=0304/);
+    const h = await forPid(r.pid);
+    expectServedCert(h);
+    expect(h.group).toBe(29);
   });
 
   it("a binary visible only in another mount namespace (as in a container) is probed via /proc/PID/root and detached after exit", async () => {

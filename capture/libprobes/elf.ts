@@ -172,6 +172,36 @@ export class ElfFile {
     return o + len <= b.length ? b.subarray(o, o + len).toString("utf8") : null;
   }
 
+  /** Function entry addresses from Go's .gopclntab (Go 1.18+ layout), which stays in stripped binaries
+   * (-ldflags=-s drops .symtab, not the pclntab the runtime needs for stack traces). */
+  goFunctions(want: (name: string) => boolean): Map<string, ElfSymbol> {
+    const out = new Map<string, ElfSymbol>();
+    const sec = this.section(".gopclntab");
+    if (!sec) return out;
+    const b = this.read(sec.offset, sec.size);
+    const magic = b.readUInt32LE(0);
+    if (magic !== 0xfffffff0 && magic !== 0xfffffff1) return out; // Go 1.18-1.19 / 1.20+; older layouts are not read
+    const ptr = b[7];
+    if (ptr !== 8) return out;
+    const word = (i: number) => Number(b.readBigUInt64LE(8 + i * 8));
+    const nfunc = word(0);
+    let textStart = b.readBigUInt64LE(8 + 2 * 8);
+    const funcnameOff = word(3), pclnOff = word(7);
+    if (textStart === 0n) textStart = this.section(".text")?.addr ?? 0n; // PIE: relocated at load, .text is where it starts
+    if (pclnOff + (nfunc + 1) * 8 > b.length) throw new ElfError(`${this.path}: .gopclntab function table is outside the section`);
+    for (let i = 0; i < nfunc; i++) {
+      const entryoff = b.readUInt32LE(pclnOff + i * 8), funcoff = b.readUInt32LE(pclnOff + i * 8 + 4);
+      const f = pclnOff + funcoff;
+      if (f + 8 > b.length) continue;
+      const nameoff = b.readInt32LE(f + 4);
+      const name = cstr(b, funcnameOff + nameoff);
+      if (!want(name) || out.has(name)) continue;
+      const next = i + 1 <= nfunc ? b.readUInt32LE(pclnOff + (i + 1) * 8) : entryoff;
+      out.set(name, { name, value: textStart + BigInt(entryoff), size: Math.max(0, next - entryoff), type: 2 });
+    }
+    return out;
+  }
+
   isGo(): boolean { return !!(this.section(".go.buildinfo") || this.section(".gopclntab")); }
 
   /** First match of `re` in the read-only data (.rodata), e.g. OpenSSL's version text. */
