@@ -10,9 +10,9 @@ export class LakeValueError extends Error {}
 
 const INITIAL = 1024;
 
-function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
+function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number, exact = false): T {
   if (need <= a.length) return a;
-  let n = a.length * 2;
+  let n = exact ? need : a.length * 2;
   while (n < need) n *= 2;
   const b = new (a.constructor as new (n: number) => T)(n);
   b.set(a);
@@ -63,6 +63,10 @@ export abstract class ColumnBuffer {
     this.validity.truncate(n, this.length);
     this.length = n;
   }
+  /** Pre-sizes the arrays for n rows (and childElems list elements), so filling them never copies. */
+  reserve(n: number, _childElems = 0): void {
+    if ((n >> 3) + 1 > this.validity.bits.length) this.validity.bits = grow(this.validity.bits, (n >> 3) + 1, true);
+  }
   /** Rough in-memory size, for byte-based rolling and memory accounting. */
   abstract approxBytes(): number;
   protected bad(v: unknown, what: string): never {
@@ -108,6 +112,10 @@ export class Int64Buffer extends ColumnBuffer {
     }
     this.length = i + 1;
   }
+  override reserve(n: number): void {
+    super.reserve(n);
+    this.data = grow(this.data, 2 * n, true);
+  }
   /** The value as a JS number (exact below 2^53), used for timestamps → hour partition. */
   numberAt(i: number): number {
     return this.data[2 * i + 1] * TWO32 + (this.data[2 * i] >>> 0);
@@ -119,6 +127,10 @@ export class Int64Buffer extends ColumnBuffer {
 
 export class Int32Buffer extends ColumnBuffer {
   data = new Int32Array(INITIAL);
+  override reserve(n: number): void {
+    super.reserve(n);
+    this.data = grow(this.data, n, true);
+  }
   push(v: unknown): void {
     const i = this.length;
     if (i >= this.data.length) this.data = grow(this.data, i + 1);
@@ -140,6 +152,10 @@ export class Int32Buffer extends ColumnBuffer {
 
 export class BoolBuffer extends ColumnBuffer {
   data = new Uint8Array(INITIAL);
+  override reserve(n: number): void {
+    super.reserve(n);
+    this.data = grow(this.data, n, true);
+  }
   push(v: unknown): void {
     const i = this.length;
     if (i >= this.data.length) this.data = grow(this.data, i + 1);
@@ -192,6 +208,11 @@ export class ListBuffer extends ColumnBuffer {
   offsets = new Int32Array(INITIAL + 1);
   constructor(column: Column, readonly child: ColumnBuffer) {
     super(column);
+  }
+  override reserve(n: number, childElems = 0): void {
+    super.reserve(n);
+    this.offsets = grow(this.offsets, n + 1, true);
+    this.child.reserve(childElems);
   }
   push(v: unknown): void {
     const i = this.length;

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CLUSTER_BY, clusterRows } from "./cluster.js";
-import { ColumnBuffer, LakeValueError, compileAppender, newColumnBuffer } from "./columns.js";
+import { ColumnBuffer, LakeValueError, ListBuffer, compileAppender, newColumnBuffer } from "./columns.js";
 import { type EncoderName, type ParquetEncoder, openEncoder } from "./encoder.js";
 import { LakeError, describeIoFailure } from "./errors.js";
 import {
@@ -165,6 +165,8 @@ class Lake implements LakeWriter {
   private closed = false;
   private closing = false;
   private readonly bytesPerRow: Record<string, number> = {};
+  /** Sizes of the table's last sealed batch: new partitions are pre-sized from them (no doubling, no copies). */
+  private readonly sizeHint: Record<string, [number, number][]> = {};
   private readonly written: Record<string, number> = {};
   private readonly dropped: Record<string, number> = {};
   private readonly droppedUnlogged: Record<string, number> = {};
@@ -255,6 +257,8 @@ class Lake implements LakeWriter {
       for (const k of Object.keys(row))
         if (!cols.some((c) => c.name === k)) throw new LakeError(`lake ${this.root}: bad row for ${table}: no column named ${k}`);
       const bufs = cols.map(newColumnBuffer);
+      const hint = this.sizeHint[table];
+      if (hint) bufs.forEach((b, i) => b.reserve(Math.ceil(hint[i][0] * 1.05), Math.ceil(hint[i][1] * 1.05)));
       p = { table: table as TableName, hourIndex: hour, bufs, rows: 0, push: this.appenders[table](bufs) };
       byHour.set(hour, p);
     }
@@ -265,6 +269,7 @@ class Lake implements LakeWriter {
     this.open.get(p.table)!.delete(p.hourIndex);
     this.openRows -= p.rows;
     if (p.rows === 0) return;
+    if (p.rows >= 1000) this.sizeHint[p.table] = p.bufs.map((b) => [b.length, b instanceof ListBuffer ? b.child.length : 0]);
     this.sealed.push({ ...p, seq: ++this.batchSeq });
     this.kick();
   }
