@@ -138,6 +138,24 @@ describe("DirectionStream", () => {
     expect(e.memory).toBe(0);
   });
 
+  it("copies what it keeps: the caller may reuse its buffers after add (live capture does)", () => {
+    const data = stream(3000);
+    const segs = cut(data, 0, [1000, 2000]);
+    const d = new DirectionStream();
+    d.syn(0);
+    const scratch = Buffer.alloc(1000);
+    for (const i of [2, 1, 0]) {
+      scratch.set(segs[i]!.payload);
+      d.add(segs[i]!.seq, scratch.subarray(0, segs[i]!.payload.length));
+      scratch.fill(0xee); // the caller's next packet overwrites the buffer
+    }
+    expect(Buffer.from(d.bytes).equals(Buffer.from(data))).toBe(true);
+    // Moving the start back (no SYN) must not let later appends overwrite what was requeued.
+    const e = new DirectionStream();
+    for (const i of [1, 0, 2]) e.add(segs[i]!.seq, Buffer.from(segs[i]!.payload));
+    expect(Buffer.from(e.bytes).equals(Buffer.from(data))).toBe(true);
+  });
+
   it("release frees everything", () => {
     const d = new DirectionStream();
     d.syn(0);

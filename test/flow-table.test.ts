@@ -163,6 +163,25 @@ describe("FlowTable on real connections", () => {
     expect(got[0]!.reason).toBe("complete");
   });
 
+  it("keeps its own copies: payload buffers reused by the caller after add change nothing", async () => {
+    const quic = "quic_curl_h3.pcap";
+    segments[quic] = await segmentsOf(quic);
+    baseline[quic] = essence(run(segments[quic]!)[0]!);
+    for (const f of [...FILES, quic]) {
+      const got: Handshake[] = [];
+      const t = new FlowTable((h) => got.push(h));
+      const scratch = Buffer.alloc(70000);
+      for (const s of segments[f]!) {
+        scratch.set(s.payload);
+        t.add({ ...s, payload: scratch.subarray(0, s.payload.length) });
+        scratch.fill(0xee, 0, s.payload.length);
+      }
+      t.finishAll();
+      expect(got.length).toBe(1);
+      expect(essence(got[0]!)).toEqual(baseline[f]);
+    }
+  });
+
   it("a capture without PSH flags still gives the same handshake, at the connection's close", () => {
     for (const f of FILES) {
       const noPush = segments[f]!.map((s) => ({ ...s, flags: s.flags & ~0x08 }));

@@ -116,7 +116,7 @@ export class DirectionStream {
   private requeueAssembled(): void {
     if (this.len > 0 && this.next !== undefined) {
       const start = (this.next - this.len) >>> 0;
-      this.pending.unshift({ seq: start, data: this.buf.slice(0, this.len) });
+      this.pending.unshift({ seq: start, data: new Uint8Array(this.buf.subarray(0, this.len)) });
       this.pendingBytes += this.len;
       this.pending.sort((a, b) => seqDiff(a.seq, b.seq));
     }
@@ -144,7 +144,7 @@ export class DirectionStream {
       this.stop("gap");
       return;
     }
-    const copy = payload.slice();
+    const copy = new Uint8Array(payload); // a copy: payload may be a view the caller reuses (Buffer.slice would not copy)
     let i = this.pending.length;
     while (i > 0 && seqDiff(this.pending[i - 1]!.seq, seq) > 0) i--;
     this.pending.splice(i, 0, { seq, data: copy });
@@ -170,14 +170,17 @@ export class DirectionStream {
     if (n > room) n = room;
     if (n > 0) {
       if (this.len + n > this.buf.length) {
-        // Most hellos fit one segment: start at the size needed, double after that.
-        let cap = Math.max(this.buf.length * 2, 512);
+        // The first segment gets a buffer of its own size (most hellos fit one segment); later
+        // growth doubles. allocUnsafe: every byte is written before it is read, and small
+        // buffers come from Node's pool instead of each being a GC object of its own.
+        let cap = this.buf.length === 0 ? n : this.buf.length * 2;
         while (cap < this.len + n) cap *= 2;
-        const grown = new Uint8Array(Math.min(cap, this.limits.maxBytes));
-        grown.set(this.buf.subarray(0, this.len));
+        const grown = Buffer.allocUnsafe(Math.min(cap, this.limits.maxBytes));
+        if (this.len > 0) grown.set(this.buf.subarray(0, this.len));
         this.buf = grown;
       }
-      this.buf.set(data.subarray(0, n), this.len);
+      if (n === data.length) this.buf.set(data, this.len);
+      else this.buf.set(data.subarray(0, n), this.len);
       this.len += n;
       this.next = (this.next! + n) >>> 0;
     }

@@ -457,7 +457,7 @@ export class FlowTable {
     this.touch(f, s.tsUs);
     const side: 0 | 1 = s.srcAddr === f.aAddr && s.srcPort === f.aPort ? 0 : 1;
     const list = f.datagrams[side];
-    list.push(s.payload.slice());
+    list.push(new Uint8Array(s.payload)); // a copy (Buffer.slice would be a view)
     f.mem += s.payload.length;
     this.memory += s.payload.length;
     this.peak();
