@@ -126,7 +126,7 @@ export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?:
         if (dir === "s2c") {
           const sh = parseServerHello(m.body);
           if (sh.helloRetry) hrrSeen = true;
-          else if (isTls13(sh.selectedVersion)) scan.complete = true; // the rest is encrypted
+          else if (isTls13(sh.selectedVersion ?? sh.legacyVersion)) scan.complete = true; // the rest is encrypted
         } else if (hellos === 1) {
           // A client that cannot do TLS 1.3 sends nothing more we need; one that can may be asked to retry.
           const ch = parseClientHello(m.body);
