@@ -1,4 +1,4 @@
--- depends: int_handshake_facts, inv_tls_endpoints, inv_certificates
+-- depends: int_handshake_facts, int_handshake_offers, inv_tls_endpoints, inv_certificates
 -- materialized: table
 -- Per asset, the facts the risk score and the policy findings are made of. Handshake assets: the server
 -- (TLS endpoint / SSH server) and, for client-side handshakes, the client process. Certificates are assets too.
@@ -46,13 +46,21 @@ WITH fl AS (
     list_distinct(flatten([
       dlist(CASE WHEN kex_bits < getvariable('min_classical_bits') THEN kex_name END),
       dlist(CASE WHEN cipher_bits < getvariable('min_classical_bits') THEN cipher_name END),
-      dlist(CASE WHEN sig_bits < getvariable('min_classical_bits') THEN sig_name END)])) AS weak_algs,
-    bool_or(CASE WHEN asset_type IN ('tls_client', 'ssh_client') THEN client_offers_pq ELSE server_offers_pq END) AS offers_pq
+      dlist(CASE WHEN sig_bits < getvariable('min_classical_bits') THEN sig_name END)])) AS weak_algs
   FROM a
   GROUP BY asset_type, asset_id
+), op AS (
+  -- what the asset offered (clients: their ClientHello/KEXINIT; SSH servers: their KEXINIT)
+  SELECT CASE WHEN proto = 'ssh' THEN 'ssh_client' ELSE 'tls_client' END AS asset_type,
+    concat_ws('|', coalesce(host, ''), coalesce(container_id, ''), coalesce(exe, '')) AS asset_id, bool_or(client_offers_pq) AS offers_pq
+  FROM int_handshake_offers WHERE role = 'client' GROUP BY ALL
+  UNION ALL
+  SELECT 'ssh_server', concat_ws('|', coalesce(server_addr, ''), coalesce(CAST(server_port AS VARCHAR), '')), bool_or(server_offers_pq)
+  FROM int_handshake_offers WHERE proto = 'ssh' GROUP BY ALL
 ), handshake_assets AS (
-  SELECT g.*, e.leaf_cert_sha256 AS cert_sha256
-  FROM g LEFT JOIN inv_tls_endpoints e
+  SELECT g.*, e.leaf_cert_sha256 AS cert_sha256, op.offers_pq
+  FROM g LEFT JOIN op ON op.asset_type = g.asset_type AND op.asset_id = g.asset_id
+  LEFT JOIN inv_tls_endpoints e
     ON g.asset_type = 'tls_endpoint' AND e.proto = g.proto AND e.server_addr IS NOT DISTINCT FROM g.server_addr
     AND e.server_port IS NOT DISTINCT FROM g.server_port AND e.sni IS NOT DISTINCT FROM g.sni
 )
