@@ -244,6 +244,8 @@ describe("lake writer round trip", () => {
     expect(() => lake.append("handshakes", { ts: new Date(T0), pid: 2, suites_offered: [1, "x"] })).toThrow(LakeError);
     expect(() => lake.append("handshakes", { ts: new Date(T0), pid: 2.5 })).toThrow(/column pid \(INTEGER\): expected a 32-bit integer/);
     expect(() => lake.append("handshakes", { ts: "yesterday" })).toThrow(/ts must be a Date or bigint/);
+    expect(() => lake.append("handshakes", { ts: Date.now() })).toThrow(/ts must be a Date or bigint µs, got number/); // ms or µs? refused
+    expect(() => lake.append("certificates", { ts: new Date(T0), not_after: 1700000000000 })).toThrow(/column not_after \(TIMESTAMP\): expected a Date or bigint µs/);
     expect(() => lake.append("nope" as never, { ts: new Date(T0) })).toThrow(/unknown table nope/);
     lake.append("handshakes", { ts: new Date(T0), pid: 3, suites_offered: [3] });
     await lake.close();

@@ -100,7 +100,8 @@ export class Int64Buffer extends ColumnBuffer {
       this.validity.set(i, true);
     } else {
       let x: number;
-      if (typeof v === "number") x = v;
+      // A plain number is ambiguous for a time (ms? µs?): timestamps take a Date or bigint µs only.
+      if (typeof v === "number" && this.kind !== "timestamp") x = v;
       else if (v instanceof Date && this.kind === "timestamp") x = v.getTime() * 1000;
       else this.bad(v, this.kind === "timestamp" ? "expected a Date or bigint µs" : "expected a number or bigint");
       if (!Number.isSafeInteger(x)) this.bad(v, "expected an integer");

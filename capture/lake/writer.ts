@@ -219,18 +219,17 @@ class Lake implements LakeWriter {
   private appendUnchecked(table: string, row: Row): void {
     const cols = this.tables[table];
     if (cols === undefined) throw new LakeError(`lake ${this.root}: unknown table ${table}`);
-    const ts = row.ts ?? Date.now() * 1000; // the agent stamps rows that come without a time
+    const ts = row.ts ?? new Date(); // the agent stamps rows that come without a time
     let us: number;
     if (ts instanceof Date) us = ts.getTime() * 1000;
     else if (typeof ts === "bigint") us = Number(ts);
-    else if (typeof ts === "number") us = ts;
     else throw new LakeError(`lake ${this.root}: bad row for ${table}: ts must be a Date or bigint µs, got ${typeof ts}`);
     if (!Number.isFinite(us)) throw new LakeError(`lake ${this.root}: bad row for ${table}: ts is not a valid time`);
     const hour = hourIndexOfMicros(us);
     const p = this.partition(table, hour, row);
     const bufs = p.bufs;
     try {
-      p.push(row, typeof ts === "bigint" ? ts : us);
+      p.push(row, ts);
     } catch (err) {
       for (const b of bufs) if (b.length > p.rows) b.truncate(p.rows);
       if (err instanceof LakeValueError) throw new LakeError(`lake ${this.root}: bad row for ${table}: ${err.message}`);
