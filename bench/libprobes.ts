@@ -121,6 +121,10 @@ try {
   const sorted = [...pairRatios].sort((x, y) => x - y);
   const median = sorted[Math.floor(sorted.length / 2)];
   console.log(`CPU per handshake on/off, pooled: ${ratio.toFixed(4)} (${((ratio - 1) * 100).toFixed(2)}%); per pair: ${pairRatios.map((r) => r.toFixed(3)).join(", ")}; median ${median.toFixed(4)}`);
+  if (off.length > 1) {
+    const offs = off.map((r) => r.perHandshakeUs);
+    console.log(`noise: the probes-off rounds alone differ by ${(((Math.max(...offs) - Math.min(...offs)) / Math.min(...offs)) * 100).toFixed(1)}% (same setup, same run)`);
+  }
   console.log(`target <= +3% (pooled): ${ratio <= 1.03 ? "OK" : "OVER TARGET"}; from the hits alone: ${hitsPerHandshake.toFixed(1)} hits x ${perHitUs.toFixed(2)} µs = ${(hitsPerHandshake * perHitUs).toFixed(0)} µs = ${((hitsPerHandshake * perHitUs) / perOff * 100).toFixed(2)}% ${(hitsPerHandshake * perHitUs) / perOff <= 0.03 ? "OK" : "OVER TARGET"}`);
   console.log(`the agent's own CPU while probing (all its threads; includes reacting to every exec on the host): ${(agentUs / b.c).toFixed(1)} µs per handshake, ${(agentUs / 1e4 / agentSeconds).toFixed(1)}% of a core; not in the ratio above`);
   console.log(`probe set: ${EXTENDED ? "extended" : "default"}`);
