@@ -153,8 +153,15 @@ describe("lake writer failures", () => {
     expect(d).toBe(n);
     expect(lo).toBe(0);
     expect(hi).toBe((n as number) - 1);
-    // Temp files a kill can leave are hidden from `*.parquet`.
+    // Temp files a kill can leave are hidden from `*.parquet`, and the next writer of the host removes them.
     for (const f of listFiles(root).filter((f) => !f.endsWith(".parquet"))) expect(path.basename(f)).toMatch(/^\.part-.*\.parquet\.tmp$/);
+    const stale = path.join(root, "handshakes", "hour=2026-12-01T00", "host=child", ".part-20261201T000000Z-000009.parquet.tmp");
+    mkdirSync(path.dirname(stale), { recursive: true });
+    writeFileSync(stale, "half a file");
+    const next = await openLake({ root, host: "child", staleTempAgeMs: 0 });
+    await next.close();
+    expect(listFiles(root).filter((f) => !f.endsWith(".parquet"))).toEqual([]);
+    expect(listFiles(root).filter((f) => f.endsWith(".parquet"))).toEqual(files); // complete files untouched
   });
 
   it("SIGTERM flushes everything appended, closes and exits 143", async () => {

@@ -2,7 +2,7 @@
 // `*.parquet` globs never match, fsynced, then published under the final name and the directory fsynced,
 // so a reader, a shipper or a crash never sees half a file.
 
-import { link, mkdir, open, rename, unlink } from "node:fs/promises";
+import { link, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 
 const HOUR_US = 3_600_000_000;
@@ -83,4 +83,32 @@ export async function publish(tmp: string, dir: string, nameFor: (bump: number) 
     return final;
   }
   throw new Error(`no free file name in ${dir}`);
+}
+
+/**
+ * Removes temp files a killed writer left in this host's recent partitions (the last `hours` hour
+ * directories of each table), if older than `minAgeMs` (so a second writer still running is left alone).
+ * They are hidden from readers anyway; this only returns the space. Returns how many were removed.
+ */
+export async function removeStaleTemps(root: string, host: string, hours = 48, minAgeMs = 10 * 60_000): Promise<number> {
+  let removed = 0;
+  const now = Date.now();
+  const list = async (d: string) => readdir(d).catch(() => [] as string[]);
+  for (const table of await list(root)) {
+    if (table.startsWith(".")) continue;
+    const hourDirs = (await list(path.join(root, table))).filter((h) => h.startsWith("hour=")).sort().slice(-hours);
+    for (const h of hourDirs) {
+      const dir = partitionDir(root, table, h.slice(5), host);
+      for (const f of await list(dir)) {
+        if (!(f.startsWith(".part-") && f.endsWith(".parquet.tmp"))) continue;
+        const p = path.join(dir, f);
+        const st = await stat(p).catch(() => null);
+        if (st && now - st.mtimeMs >= minAgeMs) {
+          await unlink(p).catch(() => {});
+          removed++;
+        }
+      }
+    }
+  }
+  return removed;
 }

@@ -21,6 +21,7 @@ import {
   partFileName,
   partitionDir,
   publish,
+  removeStaleTemps,
   tempNameFor,
 } from "./layout.js";
 import { type Column, type Row, SCHEMA_VERSION, TABLES, type TableName } from "./schema.js";
@@ -52,6 +53,8 @@ export interface LakeOptions {
   clusterBy?: Partial<Record<TableName, string[]>>;
   /** Parquet encoder: "js" (default, measured fastest and leanest) or "duckdb" (DuckDB's COPY). */
   encoder?: EncoderName;
+  /** Temp files left by a killed writer in this host's last 48 hour partitions are removed at open once this old (default 10 min). */
+  staleTempAgeMs?: number;
   /** Failures of background (timer or limit) writes; default: one line on stderr. Rows stay buffered for the next flush. */
   onError?: (err: LakeError) => void;
 }
@@ -108,6 +111,7 @@ export async function openLake(opts: LakeOptions): Promise<LakeWriter> {
   const root = path.resolve(opts.root);
   if (!opts.host) throw new LakeError(`lake ${root}: no host name given`);
   await probeWritable(root);
+  await removeStaleTemps(root, hostSegment(opts.host), 48, opts.staleTempAgeMs ?? 10 * 60_000);
   const encoder = await openEncoder(opts.encoder ?? "js", opts.compressionLevel);
   return new Lake(root, opts, encoder);
 }
