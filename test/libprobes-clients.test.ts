@@ -172,7 +172,8 @@ func main() {
       expect(h.version).toBe(0x0303);
       expect(h.suite).toBeNull(); // a TLS 1.2 suite is not determined by the AEAD alone: the wire has it
       const sigType = r.out.match(/Peer signature type: (\S+)/)![1], digest = r.out.match(/Peer signing digest: (\S+)/)![1];
-      expect(h.sigScheme).toBe({ "RSA-PSS/SHA256": 0x0804, "RSA/SHA256": 0x0401 }[`${sigType}/${digest}`]);
+      const schemes: Record<string, number> = { "RSA-PSS/SHA256": 0x0804, "RSA/SHA256": 0x0401 };
+      expect(h.sigScheme).toBe(schemes[`${sigType}/${digest}`]);
     } finally {
       srv.kill();
     }

@@ -112,8 +112,10 @@ export function classifyPath(openPath: string, path = openPath, key = fileKey(op
     const wanted = new Set([...OPENSSL_SSL_SYMBOLS, ...OPENSSL_CRYPTO_SYMBOLS, ...GNUTLS_SYMBOLS, ...HOGWEED_SYMBOLS, ...NSS_SSL_SYMBOLS, ...NSS_SYMBOLS, ...GO_SYMBOLS]);
     let kind = byName;
     let syms: Map<string, SymbolAt>;
-    const pick = (names: string[], go = false) => {
-      const found = elf.symbols((n) => names.includes(n));
+    // executables of unknown kind: OpenSSL linked in must export its API (.dynsym, small) to be probed by name;
+    // reading every program's full .symtab would cost tens of MB for some
+    const pick = (names: string[], go = false, dynamicOnly = false) => {
+      const found = elf.symbols((n) => names.includes(n), dynamicOnly);
       // a stripped Go binary has no .symtab: the pclntab still names every function
       if (go && found.size === 0) for (const [n, sym] of elf.goFunctions((n) => names.includes(n))) found.set(n, sym);
       const out = new Map<string, SymbolAt>();
@@ -127,7 +129,7 @@ export function classifyPath(openPath: string, path = openPath, key = fileKey(op
       syms = pick([...wanted]);
     } else {
       const go = elf.isGo();
-      syms = pick(go ? GO_SYMBOLS : [...OPENSSL_SSL_SYMBOLS, ...OPENSSL_CRYPTO_SYMBOLS], go);
+      syms = pick(go ? GO_SYMBOLS : [...OPENSSL_SSL_SYMBOLS, ...OPENSSL_CRYPTO_SYMBOLS], go, !go);
       if (go && syms.has("crypto/tls.(*Conn).verifyServerCertificate")) kind = "go";
       else if (!go && syms.has("SSL_do_handshake") && syms.has("d2i_X509")) kind = "openssl-static";
       else return null;

@@ -85,11 +85,11 @@ export class ElfFile {
 
   section(name: string): ElfSection | undefined { return this.sections.find((s) => s.name === name); }
 
-  /** Function/object symbols of .symtab and .dynsym for which `want(name)` is true (first definition wins). */
-  symbols(want: (name: string) => boolean): Map<string, ElfSymbol> {
+  /** Function/object symbols of .symtab and .dynsym (or .dynsym only) for which `want(name)` is true (first definition wins). */
+  symbols(want: (name: string) => boolean, dynamicOnly = false): Map<string, ElfSymbol> {
     const out = new Map<string, ElfSymbol>();
     for (const s of this.sections) {
-      if (s.type !== SHT_SYMTAB && s.type !== SHT_DYNSYM) continue;
+      if (s.type !== SHT_DYNSYM && (dynamicOnly || s.type !== SHT_SYMTAB)) continue;
       const strSec = this.sections[s.link];
       if (!strSec) continue;
       const strs = this.read(strSec.offset, strSec.size);

@@ -34,6 +34,8 @@ export interface LibraryProbeOptions {
   onError?: (msg: string) => void;
   /** crypto-auditing USDT probes in files that declare them (default true). */
   crau?: boolean;
+  /** Every process is scanned again at this interval for libraries loaded later with dlopen (default 30000). */
+  rescanIntervalMs?: number;
   /** How many finished handshakes recentHandshakes() keeps for joins (default 4096). */
   keepRecent?: number;
 }
@@ -192,7 +194,9 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
 
   const tick = setInterval(() => assembler.tick(process.hrtime.bigint()), 100);
   const prune = setInterval(() => attacher.prune((pid) => existsSync(`/proc/${pid}`)), 10_000);
-  timers.push(tick, prune);
+  const rescan = setInterval(() => { for (const pid of only ? [...only] : listPids()) scanPid(pid); }, opts.rescanIntervalMs ?? 30_000);
+  for (const t of [tick, prune, rescan]) t.unref();
+  timers.push(tick, prune, rescan);
 
   return {
     async stop() {
