@@ -1,12 +1,14 @@
 // The lake writer against DuckDB: what is written is read back exactly (counts, sums, lists, nulls,
 // timestamps, blobs, 64-bit values) across an hour rollover; layout, metadata and schema evolution.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { parquetReadObjects } from "hyparquet";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { LakeError, openLake } from "../capture/lake/writer.js";
 import { SCHEMA_VERSION, TABLES, type Row } from "../capture/lake/schema.js";
+import { zstd } from "../capture/lake/zstd.js";
 import { glob, listFiles, query } from "./lake-helpers.js";
 
 const roots: string[] = [];
@@ -150,6 +152,21 @@ describe("lake writer round trip", () => {
         comm: null, // missing key = null
       });
     });
+
+    // An independent reader (hyparquet, pure JS) reads the same values.
+    const { decompress } = await zstd();
+    const other: Record<string, unknown>[] = [];
+    for (const f of files.filter((f) => f.startsWith("handshakes/"))) {
+      const b = readFileSync(path.join(root, f));
+      const file = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+      other.push(...(await parquetReadObjects({ file, compressors: { ZSTD: (input: Uint8Array) => decompress(input) }, columns: ["flow_id", "pid", "cgroup_id", "sni", "suites_offered", "ssh_kex_client", "hello_retry"] })));
+    }
+    other.sort((a, b) => String(a.flow_id).localeCompare(String(b.flow_id)));
+    expect(other).toEqual(
+      rows.map((r) => ({
+        flow_id: r.flow_id, pid: r.pid, cgroup_id: r.cgroup_id, sni: r.sni, suites_offered: r.suites_offered, ssh_kex_client: r.ssh_kex_client, hello_retry: r.hello_retry,
+      })),
+    );
 
     // Blobs, timestamps and lists of the other tables.
     const certs = await query(`SELECT subject, hex(der) AS der, epoch_us(not_after)::VARCHAR AS na, to_json(sans)::VARCHAR AS sans, is_ca

@@ -10,7 +10,7 @@
 // for UBIGINT; 3-level LIST with required elements (lists hold no nulls).
 
 import { open } from "node:fs/promises";
-import { compress, init } from "@bokuweb/zstd-wasm";
+import { zstd } from "./zstd.js";
 import { BoolBuffer, type ColumnBuffer, Int32Buffer, Int64Buffer, ListBuffer, RefBuffer, StructBuffer, structFields } from "./columns.js";
 import type { ParquetEncoder, ParquetOptions } from "./encoder.js";
 import { bitWidth, writeHybrid } from "./rle-hybrid.js";
@@ -33,14 +33,13 @@ interface Leaf {
   kind: Column["type"] | "VARCHAR";
 }
 
-let zstdReady: Promise<void> | null = null;
+let compress: (buf: Uint8Array, level?: number) => Uint8Array;
 
 export class JsParquetEncoder implements ParquetEncoder {
   private constructor(private readonly level: number) {}
 
   static async open(level = 3): Promise<JsParquetEncoder> {
-    zstdReady ??= init();
-    await zstdReady;
+    compress = (await zstd()).compress;
     return new JsParquetEncoder(level);
   }
 

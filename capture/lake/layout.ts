@@ -11,9 +11,9 @@ export function hourIndexOfMicros(us: number): number {
   return Math.floor(us / HOUR_US);
 }
 
-/** `YYYY-MM-DDTHH` (UTC) of an hour index. */
+/** `YYYY-MM-DDTHH` (UTC) of an hour index (years outside 0000-9999 keep ISO's expanded form, e.g. `+010000-01-01T00`). */
 export function hourKey(hourIndex: number): string {
-  return new Date(hourIndex * 3_600_000).toISOString().slice(0, 13);
+  return new Date(hourIndex * 3_600_000).toISOString().replace(/:.*$/, "");
 }
 
 /** Host names go into a path segment: keep [A-Za-z0-9._-], replace anything else. */
