@@ -134,6 +134,7 @@ enum cs_lib_kind {
 	CS_LIB_GO_SIG = 10,   /* Go verifyHandshakeSignature: value = sigType << 8 | crypto.Hash */
 	CS_LIB_GROUP_OID = 11,/* NSS ECDH derive (PK11_PubDeriveWithKDF): data = DER OID of the peer key's curve; value = KeyType */
 	CS_LIB_NSS_SIG = 12,  /* NSS PK11_VerifyWithMechanism: value = mechanism << 24 | PSS hashAlg << 8 | hash length */
+	CS_LIB_GNUTLS_SIG = 13,/* GnuTLS gnutls_pubkey_verify_{data,hash}2 from libgnutls: value = gnutls_sign_algorithm_t */
 };
 
 enum cs_lib_engine { CS_ENGINE_OPENSSL = 1, CS_ENGINE_GNUTLS = 2, CS_ENGINE_GO = 3, CS_ENGINE_NSS = 4 };

@@ -330,6 +330,23 @@ int BPF_UPROBE(gnutls_pcert_import, void *pcert, const struct gnutls_datum *cert
 	return emit_bytes(ctx, CS_LIB_CERT, obj, d.data, d.size, d.size);
 }
 
+/* gnutls_pubkey_verify_data2 / gnutls_pubkey_verify_hash2(pubkey, gnutls_sign_algorithm_t algo, flags, ...):
+ * libgnutls checks the peer's CertificateVerify (tls13-sig.c) and ServerKeyExchange (tls-sig.c) with them;
+ * certificate chains are verified through internal functions. */
+SEC("uprobe")
+int BPF_UPROBE(gnutls_verify_sig, void *pubkey, int algo)
+{
+	count(CS_LIB_GNUTLS_SIG);
+	if (!from_tls_code(ctx, CS_ENGINE_GNUTLS))
+		return 0;
+	struct cs_lib_rec *r = begin(ctx, CS_LIB_GNUTLS_SIG, current_obj(CS_ENGINE_GNUTLS));
+	if (!r)
+		return 0;
+	r->value = algo;
+	submit(r, 0);
+	return 0;
+}
+
 /* ECDH(E) shared-secret derivation in nettle, called by libgnutls once per handshake for the chosen group. */
 SEC("uprobe")
 int BPF_UPROBE(nettle_x25519_mul)

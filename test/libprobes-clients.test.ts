@@ -214,15 +214,16 @@ print(s.version(), s.cipher()[0], s.shared_ciphers() is None)`;
     expect(h.suite).toBe({ TLS_AES_128_GCM_SHA256: 0x1301, TLS_AES_256_GCM_SHA384: 0x1302 }[cipher]);
   });
 
-  it("gnutls-cli: certificate and group equal its Description line", async () => {
+  it("gnutls-cli: certificate, group and signature equal its Description line", async () => {
     const r = await run("gnutls-cli", ["--insecure", "--port", String(port), "127.0.0.1"], { input: "" }).done;
     // - Description: (TLS1.3-X.509)-(ECDHE-SECP256R1)-(RSA-PSS-RSAE-SHA256)-(AES-256-GCM)
-    const desc = r.out.match(/Description: \(TLS1\.3[^)]*\)-\((?:ECDHE|DHE)-([A-Z0-9]+)\)/);
+    const desc = r.out.match(/Description: \(TLS1\.3[^)]*\)-\((?:ECDHE|DHE)-([A-Z0-9]+)\)-\(([A-Z0-9-]+)\)/);
     expect(desc, r.out).not.toBeNull();
     const h = await forPid(r.pid);
     expectServedCert(h);
     expect(h.library).toBe("gnutls");
     expect(h.group).toBe({ SECP256R1: 23, SECP384R1: 24, SECP521R1: 25, X25519: 29, X448: 30 }[desc![1]]);
+    expect(h.sigScheme).toBe({ "RSA-PSS-RSAE-SHA256": 0x0804, "RSA-PSS-RSAE-SHA384": 0x0805, "ECDSA-SECP256R1-SHA256": 0x0403 }[desc![2]]);
   });
 
   it("NSS tstclnt (libnss3-tools): certificate, group and signature scheme as it reports them", async () => {

@@ -98,6 +98,12 @@ const GROUP_BY_OID_HEX: Record<string, number> = {
   "06092b06010401da470f01": 29, "06032b656e": 29, "06032b656f": 30,
 };
 
+/** gnutls_sign_algorithm_t (gnutls.h) → SignatureScheme. */
+export const GNUTLS_SIGN_TO_SCHEME: Record<number, number> = {
+  1: 0x0201, 6: 0x0401, 7: 0x0501, 8: 0x0601, 12: 0x0203, 14: 0x0403, 15: 0x0503, 16: 0x0603,
+  32: 0x0809, 33: 0x080a, 34: 0x080b, 35: 0x0807, 37: 0x0403, 38: 0x0503, 39: 0x0603, 40: 0x0804, 41: 0x0805, 42: 0x0806, 46: 0x0808,
+};
+
 /** NSS PK11_VerifyWithMechanism (mechanism, PSS hash mechanism, hash length) → SignatureScheme. */
 export function nssSignatureScheme(v: bigint, leaf: Buffer | undefined): number | null {
   const mech = Number(v >> 24n), hashAlg = Number((v >> 8n) & 0xffffn), hashLen = Number(v & 0xffn);
@@ -173,6 +179,7 @@ export class HandshakeAssembler {
       case LIB_KIND.goSig: h.goSig = Number(r.value); break;
       case LIB_KIND.groupOid: h.group = GROUP_BY_OID_HEX[r.data.toString("hex")] ?? h.group; break;
       case LIB_KIND.nssSig: h.nssSig = r.value; break;
+      case LIB_KIND.gnutlsSig: h.sigScheme = GNUTLS_SIGN_TO_SCHEME[Number(r.value)] ?? null; h.sigDirection = "verify"; break;
     }
   }
 
@@ -203,7 +210,9 @@ export class HandshakeAssembler {
     if (h.role === null && h.sigDirection) h.role = h.sigDirection === "verify" ? "client" : "server";
     if (h.role === null && h.certificates.length > 0) h.role = "client";
     if (h.cipherNid !== null && h.version === 0x0304) h.suite = TLS13_SUITE_BY_NID[h.cipherNid] ?? null;
-    if (h.nssSig !== null) {
+    if (h.library === "gnutls") {
+      // set from gnutls_sign_algorithm_t as it came
+    } else if (h.nssSig !== null) {
       h.sigScheme = nssSignatureScheme(h.nssSig, h.certificates[0]);
       h.sigDirection = "verify";
     } else if (h.goSig !== null) {

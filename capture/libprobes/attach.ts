@@ -29,6 +29,8 @@ const OPENSSL_CRYPTO_EXTENDED: ProbeSpec[] = [
 const GNUTLS: ProbeSpec[] = [
   { symbol: "gnutls_handshake", prog: "gnutls_handshake_entry", marker: true },
   { symbol: "gnutls_pcert_import_x509_raw", prog: "gnutls_pcert_import" },
+  { symbol: "gnutls_pubkey_verify_data2", prog: "gnutls_verify_sig" },
+  { symbol: "gnutls_pubkey_verify_hash2", prog: "gnutls_verify_sig" },
 ];
 const HOGWEED: ProbeSpec[] = [
   { symbol: "nettle_curve25519_mul", prog: "nettle_x25519_mul" },

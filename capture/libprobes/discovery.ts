@@ -30,7 +30,7 @@ export interface MappedFile { path: string; key: string }
 export const OPENSSL_SSL_SYMBOLS = ["SSL_set_connect_state", "SSL_set_accept_state", "SSL_do_handshake", "SSL_version"];
 export const OPENSSL_CRYPTO_SYMBOLS = ["d2i_X509", "EVP_PKEY_CTX_set_group_name", "EVP_CIPHER_get_key_length",
   "EVP_DigestSignInit_ex", "EVP_DigestVerifyInit_ex", "EVP_PKEY_CTX_set_rsa_padding"];
-export const GNUTLS_SYMBOLS = ["gnutls_handshake", "gnutls_pcert_import_x509_raw"];
+export const GNUTLS_SYMBOLS = ["gnutls_handshake", "gnutls_pcert_import_x509_raw", "gnutls_pubkey_verify_data2", "gnutls_pubkey_verify_hash2"];
 export const HOGWEED_SYMBOLS = ["nettle_curve25519_mul", "nettle_curve448_mul", "nettle_ecc_point_mul"];
 export const NSS_SSL_SYMBOLS = ["SSL_ImportFD"];
 export const NSS_SYMBOLS = ["CERT_NewTempCertificate", "PK11_PubDeriveWithKDF", "PK11_VerifyWithMechanism"];

@@ -4,7 +4,7 @@
 export const REC_EXEC = 10, REC_EXIT = 11, REC_LIB = 30, REC_CRAU = 40;
 
 export const LIB_KIND = {
-  handshake: 1, cert: 2, groupName: 3, cipherNid: 4, sigDigest: 5, rsaPadding: 6, version: 7, groupId: 8, eccBits: 9, goSig: 10, groupOid: 11, nssSig: 12,
+  handshake: 1, cert: 2, groupName: 3, cipherNid: 4, sigDigest: 5, rsaPadding: 6, version: 7, groupId: 8, eccBits: 9, goSig: 10, groupOid: 11, nssSig: 12, gnutlsSig: 13,
 } as const;
 export const ENGINE = { openssl: 1, gnutls: 2, go: 3, nss: 4 } as const;
 

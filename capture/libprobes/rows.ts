@@ -44,6 +44,7 @@ export function libraryEventRows(h: LibraryHandshake, host: string): Row[] {
       case LIB_KIND.goSig: row(r, "signature", "go::sigtype_hash", Number(r.value), null); break;
       case LIB_KIND.groupOid: row(r, "group", "ec::curve_oid", Number(r.value), r.data.toString("hex")); break;
       case LIB_KIND.nssSig: row(r, "signature", "nss::mechanism_hash", r.value, null); break;
+      case LIB_KIND.gnutlsSig: row(r, "signature", "gnutls::sign_algorithm", Number(r.value), null); break;
     }
   }
   if (h.sigScheme !== null) row(null, "signature", "tls::signature_algorithm", h.sigScheme, null);
