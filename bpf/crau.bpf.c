@@ -47,18 +47,26 @@ static __always_inline struct cs_crau_rec *begin(__u32 kind, __u64 context)
 	return r;
 }
 
+/* bpf_copy_from_user_str (kernel 6.12+) faults the page in; older kernels get the non-faulting read. */
+static __always_inline long copy_str(void *dst, __u32 size, const void *src)
+{
+	if (bpf_ksym_exists(bpf_copy_from_user_str))
+		return bpf_copy_from_user_str(dst, size, src, BPF_F_PAD_ZEROS);
+	return bpf_probe_read_user_str(dst, size, src);
+}
+
 static __always_inline void emit_kv(__u64 context, const char *key, const void *value, long size)
 {
 	__u32 kind = size == -2 ? CS_CRAU_WORD : size == -1 ? CS_CRAU_STRING : CS_CRAU_BLOB;
 	struct cs_crau_rec *r = begin(kind, context);
 	if (!r)
 		return;
-	if (bpf_copy_from_user_str(r->key, sizeof(r->key), key, BPF_F_PAD_ZEROS) < 0)
+	if (copy_str(r->key, sizeof(r->key), key) < 0)
 		r->key[0] = 0;
 	if (kind == CS_CRAU_WORD) {
 		r->value_int = (__s64)value;
 	} else if (kind == CS_CRAU_STRING) {
-		int n = bpf_copy_from_user_str(r->value, sizeof(r->value), value, BPF_F_PAD_ZEROS);
+		int n = copy_str(r->value, sizeof(r->value), value);
 		r->value_len = n > 0 ? n - 1 : 0;
 	} else {
 		r->value_int = size;

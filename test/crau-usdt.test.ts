@@ -58,7 +58,7 @@ describe("crypto-auditing USDT probes", () => {
     execFileSync("cc", ["-O2", "-shared", "-fPIC", "-o", lib, join(work, "lib.c")]);
     execFileSync("cc", ["-O2", "-o", exe, join(work, "main.c"), lib, `-Wl,-rpath,${work}`]);
     lake = await openLake({ root: join(work, "lake"), host: "test-host", flushIntervalMs: 3_600_000 });
-    probes = await startLibraryProbes({ lake, host: "test-host", pids: [] });
+    probes = await startLibraryProbes({ lake, host: "test-host", pids: [], crau: true }); // required: fails loudly here
   });
   afterAll(async () => {
     await probes?.stop();

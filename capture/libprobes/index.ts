@@ -32,7 +32,7 @@ export interface LibraryProbeOptions {
   extended?: boolean;
   /** Errors that do not stop the probes (a library that could not be attached ...). Default: stderr. */
   onError?: (msg: string) => void;
-  /** crypto-auditing USDT probes in files that declare them (default true). */
+  /** crypto-auditing USDT probes in files that declare them (default: on if crau.bpf.o loads; true: required). */
   crau?: boolean;
   /** Every process is scanned again at this interval for libraries loaded later with dlopen (default 30000). */
   rescanIntervalMs?: number;
@@ -98,8 +98,11 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
         }
       }, onError);
     } catch (e) {
-      obj.close();
-      throw e;
+      if (opts.crau === true) {
+        obj.close();
+        throw e;
+      }
+      onError(`${(e as Error).message}; crypto-auditing probes disabled`); // the library probes still run
     }
   }
 
