@@ -13,7 +13,8 @@ import { DemoWorkload } from "../demo/workload.ts";
 const BIN = join(REPO_ROOT, "bin/cryptoscope");
 
 function step(n: number, total: number, msg: string): void {
-  process.stderr.write(`\x1b[1m[${n}/${total}]\x1b[0m ${msg}\n`);
+  const tag = `[${n}/${total}]`;
+  process.stderr.write(`${process.stderr.isTTY ? `\x1b[1m${tag}\x1b[0m` : tag} ${msg}\n`);
 }
 
 function cli(args: string[]): void {
