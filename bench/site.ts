@@ -19,7 +19,7 @@ const RUNS = Number(process.env.BENCH_SITE_RUNS ?? 1);
 const dir = mkdtempSync(join(tmpdir(), "cryptoscope-bench-site-"));
 const mb = (d: string) => readdirSync(d).reduce((a, f) => a + statSync(join(d, f)).size, 0) / 1e6;
 
-interface Times { cold: number; warm: number }
+interface Times { cold: number; warm: number; engineCold: number; engineWarm: number }
 
 async function measure(label: string, marts: string): Promise<Record<string, Times>> {
   const out = join(dir, `site-${label}`);
@@ -33,13 +33,16 @@ async function measure(label: string, marts: string): Promise<Record<string, Tim
     for (const page of PAGES) {
       const cold: number[] = [];
       const warm: number[] = [];
+      const engine: Record<string, number[]> = { cold: [], warm: [] };
       for (let i = 0; i < RUNS; i++) {
         // Cold: a fresh profile, nothing cached. Warm: the same page opened again in that profile, as a reader
         // moving between pages would (engine and files revalidated from the browser cache, data re-read).
         const browser = await launchBrowser();
         try {
-          for (const times of [cold, warm]) {
+          for (const [kind, times] of [["cold", cold], ["warm", warm]] as const) {
             const r = await openPage(browser, `${server.url}/${page}.html`, { timeoutMs: 120_000 });
+            // How much of it was DuckDB-WASM starting (worker, 35 MB of wasm compiled, database opened).
+            engine[kind].push((r.marks["marts:duckdb-ready"] ?? 0) - (r.marks["marts:start"] ?? 0));
             if (r.cellErrors.length || r.consoleErrors.length) console.log(`  ${page}: errors ${JSON.stringify([...r.cellErrors, ...r.consoleErrors]).slice(0, 300)}`);
             times.push(r.readyMs);
             await r.page.close();
@@ -49,7 +52,7 @@ async function measure(label: string, marts: string): Promise<Record<string, Tim
           await browser.close();
         }
       }
-      result[page] = { cold: median(cold), warm: median(warm) };
+      result[page] = { cold: median(cold), warm: median(warm), engineCold: median(engine.cold), engineWarm: median(engine.warm) };
     }
   } finally {
     await server.close();
@@ -84,6 +87,11 @@ try {
         return `${v}${l === "fixture" ? "" : ` (${(v / base).toFixed(2)}x)`}${v > TARGET_MS ? " !" : ""}`.padStart(18);
       })].join(""));
     }
+  }
+  for (const kind of ["warm", "cold"] as const) {
+    const key = kind === "warm" ? "engineWarm" : "engineCold";
+    const all = labels.flatMap((l) => PAGES.map((p) => results[l][p][key])).sort((a, b) => a - b);
+    console.log(`${kind}: DuckDB-WASM start (worker + wasm compile + open) median ${all[Math.floor(all.length / 2)]} ms of each page's time`);
   }
   for (const kind of ["warm", "cold"] as const) {
     const worst = Math.max(...labels.flatMap((l) => PAGES.map((p) => results[l][p][kind])));

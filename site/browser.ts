@@ -45,6 +45,8 @@ export interface PageReport {
   text: string;
   consoleErrors: string[];
   cellErrors: string[];
+  /** performance marks of the page (site/src/components/marts.js sets marts:start, marts:duckdb-ready, marts:loaded) */
+  marks: Record<string, number>;
   page: Page;
 }
 
@@ -73,12 +75,13 @@ export async function openPage(browser: Browser, url: string, opts: { timeoutMs?
   const readyMs = Date.now() - t0;
   const text = await page.innerText("body");
   const cellErrors = await page.$$eval(".observablehq--error", (els) => els.map((e) => e.textContent ?? ""));
+  const marks = Object.fromEntries(await page.evaluate(() => performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)] as [string, number])));
   // Let the last frame paint (d3 transitions start on the next animation frame) before the picture.
   if (opts.screenshot) {
     await page.waitForTimeout(400);
     await page.screenshot({ path: opts.screenshot, fullPage: true });
   }
-  return { url, readyMs, text, consoleErrors, cellErrors, page };
+  return { url, readyMs, text, consoleErrors, cellErrors, marks, page };
 }
 
 export async function waitReady(page: Page, timeoutMs = 30_000): Promise<void> {

@@ -212,15 +212,15 @@ export function fixtureRows(): Record<MartName, Row[]> {
   };
 }
 
-/** Writes every mart the site reads as `<dir>/<mart>.parquet`. */
-export async function writeFixtureMarts(dir: string): Promise<void> {
+/** Writes every mart the site reads as `<dir>/<mart>.parquet` (with no rows at all when `empty`: a new install). */
+export async function writeFixtureMarts(dir: string, opts: { empty?: boolean } = {}): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const db = await DuckDBInstance.create(":memory:");
   const con = await db.connect();
   try {
     const rows = fixtureRows();
     for (const name of Object.keys(SITE_MARTS) as MartName[]) {
-      await writeTable(con, name, martColumns(name), rows[name], join(dir, `${name}.parquet`));
+      await writeTable(con, name, martColumns(name), opts.empty ? [] : rows[name], join(dir, `${name}.parquet`));
     }
   } finally {
     con.closeSync();

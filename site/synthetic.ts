@@ -87,7 +87,7 @@ export async function writeSyntheticMarts(dir: string, handshakes: number): Prom
              min(hour) AS first_seen, max(hour) + INTERVAL 59 MINUTE AS last_seen, count(*) AS handshakes,
              ['TLS 1.3'] AS versions, list(DISTINCT cipher) AS suites, list(DISTINCT kex) AS groups, list(DISTINCT sig) AS sig_algs, ['h2'] AS alpn,
              count(*) FILTER (kex_class IN ('pq', 'hybrid')) AS pq_handshakes,
-             count(*) FILTER (kex_class IN ('pq', 'hybrid')) / count(*) AS pq_share, 772 AS min_version, 772 AS max_version,
+             count(*) FILTER (kex_class IN ('pq', 'hybrid')) / count(*) AS pq_share,
              printf('%064x', hash(any_value(sni))) AS leaf_cert_sha256, 'CN=' || sni AS cert_subject, 'CN=Synthetic CA' AS cert_issuer,
              TIMESTAMP '2026-12-01 00:00:00' + to_days(any_value(days_to_expiry)) AS cert_not_after,
              CASE WHEN any_value(cert) LIKE 'rsa%' THEN 'rsa' WHEN any_value(cert) = 'p256' THEN 'ec' ELSE 'ml-dsa-65' END AS cert_key_alg,

@@ -160,10 +160,6 @@ describe("site build", () => {
     }
   });
 
-  it("sent no request anywhere but 127.0.0.1", () => {
-    expect(browser.offHost).toEqual([]);
-  });
-
   it("refuses marts that do not match, with one clear line, and keeps the site already built", async () => {
     const bad = join(dir, "bad-marts");
     await writeFixtureMarts(bad);
@@ -189,8 +185,33 @@ describe("site build", () => {
     expect(readFileSync(join(other, "keep.txt"), "utf8")).toBe("mine");
   });
 
+  it("shows empty marts (a new install, nothing captured yet) without errors", async () => {
+    const empty = join(dir, "empty-marts");
+    await writeFixtureMarts(empty, { empty: true });
+    const out = join(dir, "empty-site");
+    await cli(["site", "build", "--marts", empty, "--out", out]);
+    const s = await serveStatic(out);
+    try {
+      for (const name of Object.keys(PAGES)) {
+        const r = await openPage(browser, `${s.url}/${name}.html`);
+        try {
+          expect(r.cellErrors, name).toEqual([]);
+          expect(r.consoleErrors, name).toEqual([]);
+        } finally {
+          await r.page.close();
+        }
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   it("is a subcommand of the cryptoscope binary", async () => {
     const r = await run(join(repo, "bin/cryptoscope"), ["site", "build", "--help"], { cwd: repo });
     expect(r.stdout).toMatch(/--marts <dir>/);
+  });
+
+  it("sent no request anywhere but 127.0.0.1, from any page opened above", () => {
+    expect(browser.offHost).toEqual([]);
   });
 });
