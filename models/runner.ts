@@ -180,6 +180,8 @@ export async function openOffline(path = ":memory:", opts: { threads?: number; m
   if (opts.readOnly) config.access_mode = "READ_ONLY";
   const instance = await DuckDBInstance.create(path, config);
   const conn = await instance.connect();
+  // The lake is read by several models: keep the files' footers instead of re-reading them each time.
+  await conn.run("SET parquet_metadata_cache = true");
   return { instance, conn };
 }
 
