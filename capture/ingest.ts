@@ -34,6 +34,8 @@ export interface IngestOptions {
   hashKey?: Uint8Array;
   flow?: FlowTableOptions;
   onProgress?: (p: IngestProgress) => void;
+  /** stop early (SIGINT): the file being read ends where it is, its open connections are still finished and written */
+  signal?: AbortSignal;
 }
 
 export interface FileResult {
@@ -46,6 +48,8 @@ export interface FileResult {
   flows: FlowTableStats;
   /** the damage that stopped reading, or an unreadable file; rows before it were still written */
   error?: Error;
+  /** reading was stopped by the signal before the end of the file */
+  aborted?: boolean;
 }
 
 export interface IngestSummary {
@@ -207,8 +211,9 @@ export async function ingestFile(path: string, sink: RowSink, opts: IngestOption
   const decode = newDecodeStats();
   let frames = 0;
   let error: Error | undefined;
+  let aborted = false;
   try {
-    await readCaptureFile(
+    const r = await readCaptureFile(
       path,
       (f) => {
         frames++;
@@ -219,7 +224,9 @@ export async function ingestFile(path: string, sink: RowSink, opts: IngestOption
         opts.onProgress?.({ file: path, fileIndex, ...p, handshakes: out.handshakes });
         return sink.drain?.();
       },
+      opts.signal,
     );
+    aborted = r.aborted;
   } catch (err) {
     if (!(err instanceof CaptureFormatError) && !(err instanceof Error && err.message.startsWith(path))) {
       // A bug, not bad input: still keep what was read, then let it surface.
@@ -241,13 +248,14 @@ export async function ingestFile(path: string, sink: RowSink, opts: IngestOption
     decode,
     flows: table.stats,
     error,
+    aborted,
   };
 }
 
 /** Ingest capture files one after the other. Damaged files are reported, the others still read. */
 export async function ingestFiles(paths: string[], sink: RowSink, opts: IngestOptions): Promise<IngestSummary> {
   const files: FileResult[] = [];
-  for (let i = 0; i < paths.length; i++) files.push(await ingestFile(paths[i]!, sink, opts, i));
+  for (let i = 0; i < paths.length && !opts.signal?.aborted; i++) files.push(await ingestFile(paths[i]!, sink, opts, i));
   return {
     files,
     handshakes: files.reduce((a, f) => a + f.handshakes, 0),

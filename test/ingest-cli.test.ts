@@ -2,9 +2,9 @@
 // line, a damaged file's one-line error with what was read before the damage kept, keyed hashing
 // of identifiers, and the progress bar only on a terminal.
 import { DuckDBInstance } from "@duckdb/node-api";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +20,22 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function cli(args: string[]) {
   const r = spawnSync(bin, ["ingest", ...args], { encoding: "utf8", timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** pcap records (no file header) of one IPv4/Ethernet capture with the client port moved by `by`. */
+function shiftPorts(records: Uint8Array, by: number): Uint8Array {
+  const b = Buffer.from(records);
+  for (let at = 0; at + 16 <= b.length; ) {
+    const len = b.readUInt32LE(at + 8);
+    const f = at + 16;
+    const l4 = f + 14 + (b[f + 14]! & 0x0f) * 4;
+    for (const o of [l4, l4 + 2]) {
+      const port = b.readUInt16BE(o);
+      if (port !== 4433) b.writeUInt16BE(port + by, o);
+    }
+    at = f + len;
+  }
+  return b;
 }
 
 async function query(sql: string): Promise<Record<string, unknown>[]> {
@@ -153,6 +169,33 @@ describe("cryptoscope ingest", () => {
     const r5 = await query(`select sni from read_parquet('${lake5}/handshakes/**/*.parquet', hive_partitioning = false)`);
     expect(r5).toEqual([{ sni: createHmac("sha256", k2).update("srv.e2.test").digest("hex").slice(0, 32) }]);
     expect(existsSync(path.join(lake5, ".hash-identifiers.key"))).toBe(false);
+  });
+
+  it("SIGINT: stops reading, still writes the connections seen so far, exits 130", async () => {
+    const lake = path.join(tmp, "lake7");
+    const fifo = path.join(tmp, "live.pcap");
+    execFileSync("mkfifo", [fifo]);
+    const child = spawn(bin, ["ingest", fifo, "--lake", lake], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (out += b.toString()));
+    // A writer that never finishes: three whole connections, then nothing more for now.
+    const w = openSync(fifo, constants.O_RDWR);
+    const src = readFileSync(path.join(corpus, "generated/tls12_rsa_kx.pcap"));
+    writeSync(w, src);
+    const body = src.subarray(24);
+    for (let i = 1; i < 3; i++) writeSync(w, shiftPorts(body, i));
+    // The lake root appears once the command has opened the lake (its signal handler is set then).
+    for (let i = 0; i < 300 && !existsSync(lake); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1500));
+    const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    child.kill("SIGINT");
+    const code = await exit;
+    closeSync(w);
+    expect(code).toBe(130);
+    expect(out).toMatch(/ingested 1 file \(\d+ packets\): 3 handshakes \(tls 3\).*interrupted/);
+    const n = await query(`select count(distinct client_port)::INT as n from read_parquet('${lake}/handshakes/**/*.parquet', hive_partitioning = false)`);
+    expect(n[0]!.n).toBe(3);
   });
 
   it("shows a progress bar on a terminal only", () => {

@@ -44,7 +44,19 @@ export function register(program: Command): void {
       const lakeRoot = resolve(o.lake);
       const hashKey = o.hashIdentifiers || o.hashKey ? await loadHashKey(lakeRoot, o.hashKey) : undefined;
       const lake = await openLake({ root: lakeRoot, host: o.host });
-      const uninstall = installSignalFlush(lake);
+      // SIGINT/SIGTERM: stop reading, finish the connections already seen, write them, then exit.
+      // A second signal exits at once (after the lake's own flush).
+      const stop = new AbortController();
+      let uninstall = () => {};
+      const onSignal = (sig: NodeJS.Signals) => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        uninstall = installSignalFlush(lake);
+        process.exitCode = sig === "SIGINT" ? 130 : 143;
+        stop.abort();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
 
       let bar: SingleBar | undefined;
       const sizes: number[] = [];
@@ -69,6 +81,7 @@ export function register(program: Command): void {
         summary = await ingestFiles(files, lake, {
           host: o.host,
           hashKey,
+          signal: stop.signal,
           onProgress: (p) => {
             if (!bar) return;
             if (p.fileIndex !== lastIndex) {
@@ -85,11 +98,16 @@ export function register(program: Command): void {
         });
       } finally {
         bar?.stop();
-        uninstall();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
         await lake.close();
+        uninstall();
       }
       for (const f of summary.files) if (f.error) process.stderr.write(`cryptoscope: ${f.error.message}\n`);
-      process.stdout.write(summaryLine(summary, (Date.now() - started) / 1000, lakeRoot) + "\n");
-      if (summary.errors > 0) process.exitCode = 1;
+      const interrupted = stop.signal.aborted ? ` (interrupted: ${files.length - summary.files.filter((f) => !f.aborted).length} file(s) not read to the end)` : "";
+      process.stdout.write(summaryLine(summary, (Date.now() - started) / 1000, lakeRoot) + interrupted + "\n");
+      if (summary.errors > 0 && !stop.signal.aborted) process.exitCode = 1;
+      // An interrupted read of a pipe may leave a read pending that would keep the process alive.
+      if (stop.signal.aborted) process.exit(process.exitCode);
     });
 }

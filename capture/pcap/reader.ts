@@ -1,8 +1,9 @@
 // Streaming readers for libpcap and pcapng capture files. Bytes are pushed in chunks as they come
 // from disk (or from gunzip) and every complete record is handed to a callback at once, so a
 // multi-GB file never sits in memory: only the current chunk and at most one partial record do.
-import { createReadStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { once } from "node:events";
+import { open, stat, type FileHandle } from "node:fs/promises";
+import { Socket } from "node:net";
 import { createGunzip } from "node:zlib";
 import { CaptureFormatError } from "./errors.ts";
 
@@ -290,44 +291,117 @@ export async function readCaptureFile(
   sink: FrameSink,
   /** called after every chunk; a returned promise is awaited (back-pressure for the consumer) */
   onProgress?: (p: ReadProgress) => void | Promise<void>,
-): Promise<ReadResult> {
+  /** stop reading (at once, without an error) once aborted, e.g. on SIGINT */
+  signal?: AbortSignal,
+): Promise<ReadResult & { aborted: boolean }> {
   let fileSize: number;
+  let fh: FileHandle;
+  let stream = false;
   try {
-    fileSize = (await stat(file)).size;
+    const st = await stat(file);
+    fileSize = st.size;
+    stream = st.isFIFO() || st.isSocket() || st.isCharacterDevice();
+    fh = await open(file, "r");
   } catch (err) {
     throw new Error(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  // Peek at the first two bytes for the gzip magic.
+  const decoder = new CaptureDecoder(file, sink);
+  let bytesRead = 0;
+  let aborted = false;
+  const abortedP = new Promise<null>((resolve) => {
+    if (signal?.aborted) resolve(null);
+    signal?.addEventListener("abort", () => resolve(null), { once: true });
+  });
+  // Plain sequential reads (no positions): works for pipes and FIFOs too. A read waiting for data
+  // loses the race against an abort.
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      const r = signal ? await Promise.race([fh.read(buf, 0, CHUNK, null), abortedP]) : await fh.read(buf, 0, CHUNK, null);
+      if (r === null) {
+        aborted = true;
+        return;
+      }
+      if (r.bytesRead === 0) return;
+      bytesRead += r.bytesRead;
+      yield buf.subarray(0, r.bytesRead);
+    }
+  }
+  // A pipe (tcpdump -w - | ..., a FIFO) is read through the event loop instead: a read that waits
+  // for a writer must not hold a thread-pool thread that exiting would wait for.
+  let sock: Socket | undefined;
+  if (stream) {
+    sock = new Socket({ fd: fh.fd, readable: true, writable: false });
+    signal?.addEventListener("abort", () => sock!.destroy(), { once: true });
+  }
+  async function* fromSocket(): AsyncGenerator<Buffer> {
+    for await (const c of sock!) {
+      bytesRead += (c as Buffer).length;
+      yield c as Buffer;
+    }
+    if (signal?.aborted) aborted = true;
+  }
+  const raw = sock ? fromSocket() : chunks();
+  let source: AsyncIterable<Buffer> = raw;
   let gz = false;
   try {
-    const fh = await open(file, "r");
-    try {
-      const head = Buffer.alloc(2);
-      const { bytesRead: n } = await fh.read(head, 0, 2, 0);
-      gz = n === 2 && head[0] === 0x1f && head[1] === 0x8b;
-    } finally {
-      await fh.close();
+    const first = await raw.next();
+    if (!first.done) {
+      gz = first.value.length >= 2 && first.value[0] === 0x1f && first.value[1] === 0x8b;
+      source = gz ? gunzipped(first.value, raw) : prepend(first.value, raw);
     }
-  } catch (err) {
-    throw new Error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  const decoder = new CaptureDecoder(file, sink);
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  const source: AsyncIterable<Buffer> = gz ? raw.pipe(createGunzip()) : raw;
-  try {
     for await (const chunk of source) {
       decoder.push(chunk);
       if (onProgress) {
-        const wait = onProgress({ bytesRead: raw.bytesRead, fileSize });
+        const wait = onProgress({ bytesRead, fileSize });
         if (wait) await wait;
+      }
+      if (signal?.aborted) {
+        aborted = true;
+        break;
       }
     }
   } catch (err) {
-    raw.destroy();
     if (err instanceof CaptureFormatError) throw err;
+    if (signal?.aborted) aborted = true;
+    else if (!gz) throw new Error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     // zlib reports a cut or corrupt .gz as a stream error: report it like any other damage.
-    throw new CaptureFormatError(file, decoder.offset, `gzip stream damaged (${(err as Error).message}); offset in the decompressed data`);
+    else throw new CaptureFormatError(file, decoder.offset, `gzip stream damaged (${(err as Error).message}); offset in the decompressed data`);
+  } finally {
+    if (sock) sock.destroy(); // closes the descriptor itself
+    else if (aborted) void fh.close().catch(() => {});
+    else await fh.close().catch(() => {});
   }
+  if (aborted) return { frames: decoder.frames, bytesRead, aborted: true };
   decoder.end();
-  return { frames: decoder.frames, bytesRead: fileSize };
+  return { frames: decoder.frames, bytesRead, aborted: false };
+}
+
+const CHUNK = 1 << 20;
+
+async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  for (;;) {
+    const n = await rest.next();
+    if (n.done) return;
+    yield n.value;
+  }
+}
+
+/** Decompress a gzip stream chunk by chunk (a .pcap.gz never sits in memory whole either). */
+function gunzipped(first: Buffer, rest: AsyncIterator<Buffer>): AsyncIterable<Buffer> {
+  const gunzip = createGunzip();
+  void (async () => {
+    try {
+      for (let c: Buffer | undefined = first; c; ) {
+        if (!gunzip.write(c)) await once(gunzip, "drain");
+        const n = await rest.next();
+        c = n.done ? undefined : n.value;
+      }
+      gunzip.end();
+    } catch (err) {
+      gunzip.destroy(err as Error);
+    }
+  })();
+  return gunzip;
 }
