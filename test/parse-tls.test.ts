@@ -166,6 +166,16 @@ describe("TLS specifics", () => {
     expect(text.replace(/[^0-9A-F]/g, "").slice(-64).toLowerCase()).toBe(r.fields.leaf_cert_sha256);
   });
 
+  it("mutual TLS 1.2: the client's own chain, as tshark sees it", () => {
+    const file = "public/zeek_zeek/client-certificate.pcap";
+    const [s] = tlsStreams(file);
+    const r = parseTcpConversation("tls", s!.client, s!.server);
+    const theirs = tsharkCertificates(file, s!.clientPort, s!.serverPort)[0]!;
+    expect(theirs.length).toBe(2);
+    expect((r.clientCertificates ?? []).map((c) => Buffer.from(c).toString("hex"))).toEqual(theirs.map((c) => Buffer.from(c).toString("hex")));
+    expect(r.certificates.length).toBe(3);
+  });
+
   it("ECH, PSK resumption and key-share groups", () => {
     const ech = tlsStreams("public/zeek_zeek/tls13-ech.pcap").map((s) => parseTcpConversation("tls", s.client, s.server).fields);
     expect(ech.some((f) => f.ech === true)).toBe(true);
@@ -175,7 +185,7 @@ describe("TLS specifics", () => {
     expect(parseTcpConversation("tls", k!.client, k!.server).fields).toMatchObject({ key_share_groups: [0x11ec, 0x001d], group_chosen: 0x11ec });
   });
 
-  it("stream completeness: a TLS 1.3 client may still be asked to retry; a TLS 1.2-only client is done after its hello", () => {
+  it("stream completeness: a TLS 1.3 client may still be asked to retry; a TLS 1.2 client is done at its CCS", () => {
     const [s13] = tlsStreams("generated/tls13_x25519.pcap");
     const chLen = 5 + ((s13!.client[3]! << 8) | s13!.client[4]!);
     expect(tcpStreamComplete("tls", s13!.client.subarray(0, chLen), "c2s")).toBe(false);
@@ -186,7 +196,13 @@ describe("TLS specifics", () => {
     expect(tcpStreamComplete("tls", s13!.server.subarray(0, shLen - 1), "s2c")).toBe(false);
     const [s12] = tlsStreams("generated/tls12_ecdhe_rsa.pcap");
     const ch12 = 5 + ((s12!.client[3]! << 8) | s12!.client[4]!);
-    expect(tcpStreamComplete("tls", s12!.client.subarray(0, ch12), "c2s")).toBe(true);
+    expect(tcpStreamComplete("tls", s12!.client.subarray(0, ch12), "c2s")).toBe(false);
+    // Records up to and including the client's ChangeCipherSpec (20).
+    let p = 0;
+    while (s12!.client[p] !== 20) p += 5 + ((s12!.client[p + 3]! << 8) | s12!.client[p + 4]!);
+    const ccsEnd = p + 6;
+    expect(tcpStreamComplete("tls", s12!.client.subarray(0, ccsEnd - 1), "c2s")).toBe(false);
+    expect(tcpStreamComplete("tls", s12!.client.subarray(0, ccsEnd), "c2s")).toBe(true);
   });
 
   it("truncated input: what was read so far, complete=false, no exception", () => {

@@ -12,7 +12,11 @@
 //   tool does); version/suite_chosen come from the final ServerHello.
 // - resumed: TLS 1.3 pre_shared_key accepted; TLS <= 1.2 session id echoed or an abbreviated handshake.
 // - alpn_chosen is only visible in TLS <= 1.2 (TLS 1.3 and QUIC carry it encrypted).
-// - certificates/cert_count/leaf_cert_sha256: only from a cleartext Certificate (TLS <= 1.2).
+// - certificates/cert_count/leaf_cert_sha256: only from a cleartext Certificate (TLS <= 1.2); a client's
+//   own chain (TLS 1.2 mutual authentication) comes as clientCertificates.
+// - tcpStreamComplete: c2s ends at the client's CCS (TLS 1.2, or when the server did no HRR) or its first
+//   encrypted/alert record; s2c at ServerHelloDone, a TLS 1.3 ServerHello, a CCS with no HRR pending, or
+//   an encrypted/alert record. A direction that does not start with a TLS record is complete too.
 // - ALPN and SNI strings keep every byte as one character (ISO-8859-1), so nothing is lost.
 // - SSH: banners, kex/hostkey/cipher/MAC lists as the schema names them, and the RFC 4253 choice; the
 //   other name-lists are in scanSshSide()'s KexInit. SSH-1 gives banners only (complete=false).

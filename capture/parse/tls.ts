@@ -61,7 +61,8 @@ function isTls13(v: number | undefined): boolean {
   return v !== undefined && (v === 0x0304 || (v >> 8) === 0x7f || v === 0xfb1a /* draft-era experiment */);
 }
 
-// Walk the records of one direction. Handshake records are cleartext until this direction's
+// Walk the records of one direction, collecting the cleartext handshake messages (a client's own
+// Certificate in TLS 1.2 mutual authentication too). Handshake records are cleartext until this direction's
 // ChangeCipherSpec; after it only the hello that follows a HelloRetryRequest (TLS 1.3 middlebox mode)
 // is still cleartext, everything else is encrypted (TLS 1.2 Finished) and ends what we can see.
 export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?: boolean): RecordScan {
@@ -75,6 +76,7 @@ export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?:
   let ccs = false;
   let hellos = 0;
   let hrrSeen = false;
+  let no13 = false; // c2s: the ClientHello offers no TLS 1.3
   let p = 0;
 
   const append = (frag: Uint8Array) => {
@@ -128,9 +130,9 @@ export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?:
           if (sh.helloRetry) hrrSeen = true;
           else if (isTls13(sh.selectedVersion ?? sh.legacyVersion)) scan.complete = true; // the rest is encrypted
         } else if (hellos === 1) {
-          // A client that cannot do TLS 1.3 sends nothing more we need; one that can may be asked to retry.
+          // A client that cannot do TLS 1.3 is never asked to retry: its CCS ends the cleartext.
           const ch = parseClientHello(m.body);
-          if (!ch.versions || !ch.versions.some(isTls13)) scan.complete = true;
+          if (!ch.versions || !ch.versions.some(isTls13)) no13 = true;
         }
       }
       if (dir === "s2c" && m.type === HS.server_hello_done) scan.complete = true;
@@ -170,7 +172,7 @@ export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?:
         scan.messagesBeforeCcs = scan.messages.length;
       }
       // Nothing cleartext follows a CCS unless it sits between a HelloRetryRequest and the second hello.
-      if (dir === "s2c" ? !hrrSeen : hrrKnown === false) { scan.complete = true; break; }
+      if (dir === "s2c" ? !hrrSeen : hrrKnown === false || no13) { scan.complete = true; break; }
       continue;
     }
     if (type !== REC.handshake) continue;
@@ -287,7 +289,12 @@ export function tlsResultFromMessages(input: TlsMessagesInput): HandshakeResult 
         if (certificates.length > 0) f.leaf_cert_sha256 = sha256hex(certificates[0]!);
       }
     }
-    return { proto: input.quic ? "quic" : "tls", fields: f, certificates, complete: ch1 !== undefined && sh !== undefined };
+    const result: HandshakeResult = { proto: input.quic ? "quic" : "tls", fields: f, certificates, complete: ch1 !== undefined && sh !== undefined };
+    if (sh && !isTls13(sh.selectedVersion ?? sh.legacyVersion)) {
+      const cc = input.client.find((m) => m.type === HS.certificate);
+      if (cc) result.clientCertificates = parseCertificateList(cc.body, false);
+    }
+    return result;
   });
 }
 
