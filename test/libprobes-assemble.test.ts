@@ -34,11 +34,23 @@ describe("HandshakeAssembler", () => {
     expect(done[0]).toMatchObject({ obj: 1n, role: "client", group: 29, groupName: "x25519" });
     expect(done[0].certificates).toEqual([rsaLeaf]);
     asm.add(rec(LIB_KIND.groupName, 2n, { data: Buffer.from("prime256v1\0"), tsNs: 2_100_000n }));
-    asm.tick(2_100_000n + 299_000_000n);
+    // quiet, but not past the certificate yet: a stalled handshake is kept (up to 5 s)
+    asm.tick(2_100_000n + 1_000_000_000n);
     expect(done).toHaveLength(1);
-    asm.tick(2_100_000n + 300_000_000n);
+    asm.add(rec(LIB_KIND.cert, 2n, { data: ecLeaf, value: BigInt(ecLeaf.length), tsNs: 1_100_000_000n }));
+    asm.tick(1_100_000_000n + 299_000_000n);
+    expect(done).toHaveLength(1);
+    asm.tick(1_100_000_000n + 300_000_000n);
     expect(done).toHaveLength(2);
     expect(done[1]).toMatchObject({ obj: 2n, group: 23 });
+    expect(done[1].certificates).toEqual([ecLeaf]);
+    // a handshake that never gets that far is finished after 5 s of quiet
+    asm.add(rec(LIB_KIND.handshake, 3n, { value: 2n, tsNs: 2_000_000_000n }));
+    asm.add(rec(LIB_KIND.groupName, 3n, { data: Buffer.from("x25519\0"), tsNs: 2_000_000_000n }));
+    asm.tick(2_000_000_000n + 4_999_000_000n);
+    expect(done).toHaveLength(2);
+    asm.tick(2_000_000_000n + 5_000_000_000n);
+    expect(done).toHaveLength(3);
   });
 
   it("a reused object address after progress is a new handshake; markers alone are not reported", () => {

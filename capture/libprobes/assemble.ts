@@ -127,7 +127,8 @@ export class HandshakeAssembler {
   private byTid = new Map<number, string>(); // tid → open handshake key (for events carrying obj 0)
   private byPid = new Map<string, string>();   // pid:engine → latest open key (Go: goroutines move between threads)
 
-  constructor(private libOf: (idx: number) => LibInfo | undefined, private onDone: (h: LibraryHandshake) => void, private quietMs = 300) {}
+  constructor(private libOf: (idx: number) => LibInfo | undefined, private onDone: (h: LibraryHandshake) => void,
+    private quietMs = 300, private maxQuietMs = 5000) {}
 
   add(r: LibRecord): void {
     const lib = this.libOf(r.libIdx);
@@ -183,10 +184,19 @@ export class HandshakeAssembler {
     }
   }
 
-  /** Finishes handshakes quiet for quietMs (nowNs on the records' clock). */
+  /** Finishes handshakes quiet for quietMs once they got past the peer's certificate or signature, and any
+   * handshake quiet for maxQuietMs (a loaded host can stall a handshake between two messages for longer
+   * than quietMs: finishing it early would split it in two). nowNs is on the records' clock. */
   tick(nowNs: bigint): void {
-    const quiet = BigInt(this.quietMs) * 1_000_000n;
-    for (const [k, h] of this.open) if (nowNs - h.lastTsNs >= quiet) this.finish(k);
+    const quiet = BigInt(this.quietMs) * 1_000_000n, maxQuiet = BigInt(this.maxQuietMs) * 1_000_000n;
+    for (const [k, h] of this.open) {
+      const idle = nowNs - h.lastTsNs;
+      if (idle >= maxQuiet || (idle >= quiet && this.pastAuthentication(h))) this.finish(k);
+    }
+  }
+
+  private pastAuthentication(h: LibraryHandshake): boolean {
+    return h.certificates.length > 0 || h.truncatedCerts > 0 || h.sigDigest !== null || h.goSig !== null || h.nssSig !== null || h.sigScheme !== null;
   }
 
   flushAll(): void { for (const k of [...this.open.keys()]) this.finish(k); }
