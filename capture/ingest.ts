@@ -1,15 +1,15 @@
 // pcap/pcapng ingest: capture files → frames → segments → flow table → one `handshakes` row per
 // handshake and one `certificates` row per certificate (per server, per file). The same flow table
 // and parsers serve live capture; only the frame source differs.
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FlowTable, type FlowTableOptions, type FlowTableStats, type Handshake } from "./flow/table.ts";
 import { CaptureFormatError } from "./pcap/errors.ts";
 import { decodeFrame, newDecodeStats, type DecodeStats } from "./pcap/decode.ts";
 import { readCaptureFile } from "./pcap/reader.ts";
-import { certificateFields, ParseError } from "./parse/index.ts";
-import { TABLES, type Row, type TableName } from "./lake/schema.ts";
+import type { Row, TableName } from "./lake/schema.ts";
+import { handshakeRows, sha256Hex } from "./rows.ts";
 
 /** Where rows go: the lake writer, or anything with its append (a counter in benchmarks). */
 export interface RowSink {
@@ -57,13 +57,6 @@ export interface IngestSummary {
   handshakes: number;
   certificates: number;
   errors: number;
-}
-
-const HANDSHAKE_COLUMNS = new Set(TABLES.handshakes.map((c) => c.name));
-const CERTIFICATE_COLUMNS = new Set(TABLES.certificates.map((c) => c.name));
-
-function sha256Hex(b: Uint8Array): string {
-  return createHash("sha256").update(b).digest("hex");
 }
 
 /** Keyed hash of an identifier: 128 bits of HMAC-SHA256, hex. Same key + value → same text. */
@@ -137,70 +130,36 @@ class FileIngest {
   }
 
   onHandshake = (h: Handshake): void => {
-    const r = h.result;
-    const clientAddr = this.ident(h.clientAddr);
     const serverAddr = this.ident(h.serverAddr);
-    const id = flowId(h.transport, clientAddr, h.clientPort, serverAddr, h.serverPort, h.firstTsUs);
-    const ts = BigInt(Math.trunc(h.firstTsUs));
-    const row: Row = {};
-    for (const [k, v] of Object.entries(r.fields)) if (HANDSHAKE_COLUMNS.has(k) && v !== undefined) row[k] = v;
-    if (typeof row.sni === "string") row.sni = this.ident(row.sni);
-    const sni = (row.sni as string | undefined) ?? null;
-    if (r.certificates.length > 0) {
-      row.cert_count ??= r.certificates.length;
-      row.leaf_cert_sha256 ??= sha256Hex(r.certificates[0]!);
-    }
-    Object.assign(row, {
-      ts,
+    const id = flowId(h.transport, this.ident(h.clientAddr), h.clientPort, serverAddr, h.serverPort, h.firstTsUs);
+    const leaf = h.result.fields.leaf_cert_sha256;
+    const { handshake, certificates } = handshakeRows(h, {
       host: this.opts.host,
       source: "pcap",
-      proto: r.proto,
-      transport: h.transport,
-      client_addr: clientAddr,
-      client_port: h.clientPort,
-      server_addr: serverAddr,
-      server_port: h.serverPort,
-      flow_id: id,
-    });
-    this.sink.append("handshakes", row);
-    this.handshakes++;
-    this.byProto[r.proto] = (this.byProto[r.proto] ?? 0) + 1;
-
-    r.certificates.forEach((der, position) => {
+      ident: (v) => this.ident(v),
+      flowId: id,
       // One row per certificate per server endpoint per file: the chain a server sends on every
       // connection is stored once, and which servers present it stays answerable. The same bytes
       // as last time at this endpoint and position are known without hashing them again.
-      const slot = `${serverAddr}|${h.serverPort}|${position}`;
-      const last = this.lastChain.get(slot);
-      if (last && Buffer.compare(last, der) === 0) return;
-      this.lastChain.set(slot, der);
-      const digest = position === 0 && typeof row.leaf_cert_sha256 === "string" ? row.leaf_cert_sha256 : sha256Hex(der);
-      const seenKey = `${digest}|${slot}`;
-      if (this.certsSeen.has(seenKey)) return;
-      this.certsSeen.add(seenKey);
-      let cert: Row;
-      try {
-        cert = { ...certificateFields(der) };
-      } catch (err) {
-        if (!(err instanceof ParseError)) throw err;
-        cert = {}; // not X.509 we can read: keep the bytes and the hash at least
-      }
-      for (const k of Object.keys(cert)) if (!CERTIFICATE_COLUMNS.has(k)) delete cert[k];
-      Object.assign(cert, {
-        ts,
-        host: this.opts.host,
-        sha256: digest,
-        chain_position: position,
-        source: "pcap",
-        server_addr: serverAddr,
-        server_port: h.serverPort,
-        sni,
-        flow_id: id,
-        der,
-      });
-      this.sink.append("certificates", cert);
-      this.certificates++;
+      keepCertificate: (der, position) => {
+        const slot = `${serverAddr}|${h.serverPort}|${position}`;
+        const last = this.lastChain.get(slot);
+        if (last && Buffer.compare(last, der) === 0) return false;
+        this.lastChain.set(slot, der);
+        const digest = position === 0 && typeof leaf === "string" ? leaf : sha256Hex(der);
+        const seenKey = `${digest}|${slot}`;
+        if (this.certsSeen.has(seenKey)) return false;
+        this.certsSeen.add(seenKey);
+        return true;
+      },
     });
+    this.sink.append("handshakes", handshake);
+    this.handshakes++;
+    this.byProto[h.result.proto] = (this.byProto[h.result.proto] ?? 0) + 1;
+    for (const c of certificates) {
+      this.sink.append("certificates", c);
+      this.certificates++;
+    }
   };
 }
 

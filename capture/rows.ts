@@ -21,6 +21,8 @@ export interface RowContext {
   flowId: string;
   /** process/container/netns columns and role, when known (live capture) */
   context?: Row;
+  /** return false to leave a certificate out (pcap ingest keeps a server's chain once per file) */
+  keepCertificate?: (der: Uint8Array, position: number) => boolean;
 }
 
 export interface HandshakeRows {
@@ -53,7 +55,9 @@ export function handshakeRows(h: Handshake, ctx: RowContext): HandshakeRows {
     server_port: h.serverPort,
     flow_id: ctx.flowId,
   });
-  const certificates = r.certificates.map((der, position) => {
+  const certificates: Row[] = [];
+  r.certificates.forEach((der, position) => {
+    if (ctx.keepCertificate && !ctx.keepCertificate(der, position)) return;
     let cert: Row;
     try {
       cert = { ...certificateFields(der) };
@@ -64,7 +68,7 @@ export function handshakeRows(h: Handshake, ctx: RowContext): HandshakeRows {
     for (const k of Object.keys(cert)) if (!CERTIFICATE_COLUMNS.has(k)) delete cert[k];
     const processCols: Row = {};
     for (const k of ["pid", "comm", "exe", "cgroup_id", "container_id", "pod"]) if (ctx.context?.[k] !== undefined) processCols[k] = ctx.context[k];
-    return Object.assign(cert, processCols, {
+    Object.assign(cert, processCols, {
       ts,
       host: ctx.host,
       sha256: sha256Hex(der),
@@ -76,6 +80,7 @@ export function handshakeRows(h: Handshake, ctx: RowContext): HandshakeRows {
       flow_id: ctx.flowId,
       der,
     });
+    certificates.push(cert);
   });
   return { handshake: row, certificates };
 }
