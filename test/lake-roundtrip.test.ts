@@ -218,6 +218,24 @@ describe("lake writer round trip", () => {
     expect(n).toBe(rows.filter((r) => r.v === 2n ** 63n - 1n || r.ts < -62135596800000000n + 31536000000000n).length);
   });
 
+  it("packs time deltas wider than 24 bits exactly (rows spread over an hour, clustered)", async () => {
+    const root = tmpRoot();
+    const lake = await openLake({ root, host: "h" });
+    const hour = BigInt(Date.UTC(2026, 11, 1, 7)) * 1000n;
+    const ts: bigint[] = [];
+    let x = 12345;
+    for (let i = 0; i < 5000; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      ts.push(hour + BigInt(x % 3_600_000_000)); // anywhere in the hour: jumps up to 2^32 µs
+      lake.append("handshakes", { ts: ts[i], ja4: `j${i % 7}`, pid: i });
+    }
+    await lake.close();
+    const back = await query(`SELECT pid, epoch_us(ts)::VARCHAR AS ts FROM read_parquet(${glob(root, "handshakes")}) ORDER BY pid`);
+    expect(back).toEqual(ts.map((t, i) => ({ pid: i, ts: t.toString() })));
+    const enc = await query(`SELECT DISTINCT encodings FROM parquet_metadata(${glob(root, "handshakes")}) WHERE path_in_schema = 'ts'`);
+    expect(enc).toEqual([{ encodings: "RLE, DELTA_BINARY_PACKED" }]);
+  });
+
   it("rolls files at the row limit and writes row groups of the configured size", async () => {
     const root = tmpRoot();
     // DuckDB closes a row group at whole 2048-row vectors: 4096 is an exact multiple.

@@ -343,35 +343,41 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
     const d = vb.data;
     let minK = -1;
     let maxK = -1;
+    const hi0 = nv > 0 ? d[2 * idx[0] + 1] : 0;
+    let sameHi = true;
     for (let k = 0; k < nv; k++) {
       const i = idx[k];
-      if (minK < 0 || lt64(d, i, minK)) minK = i;
-      if (maxK < 0 || lt64(d, maxK, i)) maxK = i;
+      const hi = d[2 * i + 1];
+      const lo = d[2 * i] >>> 0;
+      if (hi !== hi0) sameHi = false;
+      if (minK < 0 || hi < d[2 * minK + 1] || (hi === d[2 * minK + 1] && lo < d[2 * minK] >>> 0)) minK = i;
+      if (maxK < 0 || hi > d[2 * maxK + 1] || (hi === d[2 * maxK + 1] && lo > d[2 * maxK] >>> 0)) maxK = i;
     }
-    // Values as exact doubles when every one is below 2^52 in magnitude (timestamps, ids, counters).
+    // Values are exact doubles when every one is below 2^52 in magnitude (timestamps, ids, counters).
     const exact = nv === 0 || (Math.abs(d[2 * minK + 1]) < 1 << 20 && Math.abs(d[2 * maxK + 1]) < 1 << 20);
-    const val = (i: number) => d[2 * i + 1] * 4294967296 + (d[2 * i] >>> 0);
     let done = false;
     if (exact && leaf.kind === "TIMESTAMP" && nv > 0) {
       // Times rise inside a cluster: deltas are small, so DELTA_BINARY_PACKED beats PLAIN + ZSTD by far.
-      writeDeltaBinaryPacked(body, idx, nv, val);
+      writeDeltaBinaryPacked(body, d, idx, nv);
       encoding = Enc.DELTA_BINARY_PACKED;
       done = true;
-    } else if (exact && nv > 0) {
+    } else if ((sameHi || exact) && nv > 0) {
+      // Dictionary keyed by the low word when all high words agree (small ints stay V8 small ints).
       const map = new Map<number, number>();
       const codes = work("codes", nv);
       let ok = true;
       let prev = NaN;
       let prevCode = -1;
       for (let k = 0; k < nv; k++) {
-        const v = val(idx[k]);
+        const i = idx[k];
+        const v = sameHi ? d[2 * i] : d[2 * i + 1] * 4294967296 + (d[2 * i] >>> 0);
         if (v === prev) {
           codes[k] = prevCode;
           continue;
         }
         let c = map.get(v);
         if (c === undefined) {
-          if (map.size >= MAX_DICT || map.size > nv / 2 + 64) {
+          if (map.size >= MAX_DICT || map.size > nv / 2 + 64 || (k === 4096 && map.size > 3000)) {
             ok = false;
             break;
           }
@@ -383,9 +389,14 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
       if (ok) {
         const ds = sinks.dict.reset();
         for (const v of map.keys()) {
-          const hi = Math.floor(v / 4294967296);
-          ds.u32le(v - hi * 4294967296);
-          ds.u32le(hi);
+          if (sameHi) {
+            ds.u32le(v);
+            ds.u32le(hi0);
+          } else {
+            const hi = Math.floor(v / 4294967296);
+            ds.u32le(v - hi * 4294967296);
+            ds.u32le(hi);
+          }
         }
         dict = ds.result();
         dictCount = map.size;
@@ -444,7 +455,8 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
         }
         let c = map.get(v);
         if (c === undefined) {
-          if (map.size >= MAX_DICT || map.size > nv / 2 + 64) {
+          // Give up early on near-unique columns (flow ids): the Map would only be thrown away.
+          if (map.size >= MAX_DICT || map.size > nv / 2 + 64 || (k === 4096 && map.size > 3000)) {
             ok = false;
             break;
           }
@@ -510,11 +522,30 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
 }
 
 function writeString(s: ByteSink, v: string): void {
-  // UTF-8 straight into the sink: reserve the worst case, write, then fill in the length.
-  if (scratchBuf.b.length < v.length * 3) scratchBuf.b = Buffer.alloc(v.length * 3 + 1024);
-  const n = scratchBuf.b.write(v, 0, "utf8");
-  s.u32le(n);
-  s.bytes(scratchBuf.b.subarray(0, n));
+  const len = v.length;
+  s.ensure(4 + len * 3);
+  const buf = s.buf;
+  let p = s.len + 4;
+  let k = 0;
+  // ASCII in JS (a native call per short string costs more than the copy); anything else via Buffer.
+  for (; k < len; k++) {
+    const ch = v.charCodeAt(k);
+    if (ch >= 0x80) break;
+    buf[p++] = ch;
+  }
+  if (k < len) {
+    if (scratchBuf.b.length < len * 3) scratchBuf.b = Buffer.alloc(len * 3 + 1024);
+    const n = scratchBuf.b.write(v, 0, "utf8");
+    p = s.len + 4;
+    buf.set(scratchBuf.b.subarray(0, n), p);
+    p += n;
+  }
+  const n = p - s.len - 4;
+  buf[s.len] = n & 0xff;
+  buf[s.len + 1] = (n >>> 8) & 0xff;
+  buf[s.len + 2] = (n >>> 16) & 0xff;
+  buf[s.len + 3] = (n >>> 24) & 0xff;
+  s.len = p;
 }
 
 function lt64(d: Int32Array, a: number, b: number): boolean {
@@ -542,59 +573,79 @@ function numericStats(nulls: number, min: Uint8Array | null, max: Uint8Array | n
 }
 
 /**
- * DELTA_BINARY_PACKED of values given as exact doubles: blocks of 128 values in 4 miniblocks of 32,
- * each miniblock bit-packed (LSB first) at the width of its largest (delta - block min delta).
+ * DELTA_BINARY_PACKED of exact 64-bit values (|v| < 2^52, as lo/hi int32 pairs): blocks of 128 values in
+ * 4 miniblocks of 32, each bit-packed (LSB first) at the width of its largest (delta - block min delta).
  */
-function writeDeltaBinaryPacked(out: ByteSink, idx: Int32Array, nv: number, val: (i: number) => number): void {
+function writeDeltaBinaryPacked(out: ByteSink, d: Int32Array, idx: Int32Array, nv: number): void {
   const zig = (v: number) => out.varbig(v >= 0 ? BigInt(v) * 2n : BigInt(-v) * 2n - 1n);
   out.varint(128);
   out.varint(4);
   out.varint(nv);
-  let prev = val(idx[0]);
+  let prev = d[2 * idx[0] + 1] * 4294967296 + (d[2 * idx[0]] >>> 0);
   zig(prev);
   const deltas = new Float64Array(128);
+  const widths = new Int32Array(4);
   for (let k = 1; k < nv; k += 128) {
     const m = Math.min(128, nv - k);
     let min = Infinity;
     for (let j = 0; j < m; j++) {
-      const v = val(idx[k + j]);
-      deltas[j] = v - prev;
+      const i = idx[k + j];
+      const v = d[2 * i + 1] * 4294967296 + (d[2 * i] >>> 0);
+      const dv = v - prev;
+      deltas[j] = dv;
       prev = v;
-      if (deltas[j] < min) min = deltas[j];
+      if (dv < min) min = dv;
     }
     zig(min);
-    const widths = [0, 0, 0, 0];
     for (let mb = 0; mb < 4; mb++) {
       let max = 0;
       for (let j = mb * 32; j < Math.min(m, mb * 32 + 32); j++) if (deltas[j] - min > max) max = deltas[j] - min;
-      widths[mb] = max === 0 ? 0 : Math.floor(Math.log2(max)) + 1;
-      if (max >= 2 ** widths[mb]) widths[mb]++; // log2 rounding at powers of two
+      let w = 0;
+      while (w < 64 && 2 ** w <= max) w++;
+      widths[mb] = w;
     }
-    for (const w of widths) out.byte(w);
-    let acc = 0;
-    let bits = 0;
-    const put = (x: number, n: number) => {
-      // n <= 16, x < 2^n: acc stays below 2^23
-      acc += x * 2 ** bits;
-      bits += n;
-      while (bits >= 8) {
-        out.byte(acc & 0xff);
-        acc = Math.floor(acc / 256);
-        bits -= 8;
-      }
-    };
+    out.ensure(4 + 4 * 32 * 8);
+    for (let mb = 0; mb < 4; mb++) out.byte(widths[mb]);
+    const buf = out.buf;
+    let p = out.len;
     for (let mb = 0; mb < 4 && mb * 32 < m; mb++) {
       const w = widths[mb];
-      for (let j = mb * 32; j < mb * 32 + 32; j++) {
-        let x = j < m ? deltas[j] - min : 0;
-        for (let left = w; left > 0; ) {
-          const n = Math.min(16, left);
-          const piece = x % 65536;
-          put(n === 16 ? piece : piece % 2 ** n, n);
-          x = Math.floor(x / 65536);
-          left -= n;
+      if (w <= 24) {
+        // Fast path: 32-bit accumulator.
+        let acc = 0;
+        let bits = 0;
+        for (let j = mb * 32; j < mb * 32 + 32; j++) {
+          const x = j < m ? deltas[j] - min : 0;
+          acc |= x << bits;
+          bits += w;
+          while (bits >= 8) {
+            buf[p++] = acc & 0xff;
+            acc >>>= 8;
+            bits -= 8;
+          }
+        }
+      } else {
+        // Wide deltas: 16 bits at a time through a float accumulator.
+        let acc = 0;
+        let bits = 0;
+        for (let j = mb * 32; j < mb * 32 + 32; j++) {
+          let x = j < m ? deltas[j] - min : 0;
+          for (let left = w; left > 0; ) {
+            const n = Math.min(16, left);
+            const piece = x % 65536;
+            acc += (n === 16 ? piece : piece % 2 ** n) * 2 ** bits;
+            bits += n;
+            while (bits >= 8) {
+              buf[p++] = acc % 256;
+              acc = Math.floor(acc / 256);
+              bits -= 8;
+            }
+            x = Math.floor(x / 65536);
+            left -= n;
+          }
         }
       }
     }
+    out.len = p;
   }
 }
