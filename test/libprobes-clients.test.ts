@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { startLibraryProbes, joinLibraryToHandshake, type LibraryHandshake, type LibraryProbes } from "../capture/libprobes/index.ts";
+import { startLibraryProbes, joinLibraryToHandshake, libraryHandshakeRow, type LibraryHandshake, type LibraryProbes } from "../capture/libprobes/index.ts";
 import { openLake, type LakeWriter } from "../capture/lake/writer.ts";
 import { monoNsToUtcMicros } from "../capture/libprobes/records.ts";
 import { withElf } from "../capture/libprobes/elf.ts";
@@ -316,6 +316,9 @@ print(s.version(), s.cipher()[0], s.shared_ciphers() is None)`;
     const h = await forPid(r.pid);
     const wireRow = { ts: monoNsToUtcMicros(h.firstTsNs) + 700n, pid: r.pid, role: "client", version_chosen: 0x0304, group_chosen: null, leaf_cert_sha256: null };
     const { row, matched } = joinLibraryToHandshake(wireRow, probes.recentHandshakes());
+    // without a wire row: the handshakes row the library alone gives
+    expect(libraryHandshakeRow(h, "test-host")).toMatchObject({ source: "uprobe", proto: "tls", pid: r.pid, comm: "curl", exe: "/usr/bin/curl",
+      role: "client", group_chosen: 29, sig_alg_chosen: 0x0804, version_chosen: 0x0304, suite_chosen: 0x1302, cert_count: 1, leaf_cert_sha256: servedSha, library: "openssl" });
     expect(matched).toBe(h);
     expect(row.leaf_cert_sha256).toBe(servedSha);
     expect(row.cert_count).toBe(1);

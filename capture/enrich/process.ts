@@ -73,6 +73,16 @@ export function processInfo(pid: number): ProcessInfo | null {
   return info;
 }
 
+/** What an exec event told about a process already gone from /proc (short-lived clients): better than nothing. */
+export function rememberExec(ev: { pid: number; ppid: number; uid: number; comm: string; filename: string; cgroupId: bigint }): ProcessInfo {
+  const info = processInfo(ev.pid) ?? {
+    pid: ev.pid, ppid: ev.ppid, uid: ev.uid, comm: ev.comm, exe: ev.filename || null, cmdline: [], cgroup: null, cgroup_id: ev.cgroupId,
+    container_id: null, container_runtime: null, pod: null, start_time: 0,
+  };
+  if (!cache.has(ev.pid)) cache.set(ev.pid, info);
+  return info;
+}
+
 export function forgetProcess(pid: number): void {
   cache.delete(pid);
 }

@@ -6,12 +6,12 @@ import { existsSync } from "node:fs";
 import { BpfObject, bpfObjectPath, forEachRecord, type RingBufConsumer } from "../bpf/native.ts";
 import type { LakeWriter } from "../lake/writer.ts";
 import type { Row } from "../lake/schema.ts";
-import { forgetProcess, processInfo, readProcess, watchProcesses } from "../enrich/index.ts";
+import { forgetProcess, processInfo, readProcess, rememberExec, watchProcesses } from "../enrich/index.ts";
 import { LibraryAttacher } from "./attach.ts";
 import { HandshakeAssembler, type LibraryHandshake } from "./assemble.ts";
 import { classify, classifyPath, cryptoLibrariesOf, listPids, mappedFiles } from "./discovery.ts";
 import { decodeLibRecord, LIB_KIND, monoNsToUtcMicros, REC_LIB, type ProcRecord } from "./records.ts";
-import { certificateRows, libraryEventRows } from "./rows.ts";
+import { certificateRows, libraryEventRows, libraryHandshakeRow } from "./rows.ts";
 import { ElfError } from "./elf.ts";
 import { CrauProbes } from "../crau/probes.ts";
 import { crauRow } from "../crau/records.ts";
@@ -19,7 +19,7 @@ import { processContext } from "./rows.ts";
 
 export type { LibraryHandshake } from "./assemble.ts";
 export { joinLibraryToHandshake, matchLibraryHandshake } from "./join.ts";
-export { certificateRows, libraryEventRows } from "./rows.ts";
+export { certificateRows, libraryEventRows, libraryHandshakeRow } from "./rows.ts";
 
 export interface LibraryProbeOptions {
   lake: LakeWriter;
@@ -34,6 +34,9 @@ export interface LibraryProbeOptions {
   onError?: (msg: string) => void;
   /** crypto-auditing USDT probes in files that declare them (default: on if crau.bpf.o loads; true: required). */
   crau?: boolean;
+  /** Also write a handshakes row (source "uprobe") per library handshake (default false: the wire's rows are
+   * the handshakes, joinLibraryToHandshake completes them; turn on when no wire capture runs). */
+  handshakeRows?: boolean;
   /** Every process is scanned again at this interval for libraries loaded later with dlopen (default 30000). */
   rescanIntervalMs?: number;
   /** How many finished handshakes recentHandshakes() keeps for joins (default 4096). */
@@ -125,6 +128,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
     try {
       for (const r of libraryEventRows(h, opts.host)) { opts.lake.append("library_events", r); counters.rows++; counters.events++; }
       for (const r of certificateRows(h, opts.host)) { opts.lake.append("certificates", r); counters.rows++; }
+      if (opts.handshakeRows) { opts.lake.append("handshakes", libraryHandshakeRow(h, opts.host)); counters.rows++; }
     } catch (e) {
       onError(`library probes: rows for pid ${h.pid} not written: ${(e as Error).message}`);
     }
@@ -183,6 +187,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
       if (only && !only.has(ev.pid)) return;
       forgetProcess(ev.pid); // a new image: new exe and cmdline
       scanPid(ev.pid);
+      rememberExec(ev); // if it is already gone, its records still get the exec's path
       // the executable is mapped at exec (static OpenSSL, Go); libraries outside the system's (pinned) ones
       // show up once the dynamic loader ran, or later with dlopen
       for (const delay of [50, 1000]) {
@@ -263,6 +268,7 @@ export async function startProcessTracker(opts: { lake: LakeWriter; host: string
       };
       // read /proc a little later: the dynamic loader has then mapped the libraries
       const first = readProcess(ev.pid);
+      rememberExec(ev); // cached for every part of the agent, even if the process is gone in a moment
       const t = setTimeout(() => {
         pending.delete(t);
         const r = row("exec", ev.pid, ts);

@@ -67,3 +67,17 @@ export function certificateRows(h: LibraryHandshake, host: string, extra: Row = 
   });
   return out;
 }
+
+/** A handshakes row (source "uprobe") for a library handshake the wire did not see (or when no wire capture
+ * runs): what the library told, nothing about addresses. */
+export function libraryHandshakeRow(h: LibraryHandshake, host: string): Row {
+  const ctx = processContext(h.pid, h.comm, h.cgroupId);
+  return {
+    ts: monoNsToUtcMicros(h.firstTsNs), host, source: "uprobe", proto: "tls",
+    pid: ctx.pid, comm: ctx.comm, exe: ctx.exe, cgroup_id: ctx.cgroup_id, container_id: ctx.container_id, pod: ctx.pod,
+    role: h.role, version_chosen: h.version, suite_chosen: h.suite, group_chosen: h.group, sig_alg_chosen: h.sigScheme,
+    cert_count: h.certificates.length > 0 ? h.certificates.length : null,
+    leaf_cert_sha256: h.certificates.length > 0 ? parseCert(h.certificates[0]).sha256 : null,
+    library: h.library,
+  };
+}
