@@ -37,7 +37,7 @@ async function loadTemplates(): Promise<Template[]> {
   const out: Template[] = [];
   for (const f of readdirSync(corpus).filter((x) => x.endsWith(".pcap")).sort()) {
     const frames: Template["frames"] = [];
-    await readCaptureFile(path.join(corpus, f), (fr) => frames.push({ tsUs: fr.tsUs, data: fr.data.slice() }));
+    await readCaptureFile(path.join(corpus, f), (fr) => frames.push({ tsUs: fr.tsUs, data: new Uint8Array(fr.data) }));
     out.push({ name: f, frames, proto: f.startsWith("ssh") ? "ssh" : f.startsWith("quic") ? "quic" : "tls" });
   }
   return out;

@@ -16,7 +16,7 @@ async function segmentsOf(name: string): Promise<Segment[]> {
   const out: Segment[] = [];
   await readCaptureFile(path.join(corpus, name), (f) => {
     const s = decodeFrame(f.linkType, f.data, f.tsUs);
-    if (s) out.push({ ...s, payload: s.payload.slice() });
+    if (s) out.push({ ...s, payload: new Uint8Array(s.payload) });
   });
   return out;
 }

@@ -40,7 +40,7 @@ async function rowsOf(file: string): Promise<unknown[]> {
 
 async function framesOf(file: string): Promise<Frame[]> {
   const out: Frame[] = [];
-  await readCaptureFile(file, (f) => out.push({ tsUs: f.tsUs, data: f.data.slice() }));
+  await readCaptureFile(file, (f) => out.push({ tsUs: f.tsUs, data: new Uint8Array(f.data) }));
   return out;
 }
 

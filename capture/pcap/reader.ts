@@ -12,7 +12,7 @@ export interface CapturedFrame {
   tsUs: number;
   /** LINKTYPE_* of the interface the frame was captured on */
   linkType: number;
-  /** the captured bytes: a view into the reader's buffer, valid only during the callback */
+  /** the captured bytes: a view into the reader's buffer, valid only during the callback (copy to keep) */
   data: Uint8Array;
   /** length of the frame on the wire (may exceed data.length when the snap length cut it) */
   origLen: number;
@@ -84,7 +84,8 @@ export class CaptureDecoder {
       pos += used;
       this.base += used;
     }
-    if (pos < buf.length) this.pending = buf.slice(pos);
+    // A copy (Buffer.slice would be a view): the reader reuses its chunk buffer.
+    if (pos < buf.length) this.pending = new Uint8Array(buf.subarray(pos));
   }
 
   end(): void {
@@ -314,9 +315,11 @@ export async function readCaptureFile(
   });
   // Plain sequential reads (no positions): works for pipes and FIFOs too. A read waiting for data
   // loses the race against an abort.
+  // One chunk buffer, reused: frames are views into it that live only during the sink call (and a
+  // record cut by the chunk end is copied), so nothing points into it when the next read fills it.
+  const buf = Buffer.allocUnsafe(CHUNK);
   async function* chunks(): AsyncGenerator<Buffer> {
     for (;;) {
-      const buf = Buffer.allocUnsafe(CHUNK);
       const r = signal ? await Promise.race([fh.read(buf, 0, CHUNK, null), abortedP]) : await fh.read(buf, 0, CHUNK, null);
       if (r === null) {
         aborted = true;
