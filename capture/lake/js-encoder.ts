@@ -600,9 +600,7 @@ function writeDeltaBinaryPacked(out: ByteSink, d: Int32Array, idx: Int32Array, n
     for (let mb = 0; mb < 4; mb++) {
       let max = 0;
       for (let j = mb * 32; j < Math.min(m, mb * 32 + 32); j++) if (deltas[j] - min > max) max = deltas[j] - min;
-      let w = 0;
-      while (w < 64 && 2 ** w <= max) w++;
-      widths[mb] = w;
+      widths[mb] = max < 4294967296 ? 32 - Math.clz32(max) : 32 + (32 - Math.clz32(Math.floor(max / 4294967296)));
     }
     out.ensure(4 + 4 * 32 * 8);
     for (let mb = 0; mb < 4; mb++) out.byte(widths[mb]);
@@ -610,10 +608,9 @@ function writeDeltaBinaryPacked(out: ByteSink, d: Int32Array, idx: Int32Array, n
     let p = out.len;
     for (let mb = 0; mb < 4 && mb * 32 < m; mb++) {
       const w = widths[mb];
+      let acc = 0;
+      let bits = 0;
       if (w <= 24) {
-        // Fast path: 32-bit accumulator.
-        let acc = 0;
-        let bits = 0;
         for (let j = mb * 32; j < mb * 32 + 32; j++) {
           const x = j < m ? deltas[j] - min : 0;
           acc |= x << bits;
@@ -625,26 +622,27 @@ function writeDeltaBinaryPacked(out: ByteSink, d: Int32Array, idx: Int32Array, n
           }
         }
       } else {
-        // Wide deltas: 16 bits at a time through a float accumulator.
-        let acc = 0;
-        let bits = 0;
+        // Wide deltas: the value's 16-bit pieces, low to high, through the same 32-bit accumulator.
         for (let j = mb * 32; j < mb * 32 + 32; j++) {
-          let x = j < m ? deltas[j] - min : 0;
-          for (let left = w; left > 0; ) {
-            const n = Math.min(16, left);
-            const piece = x % 65536;
-            acc += (n === 16 ? piece : piece % 2 ** n) * 2 ** bits;
+          const x = j < m ? deltas[j] - min : 0;
+          const lo = x % 4294967296;
+          const hi = (x - lo) / 4294967296;
+          let left = w;
+          for (let q = 0; q < 4 && left > 0; q++) {
+            const piece = q === 0 ? lo & 0xffff : q === 1 ? lo >>> 16 : q === 2 ? hi & 0xffff : hi >>> 16;
+            const n = left < 16 ? left : 16;
+            acc |= (piece & ((1 << n) - 1)) << bits;
             bits += n;
+            left -= n;
             while (bits >= 8) {
-              buf[p++] = acc % 256;
-              acc = Math.floor(acc / 256);
+              buf[p++] = acc & 0xff;
+              acc >>>= 8;
               bits -= 8;
             }
-            x = Math.floor(x / 65536);
-            left -= n;
           }
         }
       }
+      if (bits > 0) buf[p++] = acc & 0xff; // (32 values × w bits is whole bytes: never taken)
     }
     out.len = p;
   }
