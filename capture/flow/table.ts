@@ -11,6 +11,11 @@
 //      server's; else the higher port is the client's (ephemeral ports are high); a tie goes to
 //      the side that sent the first packet.
 // For QUIC the sender of the first Initial is the client, unless ports say otherwise as in 3.
+//
+// Also: the parsers are asked whether a direction is complete only after a segment with PSH (a
+// flight ends with a push); without PSH flags a flow still ends at FIN/RST, idle or eviction and
+// is parsed then. TLS behind an HTTP CONNECT or SOCKS 4/5 request is found after the proxy's
+// exchange. Pure ACKs and segments of finished flows cost one Map lookup.
 import {
   ParseError,
   detectTcpProto,
