@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { ingestFile, type RowSink } from "../capture/ingest.ts";
 import { openLake } from "../capture/lake/writer.ts";
 import { readCaptureFile } from "../capture/pcap/reader.ts";
+import { decodeFrame } from "../capture/pcap/decode.ts";
+import { detectTcpProto, parseQuicConversation, parseTcpConversation } from "../capture/parse/index.ts";
 
 const N = Number(process.env.BENCH_HANDSHAKES ?? 20_000);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -147,6 +149,39 @@ async function ingestLake(file: string): Promise<number> {
   return lake.stats().rows.handshakes ?? 0;
 }
 
+/**
+ * The parsers alone on the same conversations: each template's client and server bytes (in order:
+ * the generated captures have no loss or reordering) parsed N times in all. The floor under any
+ * ingest that calls them once per handshake.
+ */
+async function parsersAlone(templates: Template[]): Promise<Timing & { value: number }> {
+  const convs: { proto: "tls" | "ssh" | "quic"; c: Uint8Array | Uint8Array[]; s: Uint8Array | Uint8Array[] }[] = [];
+  for (const t of templates) {
+    const c: Uint8Array[] = [];
+    const s: Uint8Array[] = [];
+    let cport = -1;
+    for (const fr of t.frames) {
+      const x = decodeFrame(1, fr.data, fr.tsUs);
+      if (!x) continue;
+      if (cport < 0) cport = x.srcPort;
+      if (x.payload.length > 0) (x.srcPort === cport ? c : s).push(new Uint8Array(x.payload));
+    }
+    if (t.proto === "quic") convs.push({ proto: "quic", c, s });
+    else {
+      const cb = Buffer.concat(c);
+      convs.push({ proto: detectTcpProto(cb) ?? "tls", c: cb, s: Buffer.concat(s) });
+    }
+  }
+  return timed(async () => {
+    for (let i = 0; i < N; i++) {
+      const v = convs[i % convs.length]!;
+      if (v.proto === "quic") parseQuicConversation(v.c as Uint8Array[], v.s as Uint8Array[]);
+      else parseTcpConversation(v.proto, v.c as Uint8Array, v.s as Uint8Array);
+    }
+    return N;
+  });
+}
+
 /** Best of `n` runs (the machine may be shared: the fastest run is the least disturbed one). */
 async function best<T extends Timing>(n: number, fn: () => Promise<T>): Promise<T> {
   let b: T | undefined;
@@ -172,6 +207,7 @@ try {
   const peakRss = process.resourceUsage().maxRSS * 1024;
   const b = await best(RUNS, () => timed(() => ingestLake(file)));
   const ts = await best(RUNS, () => tshark(file));
+  const floor = await best(RUNS, () => parsersAlone(templates));
 
   const rate = (s: number) => `${Math.round(N / s).toLocaleString("en-US")} handshakes/s`;
   const line = (name: string, t: Timing, extra: string) =>
@@ -181,6 +217,7 @@ try {
   console.log(`memory: RSS ${(rssBefore / 1e6).toFixed(0)} MB before ingest, peak ${(peakRss / 1e6).toFixed(0)} MB, capture file ${mb.toFixed(0)} MB`);
   line("cryptoscope ingest, in process, with the lake (Parquet written, DuckDB start included)", b, `, ${b.value} rows`);
   line(`tshark -r F -Y "tls.handshake or ssh"`, ts, `, ${ts.lines} frames printed`);
+  line("of which the parsers alone (capture/parse, once per handshake, in process after the runs above)", floor, "");
   console.log(
     `ratio tshark / ingest: no lake ${(ts.wall / a.wall).toFixed(1)}x wall, ${(ts.cpu / a.cpu).toFixed(1)}x cpu; ` +
       `with lake ${(ts.wall / b.wall).toFixed(1)}x wall, ${(ts.cpu / b.cpu).toFixed(1)}x cpu (target >= 10x)`,
