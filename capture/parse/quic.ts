@@ -1,7 +1,7 @@
 // QUIC v1 (RFC 9000/9001) and v2 (RFC 9369) Initial packets: remove protection, read the frames, and
 // reassemble the CRYPTO streams of both sides into the TLS ClientHello and ServerHello.
 import { ParseError, Truncated, guard } from "./errors.ts";
-import { Reader } from "./reader.ts";
+import { Reader, plain } from "./reader.ts";
 import { headerProtectionMask, initialKeys, openPayload, versionParams, type InitialKeys, type InitialSecrets } from "./quic-crypto.ts";
 import { splitHandshakeMessages, tlsResultFromMessages } from "./tls.ts";
 import type { HandshakeResult } from "./types.ts";
@@ -108,7 +108,13 @@ export function readInitialFrames(payload: Uint8Array, chunks: CryptoChunk[]): v
     while (r.remaining > 0) {
       const type = varint(r);
       switch (type) {
-        case 0x00: // PADDING
+        case 0x00: { // PADDING: usually hundreds of zero bytes, skip them in one go
+          const b = r.buf;
+          let p = r.pos;
+          while (p < r.end && b[p] === 0) p++;
+          r.pos = p;
+          break;
+        }
         case 0x01: // PING
           break;
         case 0x02:
@@ -227,6 +233,8 @@ export interface QuicCrypto {
 
 // Decrypt both sides' Initial packets and reassemble their CRYPTO streams.
 export function quicInitialCrypto(clientDatagrams: Uint8Array[], serverDatagrams: Uint8Array[]): QuicCrypto {
+  clientDatagrams = clientDatagrams.map(plain);
+  serverDatagrams = serverDatagrams.map(plain);
   return guard("quic", () => {
     // Keys come from the DCID of the client's first Initial, or after a Retry from the Retry's SCID.
     let firstInitial: LongHeader | undefined;

@@ -1,6 +1,7 @@
 // A bounds-checked cursor over a byte range: every read checks the length first.
 // Running off the end throws Truncated (the data may simply not be all there); a length field that
 // points past its enclosing structure throws ParseError via within().
+import * as cryptoModule from "node:crypto";
 import { ParseError, Truncated } from "./errors.ts";
 
 export class Reader {
@@ -99,6 +100,17 @@ export function within<T>(r: Reader, what: string, fn: (r: Reader) => T): T {
     if (e instanceof Truncated) throw new ParseError(r.protocol, e.offset, `${what}: a length runs past the end of its container`);
     throw e;
   }
+}
+
+// A Buffer's subarray() is slower than a plain Uint8Array's (species construction); parsers take views.
+export function plain(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+// One-shot SHA-256 in hex (crypto.hash where the runtime has it: no Hash object per call).
+const oneShot = (cryptoModule as { hash?: (alg: string, data: Uint8Array, enc: "hex") => string }).hash;
+export function sha256hex(b: Uint8Array): string {
+  return oneShot ? oneShot("sha256", b, "hex") : cryptoModule.createHash("sha256").update(b).digest("hex");
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));

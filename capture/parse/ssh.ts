@@ -1,7 +1,7 @@
 // SSH: the identification banner and the first binary packet (KEXINIT) of each direction, before any
 // encryption (RFC 4253 §4.2, §6, §7.1), and the algorithms the two sides settle on.
 import { ParseError, Truncated, guard } from "./errors.ts";
-import { Reader, ascii } from "./reader.ts";
+import { Reader, ascii, plain } from "./reader.ts";
 import type { HandshakeResult } from "./types.ts";
 
 const MSG_KEXINIT = 20;
@@ -23,6 +23,11 @@ export interface KexInit {
   firstKexFollows: boolean;
 }
 
+const EMPTY_KEXINIT: KexInit = Object.freeze({
+  kex: [], hostkey: [], ciphers_c2s: [], ciphers_s2c: [], macs_c2s: [], macs_s2c: [], compression_c2s: [],
+  compression_s2c: [], languages_c2s: [], languages_s2c: [], firstKexFollows: false,
+}) as KexInit;
+
 export interface SshSide {
   banner?: string;
   kexinit?: KexInit;
@@ -35,9 +40,8 @@ export interface SshSide {
 function findBanner(b: Uint8Array): { banner: string; next: number } | undefined {
   let lineStart = 0;
   while (lineStart < b.length) {
-    let eol = -1;
-    const limit = Math.min(b.length, lineStart + MAX_BANNER_LINE);
-    for (let i = lineStart; i < limit; i++) if (b[i] === 0x0a) { eol = i; break; }
+    let eol = b.indexOf(0x0a, lineStart);
+    if (eol >= lineStart + MAX_BANNER_LINE) eol = -1;
     if (eol < 0) {
       if (b.length - lineStart >= MAX_BANNER_LINE) throw new ParseError("ssh", lineStart, "no identification line within 8 KB");
       return undefined;
@@ -85,7 +89,8 @@ export function parseKexInitPayload(payload: Uint8Array, base = 0): KexInit {
   }
 }
 
-export function scanSshSide(b: Uint8Array): SshSide {
+// withLists=false only checks that the KEXINIT is all there (for tcpStreamComplete, called often).
+export function scanSshSide(b: Uint8Array, withLists = true): SshSide {
   const side: SshSide = { legacy: false, truncated: false };
   const found = findBanner(b);
   if (!found) {
@@ -109,6 +114,11 @@ export function scanSshSide(b: Uint8Array): SshSide {
   if (pad + 1 > len) throw new ParseError("ssh", p, `padding of ${pad} bytes in a packet of ${len}`);
   if (p + 4 + len > b.length) {
     side.truncated = true;
+    return side;
+  }
+  if (!withLists) {
+    if (b[p + 5] !== MSG_KEXINIT) throw new ParseError("ssh", p + 5, "first binary packet is not a KEXINIT");
+    side.kexinit = EMPTY_KEXINIT;
     return side;
   }
   side.kexinit = parseKexInitPayload(b.subarray(p + 5, p + 4 + len - pad), p + 5);
@@ -148,8 +158,9 @@ export function chooseAlgorithms(c: KexInit, s: KexInit): Record<string, string>
 }
 
 export function sshStreamComplete(b: Uint8Array): boolean {
+  b = plain(b);
   try {
-    const s = scanSshSide(b);
+    const s = scanSshSide(b, false);
     return s.legacy || s.kexinit !== undefined;
   } catch (e) {
     return e instanceof ParseError || !(e instanceof Truncated);
@@ -157,6 +168,8 @@ export function sshStreamComplete(b: Uint8Array): boolean {
 }
 
 export function parseSshConversation(client: Uint8Array, server: Uint8Array): HandshakeResult {
+  client = plain(client);
+  server = plain(server);
   return guard("ssh", () => {
     const c = scanSshSide(client);
     const s = scanSshSide(server);

@@ -24,6 +24,8 @@ const HRR_RANDOM = Uint8Array.from(
   Buffer.from("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c", "hex"),
 );
 
+const EMPTY = new Uint8Array(0);
+
 export function isGrease(v: number): boolean {
   return (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
 }
@@ -167,10 +169,12 @@ export function parseServerHello(body: Uint8Array, protocol = "tls"): ServerHell
   const r = new Reader(body, protocol);
   return within(r, "ServerHello", () => {
     const legacyVersion = r.u16();
-    const random = r.bytes(32);
+    r.need(32);
+    const randomAt = r.pos;
+    r.pos += 32;
     // TLS 1.3 drafts before -22 had no session id and no compression method in the ServerHello.
     const draft = legacyVersion >> 8 === 0x7f && (legacyVersion & 0xff) < 22;
-    let sessionId = random.subarray(0, 0);
+    let sessionId = EMPTY;
     if (!draft) {
       const sidLen = r.u8();
       if (sidLen > 32) r.fail(`session id of ${sidLen} bytes (max 32)`);
@@ -179,7 +183,7 @@ export function parseServerHello(body: Uint8Array, protocol = "tls"): ServerHell
     const suite = r.u16();
     if (!draft) r.u8(); // compression
     let helloRetry = true;
-    for (let i = 0; i < 32; i++) if (random[i] !== HRR_RANDOM[i]) { helloRetry = false; break; }
+    for (let i = 0; i < 32; i++) if (body[randomAt + i] !== HRR_RANDOM[i]) { helloRetry = false; break; }
     const sh: ServerHello = { legacyVersion, sessionId, suite, extensions: [], helloRetry, pskSelected: false };
     if (r.remaining === 0) return sh;
     const exts = r.vec16();

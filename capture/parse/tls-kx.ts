@@ -1,6 +1,5 @@
 // TLS 1.2 ServerKeyExchange: the ECDHE curve / DHE group and the signature scheme (RFC 8422 §5.4, RFC 5246 §7.4.3).
-import { createHash } from "node:crypto";
-import { Reader, within } from "./reader.ts";
+import { Reader, sha256hex, within } from "./reader.ts";
 
 type Kx = "ecdhe" | "dhe" | "ecdhe_psk" | "dhe_psk" | "psk" | "rsa_psk" | "unknown";
 
@@ -49,8 +48,9 @@ export function ffdheGroupOf(p: Uint8Array): number | undefined {
   let i = 0;
   while (i < p.length && p[i] === 0) i++;
   const prime = p.subarray(i);
-  if (prime.length < 256) return undefined;
-  return FFDHE_PRIME_SHA256[createHash("sha256").update(prime).digest("hex")];
+  // Every RFC 7919 prime starts FFFFFFFF FFFFFFFF ADF85458 (the RFC 3526 MODP ones: ... C90FDAA2).
+  if (prime.length < 256 || prime[0] !== 0xff || prime[7] !== 0xff || prime[8] !== 0xad || prime[9] !== 0xf8) return undefined;
+  return FFDHE_PRIME_SHA256[sha256hex(prime)];
 }
 
 export interface ServerKeyExchange {

@@ -1,9 +1,8 @@
 // TLS over TCP: the record layer of each direction, handshake messages reassembled across records, and
 // the handshake fields of a conversation (RFC 5246, RFC 8446). Handshake messages without records
 // (QUIC CRYPTO frames) go straight to splitHandshakeMessages / tlsResultFromMessages.
-import { createHash } from "node:crypto";
 import { ParseError, Truncated, guard } from "./errors.ts";
-import { Reader, hex } from "./reader.ts";
+import { Reader, hex, plain, sha256hex } from "./reader.ts";
 import { parseClientHello, parseServerHello, type ClientHello, type ServerHello } from "./tls-hello.ts";
 import { parseServerKeyExchange } from "./tls-kx.ts";
 import { ja4, ja4s } from "./ja4.ts";
@@ -61,6 +60,53 @@ function isTls13(v: number | undefined): boolean {
   return v !== undefined && (v === 0x0304 || (v >> 8) === 0x7f || v === 0xfb1a /* draft-era experiment */);
 }
 
+// Handshake bytes not yet split into messages: record fragments, joined only when a message spans
+// several of them (a Certificate over many records), so each byte is copied at most once.
+class HandshakeBuffer {
+  private chunks: Uint8Array[] = [];
+  private head = 0; // first live chunk
+  pending = 0; // bytes in chunks[head..]
+
+  append(frag: Uint8Array): void {
+    if (frag.length === 0) return;
+    this.chunks.push(frag);
+    this.pending += frag.length;
+  }
+
+  // Total size of the next message (header included), or -1 when its header is not all here.
+  nextMessageSize(): number {
+    if (this.pending < 4) return -1;
+    let k = 0, len = 0;
+    for (let c = this.head; c < this.chunks.length && k < 4; c++) {
+      const ch = this.chunks[c]!;
+      for (let i = 0; i < ch.length && k < 4; i++, k++) if (k > 0) len = (len << 8) | ch[i]!;
+    }
+    return 4 + len;
+  }
+
+  take(n: number): Uint8Array {
+    const first = this.chunks[this.head]!;
+    this.pending -= n;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.head++;
+      else this.chunks[this.head] = first.subarray(n);
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const c = this.chunks[this.head]!;
+      const m = Math.min(c.length, n - o);
+      out.set(c.subarray(0, m), o);
+      o += m;
+      if (m === c.length) this.head++;
+      else this.chunks[this.head] = c.subarray(m);
+    }
+    return out;
+  }
+}
+
 // Walk the records of one direction, collecting the cleartext handshake messages (a client's own
 // Certificate in TLS 1.2 mutual authentication too). Handshake records are cleartext until this direction's
 // ChangeCipherSpec; after it only the hello that follows a HelloRetryRequest (TLS 1.3 middlebox mode)
@@ -68,59 +114,17 @@ function isTls13(v: number | undefined): boolean {
 export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?: boolean): RecordScan {
   const helloType = dir === "c2s" ? HS.client_hello : HS.server_hello;
   const scan: RecordScan = { messages: [], truncated: false, complete: false, messagesBeforeCcs: -1, notTls: false };
-  // Handshake bytes not yet split into messages: record fragments, joined only when a message spans
-  // several of them (a Certificate over many records), so each byte is copied at most once.
-  const chunks: Uint8Array[] = [];
-  let head = 0; // first live chunk
-  let pending = 0; // bytes in chunks[head..]
+  const hs = new HandshakeBuffer();
   let ccs = false;
   let hellos = 0;
   let hrrSeen = false;
   let no13 = false; // c2s: the ClientHello offers no TLS 1.3
   let p = 0;
 
-  const append = (frag: Uint8Array) => {
-    if (frag.length === 0) return;
-    chunks.push(frag);
-    pending += frag.length;
-  };
-
-  // Total size of the next message (header included), or -1 when its header is not all here.
-  const nextMessageSize = (): number => {
-    if (pending < 4) return -1;
-    let k = 0, len = 0;
-    for (let c = head; c < chunks.length && k < 4; c++) {
-      const ch = chunks[c]!;
-      for (let i = 0; i < ch.length && k < 4; i++, k++) if (k > 0) len = (len << 8) | ch[i]!;
-    }
-    return 4 + len;
-  };
-
-  const take = (n: number): Uint8Array => {
-    const first = chunks[head]!;
-    pending -= n;
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) head++;
-      else chunks[head] = first.subarray(n);
-      return out;
-    }
-    const out = new Uint8Array(n);
-    let o = 0;
-    while (o < n) {
-      const c = chunks[head]!;
-      const m = Math.min(c.length, n - o);
-      out.set(c.subarray(0, m), o);
-      o += m;
-      if (m === c.length) head++;
-      else chunks[head] = c.subarray(m);
-    }
-    return out;
-  };
-
-  const consume = () => {
-    for (let size = nextMessageSize(); size >= 0 && size <= pending; size = nextMessageSize()) {
-      const raw = take(size);
+  // Split what has arrived into messages and look at the hellos among them.
+  const consume = (): void => {
+    for (let size = hs.nextMessageSize(); size >= 0 && size <= hs.pending; size = hs.nextMessageSize()) {
+      const raw = hs.take(size);
       const m: HandshakeMessage = { type: raw[0]!, body: raw.subarray(4) };
       scan.messages.push(m);
       if (m.type === helloType) {
@@ -158,7 +162,7 @@ export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?:
       scan.truncated = true;
       // A partial handshake record still carries the start of a message: keep it for partial results.
       if (type === REC.handshake && !ccs) {
-        append(bytes.subarray(p + 5));
+        hs.append(bytes.subarray(p + 5));
         consume();
       }
       break;
@@ -181,18 +185,14 @@ export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?:
       const allowed =
         frag.length > 0 && frag[0] === helloType && hellos === 1 &&
         (dir === "s2c" ? hrrSeen : hrrKnown !== false);
-      if (!allowed || pending > 0) { scan.complete = true; break; }
+      if (!allowed || hs.pending > 0) { scan.complete = true; break; }
     }
-    append(frag);
+    hs.append(frag);
     consume();
     if (scan.complete) break;
   }
-  if (!scan.complete && pending > 0) scan.truncated = true;
+  if (!scan.complete && hs.pending > 0) scan.truncated = true;
   return scan;
-}
-
-function sha256hex(b: Uint8Array): string {
-  return createHash("sha256").update(b).digest("hex");
 }
 
 function parseCertificateList(body: Uint8Array, withContext: boolean): Uint8Array[] {
@@ -300,7 +300,7 @@ export function tlsResultFromMessages(input: TlsMessagesInput): HandshakeResult 
 
 export function tlsStreamComplete(bytes: Uint8Array, dir: "c2s" | "s2c"): boolean {
   try {
-    return scanTlsRecords(bytes, dir).complete;
+    return scanTlsRecords(plain(bytes), dir).complete;
   } catch (e) {
     // Malformed: more bytes will not help.
     if (e instanceof ParseError) return true;
@@ -310,6 +310,8 @@ export function tlsStreamComplete(bytes: Uint8Array, dir: "c2s" | "s2c"): boolea
 }
 
 export function parseTlsConversation(client: Uint8Array, server: Uint8Array): HandshakeResult {
+  client = plain(client);
+  server = plain(server);
   return guard("tls", () => {
     let s: RecordScan | undefined = server.length > 0 ? scanTlsRecords(server, "s2c") : undefined;
     // A server that answers in something else than TLS leaves the ClientHello standing on its own.

@@ -1,10 +1,9 @@
 // X.509 certificate fields for the certificates table (RFC 5280), read with the small DER walker in
 // der.ts. Why not @peculiar/asn1-x509 or pkijs: both were measured here at 1.5 and 3.5 ms per
 // certificate, against a few µs for this; the fields are checked against OpenSSL in test/parse-x509.
-import { createHash } from "node:crypto";
 import { Der, type Tlv } from "./der.ts";
 import { ParseError } from "./errors.ts";
-import { ascii, hex } from "./reader.ts";
+import { ascii, hex, plain, sha256hex } from "./reader.ts";
 
 // RFC 4514 §3 short names, plus the ones OpenSSL prints.
 const ATTR: Record<string, string> = {
@@ -229,10 +228,10 @@ const cache = new Map<string, Record<string, unknown>>();
 const CACHE_MAX = 1024;
 
 export function certificateFields(der: Uint8Array): Record<string, unknown> {
-  const sha256 = createHash("sha256").update(der).digest("hex");
+  const sha256 = sha256hex(der);
   const hit = cache.get(sha256);
   if (hit) return copyFields(hit, der);
-  const f = parseCertificate(der, sha256);
+  const f = parseCertificate(plain(der), sha256);
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
   cache.set(sha256, f);
   return copyFields(f, der);
