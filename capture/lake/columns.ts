@@ -67,8 +67,6 @@ export abstract class ColumnBuffer {
   reserve(n: number, _childElems = 0): void {
     if ((n >> 3) + 1 > this.validity.bits.length) this.validity.bits = grow(this.validity.bits, (n >> 3) + 1, true);
   }
-  /** Rough in-memory size, for byte-based rolling and memory accounting. */
-  abstract approxBytes(): number;
   protected bad(v: unknown, what: string): never {
     const shown = typeof v === "string" ? JSON.stringify(v.slice(0, 40)) : typeof v === "bigint" ? `${v}n` : String(v);
     throw new LakeValueError(`column ${this.column.name} (${this.column.type}): ${what}, got ${typeof v} ${shown}`);
@@ -76,6 +74,9 @@ export abstract class ColumnBuffer {
 }
 
 const TWO32 = 4294967296;
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
 const scratch64 = new BigInt64Array(1);
 const scratch32 = new Int32Array(scratch64.buffer);
 
@@ -93,7 +94,7 @@ export class Int64Buffer extends ColumnBuffer {
       this.data[2 * i + 1] = 0;
       this.validity.set(i, false);
     } else if (typeof v === "bigint") {
-      if (this.kind === "unsigned" ? v < 0n || v >= 1n << 64n : v < -(1n << 63n) || v >= 1n << 63n) this.bad(v, "out of range");
+      if (this.kind === "unsigned" ? v < 0n || v > U64_MAX : v < I64_MIN || v > I64_MAX) this.bad(v, "out of range");
       scratch64[0] = v; // wraps unsigned values above 2^63 to the same bits
       this.data[2 * i] = scratch32[0];
       this.data[2 * i + 1] = scratch32[1];
@@ -117,13 +118,6 @@ export class Int64Buffer extends ColumnBuffer {
     super.reserve(n);
     this.data = grow(this.data, 2 * n, true);
   }
-  /** The value as a JS number (exact below 2^53), used for timestamps → hour partition. */
-  numberAt(i: number): number {
-    return this.data[2 * i + 1] * TWO32 + (this.data[2 * i] >>> 0);
-  }
-  approxBytes(): number {
-    return this.length * 8;
-  }
 }
 
 export class Int32Buffer extends ColumnBuffer {
@@ -146,9 +140,6 @@ export class Int32Buffer extends ColumnBuffer {
     }
     this.length = i + 1;
   }
-  approxBytes(): number {
-    return this.length * 4;
-  }
 }
 
 export class BoolBuffer extends ColumnBuffer {
@@ -170,15 +161,11 @@ export class BoolBuffer extends ColumnBuffer {
     }
     this.length = i + 1;
   }
-  approxBytes(): number {
-    return this.length;
-  }
 }
 
 /** VARCHAR and BLOB: references to the caller's strings / byte arrays (no copy). */
 export class RefBuffer<T extends string | Uint8Array> extends ColumnBuffer {
   data: (T | null)[] = [];
-  private bytes = 0;
   constructor(column: Column, private readonly blob: boolean) {
     super(column);
   }
@@ -190,7 +177,6 @@ export class RefBuffer<T extends string | Uint8Array> extends ColumnBuffer {
     } else {
       if (this.blob ? !(v instanceof Uint8Array) : typeof v !== "string") this.bad(v, this.blob ? "expected a Uint8Array" : "expected a string");
       this.data.push(v as T);
-      this.bytes += (v as T).length;
       this.validity.set(i, true);
     }
     this.length = i + 1;
@@ -198,9 +184,6 @@ export class RefBuffer<T extends string | Uint8Array> extends ColumnBuffer {
   override truncate(n: number): void {
     super.truncate(n);
     this.data.length = n;
-  }
-  approxBytes(): number {
-    return this.length * 8 + this.bytes;
   }
 }
 
@@ -261,9 +244,6 @@ export class ListBuffer extends ColumnBuffer {
     this.child.truncate(this.offsets[n]);
     super.truncate(n);
   }
-  approxBytes(): number {
-    return this.length * 4 + this.child.approxBytes();
-  }
 }
 
 /** STRUCT(a VARCHAR, b VARCHAR, ...) elements, one RefBuffer per field. */
@@ -286,11 +266,6 @@ export class StructBuffer extends ColumnBuffer {
   override truncate(n: number): void {
     for (const f of this.fields) f.truncate(n);
     super.truncate(n);
-  }
-  approxBytes(): number {
-    let b = 0;
-    for (const f of this.fields) b += f.approxBytes();
-    return b;
   }
 }
 
