@@ -179,6 +179,37 @@ func main() {
     }
   });
 
+  it("the default probe set (no cipher, version or padding probes): TLS 1.3 inferred, RSA-PSS, group, certificate", async () => {
+    const lake2 = await openLake({ root: join(work, "lake-default"), host: "test-host", flushIntervalMs: 3_600_000 });
+    const got: LibraryHandshake[] = [];
+    const p2 = await startLibraryProbes({ lake: lake2, host: "test-host", pids: [], crau: false, onHandshake: (h) => got.push(h) });
+    try {
+      const code = `import ssl,socket,sys
+sys.stdin.readline()
+c=ssl.create_default_context(); c.check_hostname=False; c.verify_mode=ssl.CERT_NONE
+s=c.wrap_socket(socket.create_connection(("127.0.0.1",${port}))); print(s.version())`;
+      const c = run("python3", ["-c", code], { hold: true, input: "\n" });
+      p2.scanPid(c.pid);
+      await sleep(300); // the interpreter has started and mapped libssl
+      c.release();
+      const r = await c.done;
+      expect(r.out.trim()).toBe("TLSv1.3");
+      const deadline = Date.now() + 3000;
+      while (!got.some((h) => h.pid === r.pid && h.certificates.length)) {
+        if (Date.now() > deadline) throw new Error(`no handshake for ${r.pid}: ${JSON.stringify(p2.stats())}`);
+        await sleep(50);
+      }
+      const h = got.find((x) => x.pid === r.pid && x.certificates.length)!;
+      expectServedCert(h);
+      expect(h).toMatchObject({ version: 0x0304, versionInferred: true, sigScheme: 0x0804, rsaPss: null, group: 29, cipherNid: null, role: "client" });
+      const st = p2.stats();
+      expect([st.hits_rsaPadding, st.hits_cipherNid, st.hits_version]).toEqual([0, 0, 0]);
+    } finally {
+      await p2.stop();
+      await lake2.close();
+    }
+  });
+
   it("curl", async () => {
     const c = run("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", `https://127.0.0.1:${port}/`]);
     const r = await c.done;

@@ -23,9 +23,10 @@ export interface LibraryHandshake {
   suite: number | null;        // TLS 1.3 cipher suite derived from the cipher NID
   sigDigest: string | null;    // digest of the CertificateVerify / ServerKeyExchange signature
   sigDirection: "sign" | "verify" | null;
-  rsaPss: boolean;
+  rsaPss: boolean | null;     // PSS padding seen (null: the padding probe is not attached)
   sigScheme: number | null;    // IANA SignatureScheme, when derivable
   version: number | null;      // protocol version (0x0304 = TLS 1.3)
+  versionInferred: boolean;    // OpenSSL without the SSL_version probe: from the order of key share and certificate
   goSig: number | null;        // Go: sigType << 8 | crypto.Hash of the verified handshake signature
   nssSig: bigint | null;       // NSS: mechanism << 24 | PSS hash mechanism << 8 | hash length
   records: LibRecord[];
@@ -48,8 +49,9 @@ export function groupFromName(name: string): number | null {
   return GROUP_BY_NAME[name.toLowerCase()] ?? null;
 }
 
-/** SignatureScheme from the digest, PSS padding and the signer's key (the leaf certificate). */
-export function signatureScheme(digest: string | null, pss: boolean, leaf: Buffer | undefined): number | null {
+/** SignatureScheme from the digest, PSS padding (null: not observed) and the signer's key (the leaf
+ * certificate); TLS 1.3 only allows PSS for RSA keys, so the version stands in for the padding there. */
+export function signatureScheme(digest: string | null, pss: boolean | null, leaf: Buffer | undefined, version: number | null = null): number | null {
   let keyType: string | undefined, pssKey = false;
   if (leaf) {
     const f = parseCert(leaf).fields;
@@ -66,7 +68,8 @@ export function signatureScheme(digest: string | null, pss: boolean, leaf: Buffe
   }
   if (h === null) return null;
   if (keyType === "rsa" || (keyType === undefined && pss)) {
-    if (pss || pssKey) return h < 0 ? null : (pssKey ? 0x0809 : 0x0804) + h;
+    if (pss === null && !pssKey && version !== 0x0304) return null; // TLS 1.2 RSA: PKCS#1 or PSS, not known here
+    if (pss !== false || pssKey) return h < 0 ? null : (pssKey ? 0x0809 : 0x0804) + h;
     return h < 0 ? 0x0201 : [0x0401, 0x0501, 0x0601][h];
   }
   if (keyType === "ec") {
@@ -127,8 +130,16 @@ export class HandshakeAssembler {
   private byTid = new Map<number, string>(); // tid → open handshake key (for events carrying obj 0)
   private byPid = new Map<string, string>();   // pid:engine → latest open key (Go: goroutines move between threads)
 
+  private quietMs: number;
+  private maxQuietMs: number;
+  private paddingProbed: boolean;
+
   constructor(private libOf: (idx: number) => LibInfo | undefined, private onDone: (h: LibraryHandshake) => void,
-    private quietMs = 300, private maxQuietMs = 5000) {}
+    opts: { quietMs?: number; maxQuietMs?: number; paddingProbed?: boolean } = {}) {
+    this.quietMs = opts.quietMs ?? 300;
+    this.maxQuietMs = opts.maxQuietMs ?? 5000;
+    this.paddingProbed = opts.paddingProbed ?? true;
+  }
 
   add(r: LibRecord): void {
     const lib = this.libOf(r.libIdx);
@@ -173,7 +184,7 @@ export class HandshakeAssembler {
       case LIB_KIND.sigDigest:
         h.sigDigest = r.data.toString("latin1").replace(/\0.*$/s, "");
         h.sigDirection = r.value === 1n ? "sign" : "verify";
-        h.rsaPss = false;
+        h.rsaPss = this.paddingProbed ? false : null;
         break;
       case LIB_KIND.rsaPadding: if (r.value === 6n) h.rsaPss = true; break;
       case LIB_KIND.version: if (r.value > 0n && r.value < 0x10000n) h.version = Number(r.value); break;
@@ -207,7 +218,7 @@ export class HandshakeAssembler {
     return {
       pid: r.pid, tid: r.tid, comm: r.comm, cgroupId: r.cgroupId, library: LIBRARY_BY_ENGINE[lib.engine], libraryPath: lib.path,
       obj: r.obj, role: null, firstTsNs: r.tsNs, lastTsNs: r.tsNs, certificates: [], truncatedCerts: 0, groupName: null, group: null,
-      cipherNid: null, suite: null, sigDigest: null, sigDirection: null, rsaPss: false, sigScheme: null, version: null, goSig: null, nssSig: null, records: [],
+      cipherNid: null, suite: null, sigDigest: null, sigDirection: null, rsaPss: null, sigScheme: null, version: null, versionInferred: false, goSig: null, nssSig: null, records: [],
     };
   }
 
@@ -219,6 +230,11 @@ export class HandshakeAssembler {
     for (const [p, k] of this.byPid) if (k === key) this.byPid.delete(p);
     if (h.role === null && h.sigDirection) h.role = h.sigDirection === "verify" ? "client" : "server";
     if (h.role === null && h.certificates.length > 0) h.role = "client";
+    if (h.version === null && h.library === "openssl" && h.role === "client") {
+      // a TLS 1.3 client makes its key share before it sees a certificate; a TLS 1.2 client after (ServerKeyExchange)
+      const g = h.records.findIndex((x) => x.kind === LIB_KIND.groupName), c = h.records.findIndex((x) => x.kind === LIB_KIND.cert);
+      if (g >= 0 && c >= 0) { h.version = g < c ? 0x0304 : 0x0303; h.versionInferred = true; }
+    }
     if (h.cipherNid !== null && h.version === 0x0304) h.suite = TLS13_SUITE_BY_NID[h.cipherNid] ?? null;
     if (h.library === "gnutls") {
       // set from gnutls_sign_algorithm_t as it came
@@ -229,7 +245,7 @@ export class HandshakeAssembler {
       h.sigScheme = goSignatureScheme(h.goSig, h.certificates[0]);
       h.sigDirection = "verify";
     } else if (h.sigDigest !== null || h.library === "openssl") {
-      h.sigScheme = h.sigDirection === "verify" ? signatureScheme(h.sigDigest, h.rsaPss, h.certificates[0]) : null;
+      h.sigScheme = h.sigDirection === "verify" ? signatureScheme(h.sigDigest, h.rsaPss, h.certificates[0], h.version) : null;
     }
     if (h.records.every((x) => x.kind === LIB_KIND.handshake)) { this.markerOnly++; return; } // no handshake followed
     this.onDone(h);

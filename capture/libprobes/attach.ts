@@ -13,16 +13,16 @@ const OPENSSL_SSL: ProbeSpec[] = [
   { symbol: "SSL_set_accept_state", prog: "ossl_accept_state", marker: true },
 ];
 const OPENSSL_VERSION: ProbeSpec[] = [{ symbol: "SSL_version", prog: "ossl_version_ret", retprobe: true }];
-/* The default set costs ~10 uprobe hits per handshake (client + server, measured by bench/libprobes.ts). The
- * extended set adds what the wire sees in clear anyway (cipher: 4 hits per side; version: 2 uretprobes per
- * side) and the server's own signing digest. */
+/* The default set costs ~6 uprobe hits per connection (client + server side, bench/libprobes.ts). The extended
+ * set adds what the wire sees in clear anyway (cipher: 4 hits per side; version: 2 uretprobes per side; RSA
+ * padding: TLS 1.2's signature algorithm is in the clear ServerKeyExchange) and the server's signing digest. */
 const OPENSSL_CRYPTO: ProbeSpec[] = [
   { symbol: "d2i_X509", prog: "ossl_d2i_x509" },
   { symbol: "EVP_PKEY_CTX_set_group_name", prog: "ossl_group_name" },
   { symbol: "EVP_DigestVerifyInit_ex", prog: "ossl_verify_init" },
-  { symbol: "EVP_PKEY_CTX_set_rsa_padding", prog: "ossl_rsa_padding" },
 ];
 const OPENSSL_CRYPTO_EXTENDED: ProbeSpec[] = [
+  { symbol: "EVP_PKEY_CTX_set_rsa_padding", prog: "ossl_rsa_padding" }, // RSA in TLS 1.3 is PSS anyway; 1.2's is on the wire
   { symbol: "EVP_CIPHER_get_key_length", prog: "ossl_cipher_key_length" },
   { symbol: "EVP_DigestSignInit_ex", prog: "ossl_sign_init" },
 ];

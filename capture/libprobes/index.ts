@@ -121,7 +121,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
     } finally {
       counters.doneUs += Number(process.hrtime.bigint() - t0) / 1000;
     }
-  });
+  }, { paddingProbed: opts.extended ?? false });
   const finished = (h: LibraryHandshake) => {
     counters.handshakes++;
     counters.certificates += h.certificates.length;
@@ -151,70 +151,83 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
     }
   };
 
-  // up front: the system's libraries (unless limited to some pids), then every running process
-  if (!only) {
-    for (const p of systemLibraries()) {
-      try {
-        const lf = classifyPath(p);
-        if (lf) attacher.ensure(lf, 0, true);
-      } catch (e) {
-        if (!(e instanceof ElfError)) throw e;
-        onError(`library probes: ${(e as Error).message}`);
+  const cleanup = () => {
+    for (const t of timers) clearInterval(t);
+    unwatch?.();
+    consumer?.stop();
+    crau?.stop();
+    obj.close();
+  };
+  try {
+    // up front: the system's libraries (their probes cover every process that maps them, now or later; with
+    // `pids` the records of other processes are dropped), then every running process
+    {
+      for (const p of systemLibraries()) {
+        try {
+          const lf = classifyPath(p);
+          if (lf) attacher.ensure(lf, 0, true);
+        } catch (e) {
+          if (!(e instanceof ElfError)) throw e;
+          onError(`library probes: ${(e as Error).message}`);
+        }
       }
     }
-  }
-  for (const pid of only ? [...only] : listPids()) scanPid(pid);
+    for (const pid of only ? [...only] : listPids()) scanPid(pid);
 
-  consumer = obj.consumeRingBuffers(["lib_events"], (batch) => {
-    const t0 = process.hrtime.bigint();
-    forEachRecord(batch, (rec) => {
-      if (rec.readUInt32LE(0) !== REC_LIB) return;
-      counters.records++;
-      try {
-        const r = decodeLibRecord(rec);
-        if (only && !only.has(r.pid)) return;
-        assembler.add(r);
-      } catch {
-        counters.decodeErrors++;
+    consumer = obj.consumeRingBuffers(["lib_events"], (batch) => {
+      const t0 = process.hrtime.bigint();
+      forEachRecord(batch, (rec) => {
+        if (rec.readUInt32LE(0) !== REC_LIB) return;
+        counters.records++;
+        try {
+          const r = decodeLibRecord(rec);
+          if (only && !only.has(r.pid)) return;
+          assembler.add(r);
+        } catch {
+          counters.decodeErrors++;
+        }
+      });
+      counters.batchUs += Number(process.hrtime.bigint() - t0) / 1000;
+    }, { timeoutMs: 50 });
+
+    // new processes: look at the executable at once, at the libraries once the dynamic loader has run
+    unwatch = watchProcesses((ev: ProcRecord) => {
+      if (ev.type === "exec") {
+        if (only && !only.has(ev.pid)) return;
+        forgetProcess(ev.pid); // a new image: new exe and cmdline
+        scanPid(ev.pid);
+        rememberExec(ev); // if it is already gone, its records still get the exec's path
+        // the executable is mapped at exec (static OpenSSL, Go); libraries outside the system's (pinned) ones
+        // show up once the dynamic loader ran, or later with dlopen
+        for (const delay of [50, 1000]) {
+          const t = setTimeout(() => { if (existsSync(`/proc/${ev.pid}`)) scanPid(ev.pid); }, delay);
+          t.unref();
+        }
+      } else {
+        attacher.processGone(ev.pid);
+        setTimeout(() => forgetProcess(ev.pid), 2000).unref(); // after the records still in flight
       }
     });
-    counters.batchUs += Number(process.hrtime.bigint() - t0) / 1000;
-  }, { timeoutMs: 50 });
 
-  // new processes: look at the executable at once, at the libraries once the dynamic loader has run
-  unwatch = watchProcesses((ev: ProcRecord) => {
-    if (ev.type === "exec") {
-      if (only && !only.has(ev.pid)) return;
-      forgetProcess(ev.pid); // a new image: new exe and cmdline
-      scanPid(ev.pid);
-      rememberExec(ev); // if it is already gone, its records still get the exec's path
-      // the executable is mapped at exec (static OpenSSL, Go); libraries outside the system's (pinned) ones
-      // show up once the dynamic loader ran, or later with dlopen
-      for (const delay of [50, 1000]) {
-        const t = setTimeout(() => { if (existsSync(`/proc/${ev.pid}`)) scanPid(ev.pid); }, delay);
-        t.unref();
-      }
-    } else {
-      attacher.processGone(ev.pid);
-      setTimeout(() => forgetProcess(ev.pid), 2000).unref(); // after the records still in flight
-    }
-  });
-
-  const tick = setInterval(() => assembler.tick(process.hrtime.bigint()), 100);
-  const prune = setInterval(() => attacher.prune((pid) => existsSync(`/proc/${pid}`)), 10_000);
-  const rescan = setInterval(() => { for (const pid of only ? [...only] : listPids()) scanPid(pid); }, opts.rescanIntervalMs ?? 30_000);
-  for (const t of [tick, prune, rescan]) t.unref();
-  timers.push(tick, prune, rescan);
+    const tick = setInterval(() => assembler.tick(process.hrtime.bigint()), 100);
+    const prune = setInterval(() => attacher.prune((pid) => existsSync(`/proc/${pid}`)), 10_000);
+    const rescan = setInterval(() => { for (const pid of only ? [...only] : listPids()) scanPid(pid); }, opts.rescanIntervalMs ?? 30_000);
+    for (const t of [tick, prune, rescan]) t.unref();
+    timers.push(tick, prune, rescan);
+  } catch (e) {
+    cleanup(); // nothing stays attached when the start fails half-way
+    throw e;
+  }
 
   return {
     async stop() {
       for (const t of timers) clearInterval(t);
       unwatch?.();
+      unwatch = undefined;
       consumer?.stop();
       await new Promise((r) => setTimeout(r, 10)); // batches already queued by the poll thread are delivered
       assembler.flushAll();
-      crau?.stop();
-      obj.close();
+      cleanup();
     },
     stats() {
       const hits: Record<string, number> = {};
