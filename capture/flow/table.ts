@@ -275,24 +275,29 @@ export class FlowTable {
     // A FIN closes its side once every byte before it is in (captures reorder: a FIN may be seen
     // before the last data segment).
     if (s.flags & TCP_FIN) f.finAt[side] = (s.seq + s.payload.length) >>> 0;
-    for (const i of [0, 1] as const) {
-      const at = f.finAt[i];
-      if (at === undefined || f.closed[i]) continue;
-      const d = f.dirs[i];
-      const next = d.expected;
-      if (d.stopped || f.complete[i] || next === undefined || seqDiff(next, at) >= 0) f.closed[i] = true;
+    if (f.finAt[0] !== undefined || f.finAt[1] !== undefined) {
+      this.closeSides(f, 0);
+      this.closeSides(f, 1);
+      if (f.closed[0] && f.closed[1]) {
+        this.finish(f, "closed");
+        return;
+      }
     }
-    if (f.closed[0] && f.closed[1]) {
-      this.finish(f, "closed");
-      return;
-    }
-    this.account(f);
+    if (s.payload.length > 0) this.account(f);
     if (f.proto === undefined && f.dataSegments >= this.detectSegments && !f.tunnel) {
       // Many segments and still no handshake start: give up once no side is waiting for a hole
       // to fill (segments queued behind a hole may still hold the hello).
       const undecided = f.dirs.some((d) => d.length < 16 && d.waiting > 0 && !d.stopped);
       if (!undecided) this.giveUp(f);
     }
+  }
+
+  private closeSides(f: TcpFlow, i: 0 | 1): void {
+    const at = f.finAt[i];
+    if (at === undefined || f.closed[i]) return;
+    const d = f.dirs[i];
+    const next = d.expected;
+    if (d.stopped || f.complete[i] || next === undefined || seqDiff(next, at) >= 0) f.closed[i] = true;
   }
 
   private newTcpFlow(key: string, s: Segment): TcpFlow {
