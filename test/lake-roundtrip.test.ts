@@ -251,6 +251,28 @@ describe("lake writer round trip", () => {
     expect(s).toBe(BigInt((24_999 * 25_000) / 2));
   });
 
+  it("writes at the flush interval without being asked, and on an hour rollover", async () => {
+    const root = tmpRoot();
+    const lake = await openLake({ root, host: "h", flushIntervalMs: 200 });
+    for (let i = 0; i < 10; i++) lake.append("handshakes", { ts: new Date(T0 + 2000 + i), pid: i });
+    const until = Date.now() + 10_000;
+    while (lake.stats().rows.handshakes < 10 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(lake.stats().rows.handshakes).toBe(10);
+    expect(listFiles(root)).toHaveLength(1);
+    await lake.close();
+
+    // A row of the next hour seals the current hour's buffer right away (no flush call, no timer).
+    const root2 = tmpRoot();
+    const slow = await openLake({ root: root2, host: "h", flushIntervalMs: 3_600_000 });
+    slow.append("handshakes", { ts: new Date(T0 + 2000), pid: 1 });
+    slow.append("handshakes", { ts: new Date(T0 + 2000 + 3_600_000), pid: 2 });
+    while (slow.stats().rows.handshakes < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(slow.stats().rows.handshakes).toBe(1);
+    expect(listFiles(root2).map((f) => f.split("/")[1])).toEqual(["hour=2026-12-01T19"]);
+    await slow.close();
+    expect(listFiles(root2).map((f) => f.split("/")[1])).toEqual(["hour=2026-12-01T19", "hour=2026-12-01T20"]);
+  });
+
   it("old and new schema versions read together with union_by_name", async () => {
     const root = tmpRoot();
     const v1 = await openLake({ root, host: "h", agentStart: new Date(Date.UTC(2026, 11, 1, 10)) });
