@@ -76,8 +76,18 @@ function locateIp(linkType: number, d: Uint8Array): { at: number; ethertype: num
   }
 }
 
+// The same few addresses come back in every packet: keep their text instead of making it anew.
+const ipv4Text = new Map<number, string>();
+
 export function formatIpv4(d: Uint8Array, at: number): string {
-  return `${d[at]}.${d[at + 1]}.${d[at + 2]}.${d[at + 3]}`;
+  const n = ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
+  let t = ipv4Text.get(n);
+  if (t === undefined) {
+    if (ipv4Text.size >= 65536) ipv4Text.clear(); // bounded: a scan of many hosts just recomputes
+    t = `${d[at]}.${d[at + 1]}.${d[at + 2]}.${d[at + 3]}`;
+    ipv4Text.set(n, t);
+  }
+  return t;
 }
 
 /** RFC 5952 text form: lowercase, no leading zeros, the longest run of ≥ 2 zero groups as "::". */

@@ -19,6 +19,7 @@ export interface CapturedFrame {
   /** byte offset of the record in the (decompressed) file */
   offset: number;
 }
+/** Gets each frame; the object and its data are reused for the next frame (copy what you keep). */
 export type FrameSink = (frame: CapturedFrame) => void;
 
 // No real record comes near this; a larger length means the file is damaged, not a jumbo frame.
@@ -106,6 +107,19 @@ export class CaptureDecoder {
     }
   }
 
+  // One frame object, refilled for every record: like `data`, it is valid during the callback only.
+  private readonly frame: CapturedFrame = { tsUs: 0, linkType: 0, data: new Uint8Array(0), origLen: 0, offset: 0 };
+
+  private emit(tsUs: number, linkType: number, data: Uint8Array, origLen: number, offset: number): void {
+    const f = this.frame;
+    f.tsUs = tsUs;
+    f.linkType = linkType;
+    f.data = data;
+    f.origLen = origLen;
+    f.offset = offset;
+    this.sink(f);
+  }
+
   private u32(v: DataView, at: number): number {
     return v.getUint32(at, this.le);
   }
@@ -148,13 +162,7 @@ export class CaptureDecoder {
     const frac = this.u32(v, pos + 4);
     const tsUs = sec * 1e6 + (this.pcapNs ? Math.floor(frac / 1000) : frac);
     this.frames++;
-    this.sink({
-      tsUs,
-      linkType: this.pcapLinkType,
-      data: buf.subarray(pos + 16, pos + 16 + incl),
-      origLen: this.u32(v, pos + 12),
-      offset: this.base + pos,
-    });
+    this.emit(tsUs, this.pcapLinkType, buf.subarray(pos + 16, pos + 16 + incl), this.u32(v, pos + 12), this.base + pos);
     return 16 + incl;
   }
 
@@ -195,13 +203,7 @@ export class CaptureDecoder {
         const tsUs = this.ticksToUs(iface, this.u32(v, body + 4), this.u32(v, body + 8));
         this.lastTsUs = tsUs;
         this.frames++;
-        this.sink({
-          tsUs,
-          linkType: iface.linkType,
-          data: buf.subarray(body + 20, body + 20 + capLen),
-          origLen: this.u32(v, body + 16),
-          offset: this.base + pos,
-        });
+        this.emit(tsUs, iface.linkType, buf.subarray(body + 20, body + 20 + capLen), this.u32(v, body + 16), this.base + pos);
         break;
       }
       case 3: {
@@ -212,13 +214,7 @@ export class CaptureDecoder {
         const origLen = this.u32(v, body);
         const capLen = Math.min(origLen, bodyLen - 4);
         this.frames++;
-        this.sink({
-          tsUs: this.lastTsUs,
-          linkType: iface.linkType,
-          data: buf.subarray(body + 4, body + 4 + capLen),
-          origLen,
-          offset: this.base + pos,
-        });
+        this.emit(this.lastTsUs, iface.linkType, buf.subarray(body + 4, body + 4 + capLen), origLen, this.base + pos);
         break;
       }
       default:
