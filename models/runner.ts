@@ -262,6 +262,7 @@ export async function buildModels(opts: BuildOptions): Promise<BuildResult> {
     const marts: BuildResult["marts"] = [];
     for (const m of models) {
       const tm = performance.now();
+      const cm = process.cpuUsage();
       try {
         await conn.run(`CREATE OR REPLACE ${m.materialized === "view" ? "VIEW" : "TABLE"} ${m.name} AS\n${stripComments(m.sql)}`);
         if (m.mart) {
@@ -270,7 +271,10 @@ export async function buildModels(opts: BuildOptions): Promise<BuildResult> {
           const r = await conn.runAndReadAll(`SELECT count(*)::BIGINT FROM ${m.name}`);
           marts.push({ name: m.name, rows: Number(r.getRows()[0][0]), file: join(out, `${m.name}.parquet`) });
         }
-        if (process.env.CRYPTOSCOPE_MODELS_TIMING) console.error(`${m.name}: ${((performance.now() - tm) / 1000).toFixed(2)} s`);
+        if (process.env.CRYPTOSCOPE_MODELS_TIMING) {
+          const c = process.cpuUsage(cm);
+          console.error(`${m.name}: ${((performance.now() - tm) / 1000).toFixed(2)} s wall ${((c.user + c.system) / 1e6).toFixed(2)} s cpu`);
+        }
       } catch (e) {
         const err = await explainLakeError(conn, e as Error, allFiles);
         if (err instanceof LakeFileError) throw err;

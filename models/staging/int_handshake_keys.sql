@@ -1,4 +1,4 @@
--- depends: int_handshake_keys_hourly
+-- depends: int_handshake_scan
 -- materialized: table
 -- Handshakes counted per process, server and negotiated code points over the whole period.
 SELECT
@@ -8,5 +8,5 @@ SELECT
   sum(handshakes)::BIGINT AS handshakes,
   min(first_seen) AS first_seen,
   max(last_seen) AS last_seen
-FROM int_handshake_keys_hourly
+FROM int_handshake_scan
 GROUP BY ALL
