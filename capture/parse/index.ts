@@ -18,6 +18,8 @@
 //   encrypted/alert record; s2c at ServerHelloDone, a TLS 1.3 ServerHello, a CCS with no HRR pending, or
 //   an encrypted/alert record. A direction that does not start with a TLS record is complete too.
 // - ALPN and SNI strings keep every byte as one character (ISO-8859-1), so nothing is lost.
+// - parseQuicConversation remembers what each datagram object decrypted to (WeakMap): pass the same
+//   objects again as a flow grows, and do not reuse a datagram's buffer for other bytes.
 // - SSH: banners, kex/hostkey/cipher/MAC lists as the schema names them, and the RFC 4253 choice; the
 //   other name-lists are in scanSshSide()'s KexInit. SSH-1 gives banners only (complete=false).
 import { ParseError } from "./errors.ts";

@@ -1,6 +1,6 @@
 // JA4 (TLS client) and JA4S (TLS server) fingerprints, per FoxIO's published definition
 // (technical_details/JA4.md and JA4S.md of FoxIO-LLC/ja4; JA4 is BSD-3-Clause, JA4S is under the FoxIO License 1.1).
-import { createHash } from "node:crypto";
+import * as cryptoModule from "node:crypto";
 import { EXT, isGrease, type ClientHello, type ServerHello } from "./tls-hello.ts";
 
 function versionCode(v: number | undefined): string {
@@ -18,9 +18,10 @@ function versionCode(v: number | undefined): string {
   }
 }
 
+const oneShot = (cryptoModule as { hash?: (alg: string, data: string, enc: "hex") => string }).hash;
 function hash12(s: string): string {
   if (s === "") return "000000000000";
-  return createHash("sha256").update(s).digest("hex").slice(0, 12);
+  return (oneShot ? oneShot("sha256", s, "hex") : cryptoModule.createHash("sha256").update(s).digest("hex")).slice(0, 12);
 }
 
 function two(n: number): string {
@@ -46,13 +47,30 @@ export function alpnChars(alpn: Uint8Array | undefined): string {
   return h;
 }
 
+// Comma-joined 4-digit hex; numeric order equals the hex order JA4 sorts by.
+function hexList(v: ArrayLike<number>): string {
+  let s = "";
+  for (let i = 0; i < v.length; i++) s += i === 0 ? hex4(v[i]!) : "," + hex4(v[i]!);
+  return s;
+}
+
+function notGrease(v: number[] | undefined, skip?: (x: number) => boolean): Uint16Array {
+  const out = new Uint16Array(v?.length ?? 0);
+  let n = 0;
+  if (v) for (const x of v) if (!isGrease(x) && !(skip && skip(x))) out[n++] = x;
+  return out.subarray(0, n);
+}
+
+const notSniOrAlpn = (e: number) => e === EXT.server_name || e === EXT.alpn;
+
 export function ja4(ch: ClientHello, quic: boolean): string {
-  const exts = ch.extensions.filter((e) => !isGrease(e));
-  const suites = ch.suites.filter((s) => !isGrease(s));
+  const exts = notGrease(ch.extensions);
+  const suites = notGrease(ch.suites);
   let version = ch.legacyVersion;
-  if (ch.extensions.includes(EXT.supported_versions) && ch.versions) {
-    const vs = ch.versions.filter((v) => !isGrease(v));
-    if (vs.length > 0) version = Math.max(...vs);
+  if (ch.versions && exts.includes(EXT.supported_versions)) {
+    let best = -1;
+    for (const v of ch.versions) if (!isGrease(v) && v > best) best = v;
+    if (best >= 0) version = best;
   }
   const a =
     (quic ? "q" : "t") +
@@ -61,9 +79,9 @@ export function ja4(ch: ClientHello, quic: boolean): string {
     two(suites.length) +
     two(exts.length) +
     alpnChars(ch.alpnRaw?.[0]);
-  const b = hash12(suites.map(hex4).sort().join(","));
-  const sortedExts = exts.filter((e) => e !== EXT.server_name && e !== EXT.alpn).map(hex4).sort().join(",");
-  const sigs = (ch.sigAlgs ?? []).filter((s) => !isGrease(s)).map(hex4).join(",");
+  const b = hash12(hexList(suites.slice().sort()));
+  const sortedExts = hexList(notGrease(ch.extensions, notSniOrAlpn).sort());
+  const sigs = hexList(notGrease(ch.sigAlgs));
   const c = sortedExts === "" ? "000000000000" : hash12(sigs === "" ? sortedExts : `${sortedExts}_${sigs}`);
   return `${a}_${b}_${c}`;
 }
@@ -71,5 +89,5 @@ export function ja4(ch: ClientHello, quic: boolean): string {
 export function ja4s(sh: ServerHello, quic: boolean): string {
   const version = sh.selectedVersion ?? sh.legacyVersion;
   const a = (quic ? "q" : "t") + versionCode(version) + two(sh.extensions.length) + alpnChars(sh.alpnRaw);
-  return `${a}_${hex4(sh.suite)}_${hash12(sh.extensions.map(hex4).join(","))}`;
+  return `${a}_${hex4(sh.suite)}_${hash12(hexList(sh.extensions))}`;
 }

@@ -184,14 +184,35 @@ interface SideState {
   version?: number;
 }
 
+// Callers re-parse a flow each time a datagram arrives: remember what each datagram gave (per side and
+// key set), so an Initial is opened once. Keyed by the caller's datagram object; dropped with it.
+interface Opened {
+  keysId: string;
+  version?: number;
+  chunks: CryptoChunk[];
+}
+const openedCache = new WeakMap<Uint8Array, Opened>();
+
 function walkDatagrams(
   datagrams: Uint8Array[],
   side: "client" | "server",
   candidates: { version: number; secrets: InitialSecrets }[],
   state: SideState,
   retryScids?: Uint8Array[],
+  keysId = "",
 ): void {
-  for (const d of datagrams) {
+  for (const original of datagrams) {
+    const id = side + keysId;
+    if (!retryScids) {
+      const hit = openedCache.get(original);
+      if (hit && hit.keysId === id) {
+        if (hit.version !== undefined) state.version ??= hit.version;
+        for (const c of hit.chunks) state.chunks.push(c);
+        continue;
+      }
+    }
+    const d = plain(original);
+    const mine: Opened = { keysId: id, chunks: [] };
     let p = 0;
     while (p < d.length) {
       const h = readLongHeader(d, p);
@@ -206,8 +227,8 @@ function walkDatagrams(
           if (c.version !== h.version) continue;
           const opened = openInitial(d, h, side === "client" ? c.secrets.client : c.secrets.server);
           if (opened) {
-            state.version ??= h.version;
-            readInitialFrames(opened.payload, state.chunks);
+            mine.version ??= h.version;
+            readInitialFrames(opened.payload, mine.chunks);
             break;
           }
         }
@@ -215,6 +236,9 @@ function walkDatagrams(
       if (h.end < 0) break;
       p = h.end;
     }
+    if (!retryScids) openedCache.set(original, mine);
+    if (mine.version !== undefined) state.version ??= mine.version;
+    for (const c of mine.chunks) state.chunks.push(c);
   }
 }
 
@@ -233,13 +257,11 @@ export interface QuicCrypto {
 
 // Decrypt both sides' Initial packets and reassemble their CRYPTO streams.
 export function quicInitialCrypto(clientDatagrams: Uint8Array[], serverDatagrams: Uint8Array[]): QuicCrypto {
-  clientDatagrams = clientDatagrams.map(plain);
-  serverDatagrams = serverDatagrams.map(plain);
   return guard("quic", () => {
     // Keys come from the DCID of the client's first Initial, or after a Retry from the Retry's SCID.
     let firstInitial: LongHeader | undefined;
     for (const d of clientDatagrams) {
-      const h = readLongHeader(d, 0);
+      const h = readLongHeader(plain(d), 0);
       if (h && h.version !== 0 && h.type === versionParams(h.version)!.initialType) { firstInitial = h; break; }
     }
     const retryScids: Uint8Array[] = [];
@@ -251,7 +273,7 @@ export function quicInitialCrypto(clientDatagrams: Uint8Array[], serverDatagrams
       // the same connection id with v2's salt. So: every version seen in an Initial, for every id.
       const versions = new Set<number>([firstInitial.version]);
       for (const d of serverDatagrams) {
-        const h = readLongHeader(d, 0);
+        const h = readLongHeader(plain(d), 0);
         if (h && h.version !== 0 && h.type === versionParams(h.version)!.initialType) versions.add(h.version);
       }
       const ids = [firstInitial.dcid];
@@ -261,8 +283,9 @@ export function quicInitialCrypto(clientDatagrams: Uint8Array[], serverDatagrams
     const candidates = cids.map((c) => ({ version: c.version, secrets: initialKeys(c.version, c.dcid)! }));
     const client: SideState = { chunks: [] };
     const server: SideState = { chunks: [] };
-    walkDatagrams(clientDatagrams, "client", candidates, client);
-    walkDatagrams(serverDatagrams, "server", candidates, server);
+    const keysId = cids.map((c) => c.version + ":" + Buffer.from(c.dcid.buffer, c.dcid.byteOffset, c.dcid.byteLength).toString("hex")).join(",");
+    walkDatagrams(clientDatagrams, "client", candidates, client, undefined, keysId);
+    walkDatagrams(serverDatagrams, "server", candidates, server, undefined, keysId);
     return {
       version: client.version ?? server.version ?? firstInitial?.version,
       client: assemble(client.chunks),
