@@ -52,13 +52,6 @@ const KNOWN: Known[] = [
       "the server sends text lines before its SSH banner (allowed by RFC 4253 4.2); tshark 4.0 then dissects none of the " +
       "server's side, we read its banner and KEXINIT",
   },
-  {
-    file: "public/zeek_zeek/retry.pcap",
-    match: "ours - tshark",
-    reason:
-      "QUIC Retry: the server's Initial after the Retry is protected with keys from the new connection id; " +
-      "parseQuicConversation derives them from the first client Initial only, so the ServerHello is not read",
-  },
 ];
 
 type TsharkRow = Record<string, string>;

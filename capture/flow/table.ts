@@ -20,6 +20,7 @@ import {
   ParseError,
   detectTcpProto,
   isQuicLongHeaderInitial,
+  isQuicLongHeaderRetry,
   parseQuicConversation,
   parseTcpConversation,
   tcpStreamComplete,
@@ -439,7 +440,15 @@ export class FlowTable {
       return;
     }
     if (!isQuicLongHeaderInitial(s.payload)) {
-      if (f) this.touch(f, s.tsUs);
+      if (!f) return;
+      this.touch(f, s.tsUs);
+      // A server's Retry: its SCID keys the Initials that follow, so the parser needs it too.
+      const fromServer = (s.srcAddr === f.aAddr && s.srcPort === f.aPort ? 0 : 1) !== f.client;
+      if (fromServer && isQuicLongHeaderRetry(s.payload) && f.datagrams[1 - f.client]!.length < this.maxDatagrams) {
+        f.datagrams[1 - f.client]!.push(new Uint8Array(s.payload));
+        f.mem += s.payload.length;
+        this.memory += s.payload.length;
+      }
       return;
     }
     if (!f) {
