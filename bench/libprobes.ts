@@ -30,7 +30,8 @@ async function round(port: number, serverPid: number): Promise<Round> {
   const s0 = cpuTicks(serverPid);
   // the shell reports its waited-for children's CPU (fields 16, 17 of its own stat) after s_time exits
   const out = await new Promise<string>((resolve, reject) => {
-    const sh = spawn("bash", ["-c", `openssl s_time -connect 127.0.0.1:${port} -new -time ${SECONDS} 2>&1; read -ra st < /proc/$$/stat; echo "CHILD_TICKS $(( st[15] + st[16] ))"`]);
+    // a watchdog: once on this VM both ends of one connection sat in recv() for minutes
+    const sh = spawn("bash", ["-c", `timeout ${SECONDS + 20} openssl s_time -connect 127.0.0.1:${port} -new -time ${SECONDS} 2>&1; read -ra st < /proc/$$/stat; echo "CHILD_TICKS $(( st[15] + st[16] ))"`]);
     let o = "";
     sh.stdout.on("data", (d) => (o += d));
     sh.on("error", reject);
