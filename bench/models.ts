@@ -133,13 +133,17 @@ async function generate(): Promise<void> {
   console.log(`generated ${ROWS.toLocaleString()} handshakes in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${lake}`);
 }
 
-function runWithRss(args: string[]): { seconds: number; rssMB: number; cpu: number; stdout: string } {
+/** Runs a script in its own node process; the script reports its own peak RSS and CPU time on its last line. */
+function runMeasured(script: string): { seconds: number; rssMB: number; cpu: number; stdout: string } {
+  const footer = `
+const ru = process.resourceUsage();
+console.log("MEASURED " + JSON.stringify({ maxRssKB: ru.maxRSS, cpuS: (ru.userCPUTime + ru.systemCPUTime) / 1e6 }));
+`;
   const t0 = performance.now();
-  const r = execFileSync("sh", ["-c", `/usr/bin/time -f "RSS_KB=%M CPU_S=%U+%S" "$@" 2>&1`, "sh", ...args], { cwd: repo, encoding: "utf8", maxBuffer: 64 << 20 });
+  const out = execFileSync("node", ["--import", "tsx", "--input-type=module", "-e", script + footer], { cwd: repo, encoding: "utf8", maxBuffer: 64 << 20 });
   const seconds = (performance.now() - t0) / 1000;
-  const m = /RSS_KB=(\d+)/.exec(r);
-  const c = /CPU_S=([\d.]+)\+([\d.]+)/.exec(r);
-  return { seconds, rssMB: m ? Number(m[1]) / 1024 : NaN, cpu: c ? Number(c[1]) + Number(c[2]) : NaN, stdout: r };
+  const m = JSON.parse(/MEASURED (.*)$/m.exec(out)![1]) as { maxRssKB: number; cpuS: number };
+  return { seconds, rssMB: m.maxRssKB / 1024, cpu: m.cpuS, stdout: out };
 }
 
 if (!existsSync(stamp) || process.env.BENCH_REGEN || readFileSync(stamp, "utf8") !== String(ROWS)) await generate();
@@ -151,7 +155,7 @@ const { conn } = await openOffline();
 const r = await conn.runAndReadAll("SELECT count(*), count(DISTINCT server_addr), sum(CASE WHEN group_chosen = 4588 THEN 1 ELSE 0 END), count(DISTINCT exe) FROM read_parquet('${lake}/handshakes/**/*.parquet')");
 console.log(JSON.stringify(r.getRows().map((x) => x.map(String))));
 `;
-const baseline = runWithRss(["node", "--import", "tsx", "--input-type=module", "-e", baselineScript]);
+const baseline = runMeasured(baselineScript);
 const out = join(base, "marts");
 const db = join(base, "cryptoscope.duckdb");
 // The same code path as \`cryptoscope models build\`, in its own process so its peak RSS is its own.
@@ -161,7 +165,7 @@ const r = await buildModels({ lake: ${JSON.stringify(lake)}, out: ${JSON.stringi
 for (const m of r.marts) console.log(m.name.padEnd(32) + String(m.rows).padStart(12) + " rows");
 console.log("lake files: " + Object.entries(r.lakeFiles).map(([t, n]) => t + " " + n).join(", "));
 `;
-const build = runWithRss(["node", "--import", "tsx", "--input-type=module", "-e", buildScript]);
+const build = runMeasured(buildScript);
 const hsLine = /lake files: ([^\n]*)/.exec(build.stdout)?.[1] ?? "";
 console.log(build.stdout.split("\n").filter((l) => /rows$/.test(l.trim())).join("\n"));
 console.log(`lake: ${ROWS.toLocaleString()} handshakes; ${hsLine}`);
