@@ -14,12 +14,13 @@ export const DERIVED = {
            sum(hybrid_handshakes)::BIGINT AS hybrid_handshakes, sum(classical_handshakes)::BIGINT AS classical_handshakes,
            sum(unknown_handshakes)::BIGINT AS unknown_handshakes, count(DISTINCT service)::BIGINT AS services
     FROM ${m("rpt_migration_hourly")} GROUP BY ALL ORDER BY hour, host, proto`,
-  // The per-service table of the migration page, by day: a time range selects whole days.
-  migration_service_day: (m: (name: string) => string) => `
-    SELECT date_trunc('day', hour) AS day, host, proto, service, sum(handshakes)::BIGINT AS handshakes,
+  // The per-service table of the migration page: one row per service and host with its totals and when it
+  // was seen; a time range keeps the services seen in it (as the inventory pages do).
+  migration_services: (m: (name: string) => string) => `
+    SELECT service, proto, host, sum(handshakes)::BIGINT AS handshakes,
            sum(pq_handshakes + hybrid_handshakes)::BIGINT AS pq_or_hybrid, sum(handshakes - unknown_handshakes)::BIGINT AS known,
-           max(hour) AS last_hour
-    FROM ${m("rpt_migration_hourly")} GROUP BY ALL ORDER BY day, host, proto, service`,
+           min(hour) AS first_hour, max(hour) AS last_hour
+    FROM ${m("rpt_migration_hourly")} GROUP BY ALL ORDER BY service, host`,
   // Flame graph: frames narrower than 1/5000 of all handshakes (a fifth of a pixel on a 1000-px graph) are
   // folded into their parent, which keeps its full value; a host's own subtree keeps frames down to 1/1000
   // of that host, so the host filter still shows detail.

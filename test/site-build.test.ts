@@ -152,7 +152,7 @@ describe("site build", () => {
   it("searches a table in the browser", async () => {
     const r = await openPage(browser, `${server.url}/endpoints.html`);
     try {
-      await r.page.fill("#observablehq-main input[type=search] >> nth=0", "legacy");
+      await r.page.fill("#observablehq-main input[type=text] >> nth=0", "legacy");
       await r.page.waitForFunction(() => document.querySelectorAll("#endpoint-table tbody tr").length === 1);
       expect(await r.page.textContent("#endpoint-table tbody")).toContain("legacy.example.test|10.0.0.9:443");
     } finally {
