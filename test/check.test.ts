@@ -96,3 +96,17 @@ describe("cryptoscope query", () => {
     expect(sqlErr.stderr.trim().split("\n")).toHaveLength(1);
   });
 });
+
+describe("cryptoscope models build", () => {
+  it("builds the marts next to the lake and prints them; a missing lake is one line", () => {
+    const r = cli("models", "build", "--lake", lake);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^inv_tls_endpoints\s+3 rows$/m);
+    expect(r.stdout).toMatch(/^risk_findings\s+\d+ rows$/m);
+    expect(r.stdout).toMatch(/17 marts in .*marts, database .*cryptoscope\.duckdb/);
+    const missing = cli("models", "build", "--lake", join(lake, "nope"));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim()).toBe(`cryptoscope: lake folder not found: ${join(lake, "nope")}`);
+  });
+});
