@@ -294,6 +294,10 @@ function versions(): Record<string, unknown>[] {
     { code: 0xfeff, name: "DTLS 1.0", proto: "dtls", deprecated: true },
     { code: 0xfefd, name: "DTLS 1.2", proto: "dtls", deprecated: false },
     { code: 0xfefc, name: "DTLS 1.3", proto: "dtls", deprecated: false },
+    // pre-RFC TLS 1.3 drafts still seen in old captures (0x7F00 + draft number; Facebook's 0xFB17/0xFB1A)
+    ...Array.from({ length: 28 - 14 + 1 }, (_, i) => ({ code: 0x7f00 + 14 + i, name: `TLS 1.3 (draft ${14 + i})`, proto: "tls", deprecated: true })),
+    { code: 0xfb17, name: "TLS 1.3 (Facebook draft 23)", proto: "tls", deprecated: true },
+    { code: 0xfb1a, name: "TLS 1.3 (Facebook draft 26)", proto: "tls", deprecated: true },
     ...GREASE.map((g) => ({ code: g, name: "GREASE", proto: "grease", deprecated: false })),
   ];
 }
