@@ -19,7 +19,7 @@ const schemaDir = join(dirname(require.resolve("@cyclonedx/cyclonedx-library/pac
 const load = (f: string) => JSON.parse(readFileSync(join(schemaDir, f), "utf8"));
 
 function validator() {
-  const ajv = new (Ajv as unknown as typeof Ajv.default)({ strict: false, allErrors: true });
+  const ajv = new (Ajv as unknown as typeof Ajv.default)({ strict: false, allErrors: true, logger: false });
   (addFormats as unknown as typeof addFormats.default)(ajv);
   // bom-1.6 refers to its sub-schemas by these relative names, resolved against its $id
   const spdx = load("spdx.SNAPSHOT.schema.json");
