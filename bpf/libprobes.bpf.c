@@ -112,15 +112,21 @@ static __always_inline int marker(struct pt_regs *ctx, __u64 obj, __u32 engine, 
 	return 0;
 }
 
-/* True when the function was called from the TLS code of `engine` in this process. */
-static __always_inline bool from_tls_code(struct pt_regs *ctx, __u32 engine)
+/* True when the function was called from the TLS code of `engine` in this process; sp_off: where the return
+ * address is relative to the stack pointer (0 at function entry). */
+static __always_inline bool from_tls_code_at(struct pt_regs *ctx, __u32 engine, __u64 sp_off)
 {
 	__u64 ret = 0;
-	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)))
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)(PT_REGS_SP(ctx) + sp_off)))
 		return false;
 	struct range_key k = { .pid = bpf_get_current_pid_tgid() >> 32, .engine = engine };
 	struct code_range *r = bpf_map_lookup_elem(&code_ranges, &k);
 	return r && ret >= r->lo && ret < r->hi;
+}
+
+static __always_inline bool from_tls_code(struct pt_regs *ctx, __u32 engine)
+{
+	return from_tls_code_at(ctx, engine, 0);
 }
 
 static __always_inline __u64 current_obj(__u32 engine)
@@ -250,10 +256,10 @@ int BPF_UPROBE(ossl_cipher_key_length, const void *cipher)
 	return 0;
 }
 
-static __always_inline int sig_digest(struct pt_regs *ctx, const char *mdname, __s64 dir)
+static __always_inline int sig_digest_at(struct pt_regs *ctx, const char *mdname, __s64 dir, __u64 sp_off)
 {
 	count(CS_LIB_SIG_DIGEST);
-	if (!from_tls_code(ctx, CS_ENGINE_OPENSSL))
+	if (!from_tls_code_at(ctx, CS_ENGINE_OPENSSL, sp_off))
 		return 0;
 	return emit_str(ctx, CS_LIB_SIG_DIGEST, current_obj(CS_ENGINE_OPENSSL), mdname, dir);
 }
@@ -261,13 +267,29 @@ static __always_inline int sig_digest(struct pt_regs *ctx, const char *mdname, _
 SEC("uprobe")
 int BPF_UPROBE(ossl_sign_init, void *mctx, void *pctx, const char *mdname)
 {
-	return sig_digest(ctx, mdname, 1);
+	return sig_digest_at(ctx, mdname, 1, 0);
 }
 
 SEC("uprobe")
 int BPF_UPROBE(ossl_verify_init, void *mctx, void *pctx, const char *mdname)
 {
-	return sig_digest(ctx, mdname, 2);
+	return sig_digest_at(ctx, mdname, 2, 0);
+}
+
+/* Debian's libcrypto builds EVP_Digest{Sign,Verify}Init_ex as "sub $8,%rsp; push ...; call do_sigver_init":
+ * a uprobe on that first instruction is single-stepped (~13 us a hit here), one on the call is emulated
+ * (~1 us). At the call, 40 bytes are pushed above the return address and mdname has moved to the 4th
+ * argument register (userspace checks the exact instruction bytes before attaching these). */
+SEC("uprobe")
+int BPF_UPROBE(ossl_sign_init_cs, void *mctx, void *pctx, void *type, const char *mdname)
+{
+	return sig_digest_at(ctx, mdname, 1, 40);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ossl_verify_init_cs, void *mctx, void *pctx, void *type, const char *mdname)
+{
+	return sig_digest_at(ctx, mdname, 2, 40);
 }
 
 SEC("uprobe")

@@ -115,7 +115,9 @@ export class LibraryAttacher {
         if (!sym) continue;
         try {
           // by file offset: libbpf's name lookup would work for C symbols but not every Go name
-          a.links.push(this.obj.attachUprobe(s.prog, { binary: file.openPath, offset: sym.offset, pid: -1, retprobe: s.retprobe, cookie: s.marker ? BigInt(idx) | (sym.vaddr << 16n) : idx }));
+          const site = !s.retprobe && !s.marker ? sym.callSite : undefined;
+          a.links.push(this.obj.attachUprobe(site?.prog ?? s.prog, { binary: file.openPath, offset: site?.offset ?? sym.offset, pid: -1,
+            retprobe: s.retprobe, cookie: s.marker ? BigInt(idx) | (sym.vaddr << 16n) : idx }));
         } catch (e) {
           this.attachErrors++;
           const msg = `attach ${s.prog} at ${file.path}:${s.symbol}: ${(e as Error).message}`;

@@ -9,7 +9,18 @@ import { ElfError, ElfFile } from "./elf.ts";
 export type LibraryKind = "libssl" | "libcrypto" | "openssl-static" | "gnutls" | "hogweed" | "nss" | "nss-ssl" | "go";
 export type LibraryName = "openssl" | "gnutls" | "go" | "nss";
 
-export interface SymbolAt { name: string; vaddr: bigint; offset: number }
+export interface SymbolAt {
+  name: string;
+  vaddr: bigint;
+  offset: number;
+  /** a known instruction pattern: probe the emulatable call inside instead of the single-stepped first instruction */
+  callSite?: { offset: number; prog: string };
+}
+
+/* Debian 12's libcrypto.so.3 EVP_Digest{Verify,Sign}Init_ex: sub $8,%rsp; push 0x10(%rsp); push $dir; push %r9;
+ * mov %r8,%r9; mov %rcx,%r8; mov %rdx,%rcx; push $0; xor %edx,%edx; call do_sigver_init (at +0x19). */
+const SIGVER_WRAPPER = /^4883ec08ff7424106a0[01]41514d89c14989c84889d16a0031d2e8$/;
+const CALL_SITE_PROGS: Record<string, string> = { EVP_DigestVerifyInit_ex: "ossl_verify_init_cs", EVP_DigestSignInit_ex: "ossl_sign_init_cs" };
 
 export interface LibraryFile {
   key: string;          // "dev:inode" as /proc/PID/maps shows them
@@ -121,7 +132,12 @@ export function classifyPath(openPath: string, path = openPath, key = fileKey(op
       const out = new Map<string, SymbolAt>();
       for (const [n, s] of found) {
         const offset = elf.vaddrToOffset(s.value);
-        if (offset !== null && s.value !== 0n) out.set(n, { name: n, vaddr: s.value, offset });
+        if (offset === null || s.value === 0n) continue;
+        const at: SymbolAt = { name: n, vaddr: s.value, offset };
+        if (CALL_SITE_PROGS[n] && offset + 0x1e <= elf.size && SIGVER_WRAPPER.test(elf.read(offset, 0x1a).toString("hex"))) {
+          at.callSite = { offset: offset + 0x19, prog: CALL_SITE_PROGS[n] };
+        }
+        out.set(n, at);
       }
       return out;
     };
