@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLibraryProbes } from "../capture/libprobes/index.ts";
 import { classifyPath } from "../capture/libprobes/discovery.ts";
+import { REPO_ROOT } from "../capture/bpf/native.ts";
 import { openLake } from "../capture/lake/writer.ts";
 import { freePort, makeCert, waitForPort } from "../test/helpers/tls.ts";
 
@@ -87,6 +88,8 @@ const port = await freePort();
 const server = spawn("openssl", ["s_server", "-accept", `127.0.0.1:${port}`, "-cert", cert, "-key", key, "-quiet", "-naccept", "1000000"], { stdio: "ignore" });
 try {
   await waitForPort(port);
+  // the agent loads only signed objects: sign what `make -C bpf` rebuilt, as setup.sh does
+  execFileSync(process.execPath, ["--import", "tsx", "capture/attest/setup-keys.ts", "--quiet"], { cwd: REPO_ROOT, stdio: "pipe" });
   // rows are written at the end: a Parquet flush in the middle of a round would compete for the 2 vCPUs
   const lake = await openLake({ root: join(work, "lake"), host: "bench", flushIntervalMs: 3_600_000 });
   writeFileSync(join(work, "hitloop.c"), HIT_LOOP_C);

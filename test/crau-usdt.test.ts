@@ -11,6 +11,12 @@ import { startLibraryProbes, type LibraryProbes } from "../capture/libprobes/ind
 import { openLake, type LakeWriter } from "../capture/lake/writer.ts";
 import { crauQuery, CrauQueryError } from "../capture/crau/index.ts";
 import { withElf } from "../capture/libprobes/elf.ts";
+import { REPO_ROOT } from "../capture/bpf/native.ts";
+
+// the agent loads only signed objects (capture/bpf/loader.ts): sign what `make -C bpf` rebuilt, as setup.sh does
+function signBuiltObjects(): void {
+  execFileSync(process.execPath, ["--import", "tsx", "capture/attest/setup-keys.ts", "--quiet"], { cwd: REPO_ROOT, stdio: "pipe" });
+}
 
 // The library holds the probes and their key strings; the program only calls it, after a line on stdin.
 const LIB_C = `
@@ -57,6 +63,7 @@ describe("crypto-auditing USDT probes", () => {
     writeFileSync(join(work, "main.c"), MAIN_C);
     execFileSync("cc", ["-O2", "-shared", "-fPIC", "-o", lib, join(work, "lib.c")]);
     execFileSync("cc", ["-O2", "-o", exe, join(work, "main.c"), lib, `-Wl,-rpath,${work}`]);
+    signBuiltObjects();
     lake = await openLake({ root: join(work, "lake"), host: "test-host", flushIntervalMs: 3_600_000 });
     probes = await startLibraryProbes({ lake, host: "test-host", pids: [], crau: true }); // required: fails loudly here
   });

@@ -1,7 +1,7 @@
 // Enrichment: container/pod identity from real-world cgroup path shapes of docker, containerd, cri-o and
 // podman (systemd and cgroupfs drivers, with and without Kubernetes), and processInfo of a real child
 // process; then the process tracker writes exec/exit rows with the crypto libraries a process maps.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,12 @@ import { containerFromCgroup, forgetProcess, processInfo } from "../capture/enri
 import { cgroup2Root, cgroupOfPid } from "../capture/bpf/kernelfs.ts";
 import { startProcessTracker } from "../capture/libprobes/index.ts";
 import { openLake } from "../capture/lake/writer.ts";
+import { REPO_ROOT } from "../capture/bpf/native.ts";
+
+// the agent loads only signed objects (capture/bpf/loader.ts): sign what `make -C bpf` rebuilt, as setup.sh does
+function signBuiltObjects(): void {
+  execFileSync(process.execPath, ["--import", "tsx", "capture/attest/setup-keys.ts", "--quiet"], { cwd: REPO_ROOT, stdio: "pipe" });
+}
 
 const ID = "4c0b0b0d1a7e9f3b2d6c5a4e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a";
 const POD = "8f2a6c7e-1b3d-4e5f-9a8b-7c6d5e4f3a2b";
@@ -69,6 +75,7 @@ describe("process tracker (sched_process_exec/exit tracepoints)", () => {
   it("writes scan, exec and exit rows with cmdline, cgroup and mapped crypto libraries", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cs-proc-"));
     try {
+      signBuiltObjects();
       const lake = await openLake({ root: dir, host: "test-host", flushIntervalMs: 3_600_000 });
       const tracker = await startProcessTracker({ lake, host: "test-host" });
       // python3 maps libssl and libcrypto once `ssl` is imported, then lives long enough to be read

@@ -15,6 +15,12 @@ import { monoNsToUtcMicros } from "../capture/libprobes/records.ts";
 import { withElf } from "../capture/libprobes/elf.ts";
 import { GO_SYMBOLS } from "../capture/libprobes/discovery.ts";
 import { freePort, makeCert, waitForPort } from "./helpers/tls.ts";
+import { REPO_ROOT } from "../capture/bpf/native.ts";
+
+// the agent loads only signed objects (capture/bpf/loader.ts): sign what `make -C bpf` rebuilt, as setup.sh does
+function signBuiltObjects(): void {
+  execFileSync(process.execPath, ["--import", "tsx", "capture/attest/setup-keys.ts", "--quiet"], { cwd: REPO_ROOT, stdio: "pipe" });
+}
 
 interface Run { pid: number; out: string; code: number | null }
 
@@ -97,6 +103,7 @@ func main() {
     const goEnv = { ...process.env, GOFLAGS: "-mod=mod", GOCACHE: join(tmpdir(), "cryptoscope-test-gocache"), GOPROXY: "off", CGO_ENABLED: "0" };
     execFileSync("go", ["build", "-o", goBinary, "."], { cwd: src, env: goEnv, stdio: "pipe" });
     execFileSync("go", ["build", "-ldflags=-s -w", "-o", goStripped, "."], { cwd: src, env: goEnv, stdio: "pipe" });
+    signBuiltObjects();
     lakeDir = join(work, "lake");
     lake = await openLake({ root: lakeDir, host: "test-host", flushIntervalMs: 3_600_000 });
     // extended: cipher and version too, so they can be compared with what the clients report
@@ -368,6 +375,9 @@ print(s.version(), s.cipher()[0], s.shared_ciphers() is None)`;
     const keys = new Set(ev.map((e) => `${e.event}/${e.key}`));
     for (const k of ["certificate/x509::sha256", "group/tls::group", "cipher/openssl::cipher_nid", "signature/verify::digest", "signature/rsa::padding", "signature/tls::signature_algorithm", "version/tls::protocol_version"]) expect(keys).toContain(k);
     expect(ev.find((e) => e.key === "tls::signature_algorithm")!.value_int).toBe(0x0804n);
+    // every object was loaded through the attested loader, its decision in agent_log
+    const loads = (await con.runAndReadAll(`SELECT DISTINCT object_name, decision FROM read_parquet('${lakeDir}/agent_log/**/*.parquet') ORDER BY object_name`)).getRowObjects();
+    for (const name of ["crau", "libprobes", "proc"]) expect(loads).toContainEqual({ object_name: name, decision: "allow" });
     con.closeSync();
     db.closeSync();
   });

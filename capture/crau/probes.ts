@@ -1,6 +1,7 @@
 // crypto-auditing USDT probes: finds files declaring provider "crypto_auditing" in .note.stapsdt and attaches
 // crau.bpf.o's sleepable programs to each probe they declare, once per file (all processes).
-import { BpfObject, bpfObjectPath, forEachRecord, type RingBufConsumer } from "../bpf/native.ts";
+import { forEachRecord, type BpfObject, type RingBufConsumer } from "../bpf/native.ts";
+import { openVerifiedObject, type AgentLog } from "../bpf/loader.ts";
 import { withElf, ElfError } from "../libprobes/elf.ts";
 import { openPathFor, type MappedFile } from "../libprobes/discovery.ts";
 import { decodeCrauRecord, type CrauRecord } from "./records.ts";
@@ -22,8 +23,8 @@ export class CrauProbes {
   readonly pathByPid = new Map<number, string>();
   attachErrors = 0;
 
-  constructor(onRecord: (r: CrauRecord) => void, private onError: (msg: string) => void) {
-    this.obj = new BpfObject(bpfObjectPath("crau"));
+  constructor(load: { log?: AgentLog; host?: string }, onRecord: (r: CrauRecord) => void, private onError: (msg: string) => void) {
+    this.obj = openVerifiedObject("crau", load);
     try {
       this.obj.setRodata("wakeup_bytes", 64 * 1024, 8).load();
     } catch (e) {

@@ -1,7 +1,8 @@
 // One shared exec/exit watcher (proc.bpf.o on sched_process_exec / sched_process_exit) for everything in
 // the agent that needs to know about new and ended processes: the process tracker and the library probes.
 // Reference-counted: the BPF object is loaded on the first subscription and closed after the last.
-import { BpfObject, bpfObjectPath, forEachRecord } from "../bpf/native.ts";
+import { forEachRecord, type BpfObject } from "../bpf/native.ts";
+import { openVerifiedObject, type AgentLog } from "../bpf/loader.ts";
 import { decodeProcRecord, type ProcRecord } from "../libprobes/records.ts";
 
 export type ProcListener = (ev: ProcRecord) => void;
@@ -10,8 +11,8 @@ let obj: BpfObject | null = null;
 const listeners = new Set<ProcListener>();
 let delivered = 0;
 
-function start(): void {
-  const o = new BpfObject(bpfObjectPath("proc"));
+function start(load: { log?: AgentLog; host?: string }): void {
+  const o = openVerifiedObject("proc", load); // attested like every object the agent loads
   try {
     o.setRodata("wakeup_bytes", 0n, 8).load();
     o.attachTracepoint("on_exec", "sched", "sched_process_exec");
@@ -30,9 +31,10 @@ function start(): void {
   obj = o;
 }
 
-/** Subscribes to exec/exit events; returns the unsubscribe function. Throws if the tracepoints cannot attach. */
-export function watchProcesses(l: ProcListener): () => void {
-  if (!obj) start();
+/** Subscribes to exec/exit events; returns the unsubscribe function. Throws if the tracepoints cannot attach.
+ * `load` (agent_log sink, host) is used by the subscription that loads the object. */
+export function watchProcesses(load: { log?: AgentLog; host?: string }, l: ProcListener): () => void {
+  if (!obj) start(load);
   listeners.add(l);
   return () => {
     listeners.delete(l);

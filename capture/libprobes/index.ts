@@ -3,7 +3,8 @@
 // certificates rows. Also the process tracker (processes table) fed by the shared exec/exit watcher.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { BpfObject, bpfObjectPath, forEachRecord, type RingBufConsumer } from "../bpf/native.ts";
+import { forEachRecord, type RingBufConsumer } from "../bpf/native.ts";
+import { openVerifiedObject } from "../bpf/loader.ts";
 import type { LakeWriter } from "../lake/writer.ts";
 import type { Row } from "../lake/schema.ts";
 import { forgetProcess, processInfo, readProcess, rememberExec, watchProcesses } from "../enrich/index.ts";
@@ -72,7 +73,8 @@ function systemLibraries(): string[] {
 export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<LibraryProbes> {
   const onError = opts.onError ?? ((m: string) => process.stderr.write(`cryptoscope: ${m}\n`));
   const only = opts.pids ? new Set(opts.pids) : null;
-  const obj = new BpfObject(bpfObjectPath("libprobes"));
+  // attested: loaded only if the load policy allows these bytes (signed at set-up); the decision goes to agent_log
+  const obj = openVerifiedObject("libprobes", { log: opts.lake, host: opts.host });
   const counters = { events: 0, batchUs: 0, doneUs: 0, crauRecords: 0, records: 0, handshakes: 0, certificates: 0, rows: 0, decodeErrors: 0, scans: 0 };
   const recent: LibraryHandshake[] = [];
   const keep = opts.keepRecent ?? 4096;
@@ -89,7 +91,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
   let crau: CrauProbes | undefined;
   if (opts.crau ?? true) {
     try {
-      crau = new CrauProbes((r) => {
+      crau = new CrauProbes({ log: opts.lake, host: opts.host }, (r) => {
         if (only && !only.has(r.pid)) return;
         counters.crauRecords++;
         try {
@@ -191,7 +193,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
     }, { timeoutMs: 50 });
 
     // new processes: look at the executable at once, at the libraries once the dynamic loader has run
-    unwatch = watchProcesses((ev: ProcRecord) => {
+    unwatch = watchProcesses({ log: opts.lake, host: opts.host }, (ev: ProcRecord) => {
       if (ev.type === "exec") {
         if (only && !only.has(ev.pid)) return;
         forgetProcess(ev.pid); // a new image: new exe and cmdline
@@ -272,7 +274,7 @@ export async function startProcessTracker(opts: { lake: LakeWriter; host: string
   const now = BigInt(Date.now()) * 1000n;
   for (const pid of listPids()) append(row("scan", pid, now));
 
-  const unwatch = watchProcesses((ev) => {
+  const unwatch = watchProcesses({ log: opts.lake, host: opts.host }, (ev) => {
     const ts = monoNsToUtcMicros(ev.tsNs);
     if (ev.type === "exec") {
       forgetProcess(ev.pid);
