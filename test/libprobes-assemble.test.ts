@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { goSignatureScheme, groupFromName, HandshakeAssembler, nssSignatureScheme, signatureScheme, type LibraryHandshake } from "../capture/libprobes/assemble.ts";
-import { joinLibraryToHandshake } from "../capture/libprobes/join.ts";
+import { HandshakeJoiner, joinLibraryToHandshake } from "../capture/libprobes/join.ts";
 import { LIB_KIND, monoNsToUtcMicros, type LibRecord } from "../capture/libprobes/records.ts";
 import { makeCert } from "./helpers/tls.ts";
 
@@ -140,5 +140,26 @@ describe("joinLibraryToHandshake", () => {
     expect(joinLibraryToHandshake({ ts: at, pid: null }, [lib]).matched).toBeNull();
     const later = h({ firstTsNs: 5_500_000_000n });
     expect(joinLibraryToHandshake({ ts: at + 450_000n, pid: 100 }, [lib, later]).matched).toBe(later);
+  });
+});
+
+describe("HandshakeJoiner", () => {
+  it("holds a wire row, joins it once the library side is there, and flushes what is left", async () => {
+    const recent: LibraryHandshake[] = [];
+    const out: [Record<string, unknown>, boolean][] = [];
+    const j = new HandshakeJoiner(() => recent, (row, m) => out.push([row, m !== null]), 50);
+    const { done, asm } = assemble([
+      rec(LIB_KIND.handshake, 1n, { value: 1n, tsNs: 9_000_000_000n }),
+      rec(LIB_KIND.groupName, 1n, { data: Buffer.from("x25519\0"), tsNs: 9_000_000_000n }),
+    ]);
+    j.offer({ ts: monoNsToUtcMicros(9_000_000_000n), pid: 100, role: "client", group_chosen: null });
+    asm.flushAll();
+    recent.push(...done); // the library handshake finishes after the wire row arrived
+    await new Promise((r) => setTimeout(r, 80));
+    expect(out).toEqual([[expect.objectContaining({ group_chosen: 29, library: "openssl" }), true]]);
+    j.offer({ ts: 0n, pid: 5, group_chosen: 23 });
+    j.flush();
+    expect(out[1]).toEqual([{ ts: 0n, pid: 5, group_chosen: 23 }, false]);
+    expect([j.joined, j.passed]).toEqual([1, 1]);
   });
 });

@@ -32,8 +32,11 @@ function start(load: { log?: AgentLog; host?: string }): void {
 }
 
 /** Subscribes to exec/exit events; returns the unsubscribe function. Throws if the tracepoints cannot attach.
- * `load` (agent_log sink, host) is used by the subscription that loads the object. */
-export function watchProcesses(load: { log?: AgentLog; host?: string }, l: ProcListener): () => void {
+ * `load` (agent_log sink, host), if given, is used by the subscription that loads the object. */
+export function watchProcesses(l: ProcListener): () => void;
+export function watchProcesses(load: { log?: AgentLog; host?: string }, l: ProcListener): () => void;
+export function watchProcesses(a: ProcListener | { log?: AgentLog; host?: string }, b?: ProcListener): () => void {
+  const [load, l] = typeof a === "function" ? [{}, a] : [a, b!];
   if (!obj) start(load);
   listeners.add(l);
   return () => {

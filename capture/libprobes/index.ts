@@ -19,7 +19,7 @@ import { crauRow } from "../crau/records.ts";
 import { processContext } from "./rows.ts";
 
 export type { LibraryHandshake } from "./assemble.ts";
-export { joinLibraryToHandshake, matchLibraryHandshake } from "./join.ts";
+export { HandshakeJoiner, joinLibraryToHandshake, matchLibraryHandshake } from "./join.ts";
 export { certificateRows, libraryEventRows, libraryHandshakeRow } from "./rows.ts";
 
 export interface LibraryProbeOptions {

@@ -48,3 +48,40 @@ export function joinLibraryToHandshake(handshakeRow: Row, recentLibraryEvents: r
   fill("library", h.library);
   return { row, matched: h };
 }
+
+/** Holds each wire handshake row until the library side of the same handshake has had time to finish
+ * (library handshakes complete ~300 ms after their last probe hit), joins, then hands the row on. */
+export class HandshakeJoiner {
+  private pending = new Set<NodeJS.Timeout>();
+  private held = new Map<NodeJS.Timeout, Row>();
+  joined = 0;
+  passed = 0;
+
+  constructor(private recent: () => readonly LibraryHandshake[], private sink: (row: Row, matched: LibraryHandshake | null) => void,
+    private delayMs = 1000, private windowMs = 3000) {}
+
+  offer(row: Row): void {
+    const t: NodeJS.Timeout = setTimeout(() => this.release(t), this.delayMs);
+    this.pending.add(t);
+    this.held.set(t, row);
+  }
+
+  private release(t: NodeJS.Timeout): void {
+    const row = this.held.get(t);
+    this.pending.delete(t);
+    this.held.delete(t);
+    if (!row) return;
+    const { row: out, matched } = joinLibraryToHandshake(row, this.recent(), this.windowMs);
+    if (matched) this.joined++;
+    else this.passed++;
+    this.sink(out, matched);
+  }
+
+  /** Joins and hands on everything still held (call before the library probes stop). */
+  flush(): void {
+    for (const t of [...this.pending]) {
+      clearTimeout(t);
+      this.release(t);
+    }
+  }
+}
