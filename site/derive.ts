@@ -21,6 +21,13 @@ export const DERIVED = {
            sum(pq_handshakes + hybrid_handshakes)::BIGINT AS pq_or_hybrid, sum(handshakes - unknown_handshakes)::BIGINT AS known,
            min(hour) AS first_hour, max(hour) AS last_hour
     FROM ${m("rpt_migration_hourly")} GROUP BY ALL ORDER BY service, host`,
+  // Overview: finding counts per host and severity, and the 10 worst findings of each host and of the fleet-wide
+  // ones (host null). The worst 10 of any host filter are among these, so the page never loads every finding.
+  findings_by_severity: (m: (name: string) => string) => `
+    SELECT host, severity, severity_rank, count(*)::BIGINT AS findings FROM ${m("risk_findings")} GROUP BY ALL`,
+  findings_top: (m: (name: string) => string) => `
+    SELECT severity, severity_rank, rule, label, message, occurrences, last_seen, host FROM ${m("risk_findings")}
+    QUALIFY row_number() OVER (PARTITION BY host ORDER BY severity_rank DESC, occurrences DESC, rule, label) <= 10`,
   // Flame graph: frames narrower than 1/5000 of all handshakes (a fifth of a pixel on a 1000-px graph) are
   // folded into their parent, which keeps its full value; a host's own subtree keeps frames down to 1/1000
   // of that host, so the host filter still shows detail.
