@@ -66,6 +66,20 @@ describe("HandshakeAssembler", () => {
     expect(asm.markerOnly).toBe(1);
   });
 
+  it("GnuTLS: gnutls_handshake called again on the same session (non-blocking I/O) continues the handshake", () => {
+    const { done, asm } = assemble([
+      rec(LIB_KIND.handshake, 5n),
+      rec(LIB_KIND.eccBits, 5n, { value: 256n }),
+      rec(LIB_KIND.handshake, 5n),
+      rec(LIB_KIND.cert, 5n, { data: rsaLeaf, value: BigInt(rsaLeaf.length) }),
+      rec(LIB_KIND.handshake, 5n),
+    ], 2);
+    asm.flushAll();
+    expect(done).toHaveLength(1);
+    expect(done[0]).toMatchObject({ library: "gnutls", group: 23, role: "client" });
+    expect(done[0].certificates).toHaveLength(1);
+  });
+
   it("after a HelloRetryRequest the last group wins; truncated certificates are counted, not kept", () => {
     const { done, asm } = assemble([
       rec(LIB_KIND.handshake, 1n, { value: 1n }),

@@ -150,8 +150,9 @@ export class HandshakeAssembler {
       if (prev && prev !== this.keyOf(r, lib.engine)) this.finish(prev); // the thread moved on to another connection
       key = this.keyOf(r, lib.engine);
       const cur = this.open.get(key);
-      // the same object again after the handshake made progress: a new connection reusing the address
-      if (cur && cur.records.some((x) => x.kind !== LIB_KIND.handshake)) this.finish(key);
+      // the same object again after the handshake made progress: a new connection reusing the address. Not for
+      // GnuTLS, whose marker (gnutls_handshake) a non-blocking application calls again until the handshake is done.
+      if (cur && lib.engine !== ENGINE.gnutls && cur.records.some((x) => x.kind !== LIB_KIND.handshake)) this.finish(key);
       if (!this.open.has(key)) this.open.set(key, this.fresh(r, lib));
       const h = this.open.get(key)!;
       if (r.value === 1n) h.role = "client";
