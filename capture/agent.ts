@@ -3,7 +3,8 @@
 import { hostname } from "node:os";
 import { loadHashKey, hashIdentifier } from "./ingest.ts";
 import { openLake, type LakeWriter } from "./lake/writer.ts";
-import type { Row } from "./lake/schema.ts";
+import type { Row, TableName } from "./lake/schema.ts";
+import { HandshakeJoiner, startLibraryProbes, startProcessTracker } from "./libprobes/index.ts";
 import { WireCapture } from "./wire/capture.ts";
 
 export interface AgentOptions {
@@ -53,17 +54,22 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
   lake.append("agent_log", logRow(host, "start", `capture started (cgroup ${opts.cgroup ?? "root"}, ifaces ${opts.ifaces?.join(",") || "none"}, ports ${opts.ports?.join(",") || "all"})`));
   const parts: Stoppable[] = [];
   let wire: WireCapture | undefined;
+  // Wire handshake rows wait a moment for the library probes' view of the same connection (pid, role,
+  // time): TLS 1.3 hides the certificate and signature from the wire, the library sees them.
+  let joiner: HandshakeJoiner | undefined;
+  const wireSink = {
+    append(table: TableName, row: Row): void {
+      if (table === "handshakes" && joiner) joiner.offer(row);
+      else lake.append(table, row);
+    },
+  };
   try {
-    wire = new WireCapture({ sink: lake, host, cgroup: opts.cgroup, ifaces: opts.ifaces, ports: opts.ports, ident });
+    wire = new WireCapture({ sink: wireSink, host, cgroup: opts.cgroup, ifaces: opts.ifaces, ports: opts.ports, ident });
     if (opts.libraryProbes !== false) {
-      const lib = await import("./libprobes/index.ts").catch((e: Error) => {
-        lake.append("agent_log", { ...logRow(host, "error", `library probes unavailable: ${e.message}`), level: "warn" });
-        return null;
-      });
-      if (lib) {
-        parts.push(await lib.startProcessTracker({ lake, host }));
-        parts.push(await lib.startLibraryProbes({ lake, host }));
-      }
+      parts.push(await startProcessTracker({ lake, host }));
+      const probes = await startLibraryProbes({ lake, host });
+      parts.push(probes);
+      joiner = new HandshakeJoiner(() => probes.recentHandshakes(), (row) => lake.append("handshakes", row), 1000);
     }
   } catch (e) {
     for (const p of parts) await p.stop().catch(() => {});
@@ -95,6 +101,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
   if (mode === "tty") process.stderr.write("\n");
 
   const w = await wire.stop();
+  joiner?.flush();
   let libraryEvents = 0;
   for (const p of parts) {
     libraryEvents += p.stats?.().events ?? 0; // before stop: the counters live in BPF maps

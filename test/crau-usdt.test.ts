@@ -138,6 +138,9 @@ describe("crypto-auditing USDT probes", () => {
       { name: "tls::verify", "tls::signature_algorithm": 0x0804, "pk::algorithm": "rsa", "pk::bits": 2048 },
       { name: "tls::key_exchange", "tls::group": 29, "pk::bits": 253 },
     ]);
+    // `cryptoscope query --crau` prints the same trees as crau-query's JSON
+    const cli = execFileSync(join(import.meta.dirname, "../bin/cryptoscope"), ["query", "--crau", "--lake", join(work, "lake"), "--pid", String(child.pid)]).toString();
+    expect(JSON.parse(cli)).toEqual(JSON.parse(JSON.stringify(trees)));
     expect(t.spans.every((s) => s.spans.length === 0 && s.start >= t.start && s.end <= t.end)).toBe(true);
     // JSON round trip: what `query --crau` prints
     expect(JSON.parse(JSON.stringify(trees))).toEqual(trees);
