@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { WireCapture } from "../capture/wire/capture.ts";
 import type { Row, TableName } from "../capture/lake/schema.ts";
 import { createNetnsPair } from "../test/helpers/netns.ts";
-import { makeCert, waitForPort } from "../test/helpers/tls.ts";
+import { freePort, makeCert, waitForPort } from "../test/helpers/tls.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SUSTAIN_S = Number(process.env.BENCH_SUSTAIN_S ?? 60);
@@ -42,8 +42,11 @@ async function withCapture<T>(on: boolean, opts: ConstructorParameters<typeof Wi
 }
 
 const cert = makeCert("ecdsa", "bench.test");
-const port = 14501;
+const port = await freePort();
 const server = spawn("openssl", ["s_server", "-quiet", "-accept", `127.0.0.1:${port}`, "-key", cert.key, "-cert", cert.cert, "-www", "-naccept", "100000000"], { stdio: "ignore" });
+let benchDone = false;
+server.on("exit", (code) => { if (!benchDone) { console.error(`openssl s_server exited (${code}): bench aborted`); process.exit(1); } });
+process.on("exit", () => server.kill());
 await waitForPort(port);
 
 // ---- 1. CPU per handshake -----------------------------------------------------------------------
@@ -86,6 +89,7 @@ console.log(`   agent: ${med(agentPerHs).toFixed(1)} µs per handshake = ${(med(
 console.log("2. bulk throughput: iperf3 -t 5 across a veth, cgroup_skb on the root + TC on the veth");
 const ns = createNetnsPair("bench");
 const iperf = spawn("ip", ["netns", "exec", ns.server, "iperf3", "-s", "-p", "15201"], { stdio: "ignore" });
+process.on("exit", () => { iperf.kill(); ns.destroy(); });
 await waitForPort(15201, ns.serverAddr, 10_000, ns.client);
 const bw: Record<"off" | "on", number[]> = { off: [], on: [] };
 for (let i = 0; i < ROUNDS; i++) {
@@ -117,5 +121,5 @@ console.log(`3. sustained load: 4 parallel s_time -reuse clients for ${SUSTAIN_S
   console.log(`   ${done} handshakes in ${secs.toFixed(1)} s = ${(done / secs).toFixed(0)}/s; rows ${st.handshakes} (${(st.handshakes / 2 / done * 100).toFixed(1)}% of connections × 2 sockets); drops kernel ${st.kernelDrops}, consumer ${st.userDrops}`);
   console.log(`   target 10k handshakes/s with 0 drops: ${done / secs >= 10_000 && st.kernelDrops + st.userDrops === 0 ? "met" : `rate reached ${(done / secs).toFixed(0)}/s (the peers, not capture, are the limit on 2 cores)`}`);
 }
+benchDone = true;
 server.kill();
-execFileSync("true");
