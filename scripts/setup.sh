@@ -134,4 +134,8 @@ fi
 if [ -f site/prepare.ts ]; then
   node --import tsx site/prepare.ts || die "preparing the site's offline cache failed"
 fi
+# ---- the notebooks' TypeScript kernel (tslab), registered in notebooks/.jupyter only -------------
+if [ -f notebooks/setup.ts ]; then
+  node --import tsx notebooks/setup.ts || die "registering the notebook kernel failed"
+fi
 log "ready"
