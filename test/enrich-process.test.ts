@@ -109,3 +109,21 @@ describe("process tracker (sched_process_exec/exit tracepoints)", () => {
     }
   });
 });
+
+describe("cgroupPathById", () => {
+  it("maps a cgroup v2 id (the directory's inode) back to its path, for processes already gone", async () => {
+    const { cgroupPathById } = await import("../capture/enrich/index.ts");
+    const { cgroup2Root } = await import("../capture/bpf/kernelfs.ts");
+    const { mkdirSync, rmdirSync, statSync } = await import("node:fs");
+    const rel = `/cryptoscope-test-ids-${process.pid}/docker-${"ab".repeat(32)}.scope`;
+    mkdirSync(cgroup2Root() + rel, { recursive: true });
+    try {
+      await new Promise((r) => setTimeout(r, 600)); // past the re-walk interval
+      expect(cgroupPathById(statSync(cgroup2Root() + rel, { bigint: true }).ino)).toBe(rel);
+      expect(cgroupPathById(0n)).toBeNull();
+    } finally {
+      rmdirSync(cgroup2Root() + rel);
+      rmdirSync(cgroup2Root() + rel.slice(0, rel.lastIndexOf("/")));
+    }
+  });
+});

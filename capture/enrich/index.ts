@@ -3,3 +3,4 @@
 export { processInfo, forgetProcess, readProcess, rememberExec, type ProcessInfo } from "./process.ts";
 export { containerFromCgroup, podFromCgroup, type ContainerIdentity } from "./container.ts";
 export { watchProcesses, processWatcherStats } from "./exec-watch.ts";
+export { cgroupPathById } from "./cgroup-ids.ts";

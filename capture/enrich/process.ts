@@ -1,6 +1,7 @@
 // Process facts from /proc, cached per pid until the process execs again or exits (forgetProcess).
 import { readFileSync, readlinkSync, statSync } from "node:fs";
 import { cgroup2Root } from "../bpf/kernelfs.ts";
+import { cgroupPathById } from "./cgroup-ids.ts";
 import { containerFromCgroup } from "./container.ts";
 
 export interface ProcessInfo {
@@ -75,10 +76,14 @@ export function processInfo(pid: number): ProcessInfo | null {
 
 /** What an exec event told about a process already gone from /proc (short-lived clients): better than nothing. */
 export function rememberExec(ev: { pid: number; ppid: number; uid: number; comm: string; filename: string; cgroupId: bigint }): ProcessInfo {
-  const info = processInfo(ev.pid) ?? {
-    pid: ev.pid, ppid: ev.ppid, uid: ev.uid, comm: ev.comm, exe: ev.filename || null, cmdline: [], cgroup: null, cgroup_id: ev.cgroupId,
-    container_id: null, container_runtime: null, pod: null, start_time: 0,
-  };
+  const info = processInfo(ev.pid) ?? (() => {
+    // gone already: the cgroup id from the exec event still names its container and pod
+    const cgroup = cgroupPathById(ev.cgroupId);
+    return {
+      pid: ev.pid, ppid: ev.ppid, uid: ev.uid, comm: ev.comm, exe: ev.filename || null, cmdline: [], cgroup, cgroup_id: ev.cgroupId,
+      ...containerFromCgroup(cgroup ?? ""), start_time: 0,
+    };
+  })();
   if (!cache.has(ev.pid)) cache.set(ev.pid, info);
   return info;
 }

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { cgroup2Root } from "../bpf/kernelfs.ts";
 import { openVerifiedObject, type AgentLog } from "../bpf/loader.ts";
 import { forEachRecord, type BpfObject, type RingBufConsumer } from "../bpf/native.ts";
-import { forgetProcess, processInfo, watchProcesses, type ProcessInfo } from "../enrich/index.ts";
+import { cgroupPathById, containerFromCgroup, forgetProcess, processInfo, watchProcesses, type ProcessInfo } from "../enrich/index.ts";
 import { FlowTable, type Handshake } from "../flow/table.ts";
 import type { Segment } from "../flow/segment.ts";
 import type { Row, TableName } from "../lake/schema.ts";
@@ -207,7 +207,9 @@ export class WireCapture {
       }
       if (pid) {
         context.pid = pid;
-        const info = meta.pid === pid && meta.process ? meta.process : processInfo(pid);
+        // the cache is refreshed by exec events, so it beats what was read at the first segment;
+        // that early read is the fallback for a process that is gone by now
+        const info = processInfo(pid) ?? (meta.pid === pid ? meta.process : null);
         if (info) {
           Object.assign(context, { comm: info.comm, exe: info.exe ?? this.execs.get(pid)?.exe ?? null, container_id: info.container_id, pod: info.pod });
           if (info.cgroup_id !== undefined && info.cgroup_id !== null && !context.cgroup_id) context.cgroup_id = info.cgroup_id;
@@ -219,6 +221,11 @@ export class WireCapture {
           context.comm = meta.ownerComm;
         }
       }
+    }
+    if (!context.container_id && meta?.cgroupId) {
+      // the socket's own cgroup names the container even when its process could not be read
+      const ids = containerFromCgroup(cgroupPathById(meta.cgroupId) ?? "");
+      if (ids.container_id) Object.assign(context, { container_id: ids.container_id, pod: ids.pod });
     }
     const rows = handshakeRows(h, { host: this.opts.host, source: "wire", ident: this.ident, flowId: p.flowId, context });
     this.opts.sink.append("handshakes", rows.handshake);
