@@ -145,10 +145,11 @@ export class WireCapture {
 
   private onSegment(rec: SegmentRecord): void {
     const view = rec.hook === HOOK_CGROUP ? `c${rec.sockCookie}` : `i${rec.ifindex}`;
-    let meta = this.views.get(view + tupleKey(rec));
+    const viewKey = view + tupleKey(rec);
+    let meta = this.views.get(viewKey);
     if (!meta) {
       meta = { hook: rec.hook, sockIno: 0, ownerTgid: 0, ownerComm: "", cgroupId: rec.cgroupId, netnsCookie: rec.netnsCookie, ifindex: rec.ifindex };
-      this.views.set(view + tupleKey(rec), meta);
+      this.views.set(viewKey, meta);
     }
     if (rec.sockIno) meta.sockIno = rec.sockIno;
     if (rec.ownerTgid && !meta.ownerTgid) { meta.ownerTgid = rec.ownerTgid; meta.ownerComm = rec.ownerComm; }
@@ -175,8 +176,9 @@ export class WireCapture {
 
   private onHandshake(h: Handshake): void {
     const view = viewOf(h);
-    const meta = this.views.get(view + handshakeTupleKey(h));
-    this.views.delete(view + handshakeTupleKey(h));
+    const viewKey = view + handshakeTupleKey(h);
+    const meta = this.views.get(viewKey);
+    this.views.delete(viewKey);
     const tuple = `${h.transport}|${h.clientAddr}|${h.clientPort}|${h.serverAddr}|${h.serverPort}`;
     if (meta?.hook === HOOK_CGROUP) {
       this.recentCgroupTuples.set(tuple, Date.now());
