@@ -1,9 +1,11 @@
 // One shared exec/exit watcher (proc.bpf.o on sched_process_exec / sched_process_exit) for everything in
-// the agent that needs to know about new and ended processes: the process tracker and the library probes.
+// the agent that needs to know about new and ended processes: the process tracker, the library probes and the
+// wire capture. Each exec refreshes the shared process cache (processInfo) before the listeners run.
 // Reference-counted: the BPF object is loaded on the first subscription and closed after the last.
 import { forEachRecord, type BpfObject } from "../bpf/native.ts";
 import { openVerifiedObject, type AgentLog } from "../bpf/loader.ts";
 import { decodeProcRecord, type ProcRecord } from "../libprobes/records.ts";
+import { forgetProcess, rememberExec } from "./process.ts";
 
 export type ProcListener = (ev: ProcRecord) => void;
 
@@ -20,6 +22,12 @@ function start(load: { log?: AgentLog; host?: string }): void {
     o.consumeRingBuffers(["proc_events"], (batch) => forEachRecord(batch, (r) => {
       const ev = decodeProcRecord(r);
       delivered++;
+      if (ev.type === "exec") {
+        // once for every listener: a new image (new exe, cmdline), read while it surely exists, or what the
+        // exec event said if it is already gone
+        forgetProcess(ev.pid);
+        rememberExec(ev);
+      }
       for (const l of listeners) {
         try { l(ev); } catch (e) { process.stderr.write(`process watcher listener: ${(e as Error).message}\n`); }
       }

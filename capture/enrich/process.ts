@@ -76,7 +76,10 @@ export function processInfo(pid: number): ProcessInfo | null {
 
 /** What an exec event told about a process already gone from /proc (short-lived clients): better than nothing. */
 export function rememberExec(ev: { pid: number; ppid: number; uid: number; comm: string; filename: string; cgroupId: bigint }): ProcessInfo {
-  const info = processInfo(ev.pid) ?? (() => {
+  const read = processInfo(ev.pid);
+  // a zombie still has /proc/PID/cgroup but no exe link: the exec event names the program
+  if (read && !read.exe && ev.filename) cache.set(ev.pid, { ...read, exe: ev.filename });
+  const info = (read && cache.get(ev.pid)) ?? (() => {
     // gone already: the cgroup id from the exec event still names its container and pod
     const cgroup = cgroupPathById(ev.cgroupId);
     return {

@@ -7,7 +7,7 @@ import { forEachRecord, type RingBufConsumer } from "../bpf/native.ts";
 import { openVerifiedObject } from "../bpf/loader.ts";
 import type { LakeWriter } from "../lake/writer.ts";
 import type { Row } from "../lake/schema.ts";
-import { forgetProcess, processInfo, readProcess, rememberExec, watchProcesses } from "../enrich/index.ts";
+import { forgetProcess, processInfo, watchProcesses } from "../enrich/index.ts";
 import { LibraryAttacher } from "./attach.ts";
 import { HandshakeAssembler, type LibraryHandshake } from "./assemble.ts";
 import { classify, classifyPath, cryptoLibrariesOf, listPids, mappedFiles } from "./discovery.ts";
@@ -196,9 +196,7 @@ export async function startLibraryProbes(opts: LibraryProbeOptions): Promise<Lib
     unwatch = watchProcesses({ log: opts.lake, host: opts.host }, (ev: ProcRecord) => {
       if (ev.type === "exec") {
         if (only && !only.has(ev.pid)) return;
-        forgetProcess(ev.pid); // a new image: new exe and cmdline
-        scanPid(ev.pid);
-        rememberExec(ev); // if it is already gone, its records still get the exec's path
+        scanPid(ev.pid); // the watcher already refreshed the process cache for this exec
         // the executable is mapped at exec (static OpenSSL, Go); libraries outside the system's (pinned) ones
         // show up once the dynamic loader ran, or later with dlopen
         for (const delay of [50, 1000]) {
@@ -277,13 +275,11 @@ export async function startProcessTracker(opts: { lake: LakeWriter; host: string
   const unwatch = watchProcesses({ log: opts.lake, host: opts.host }, (ev) => {
     const ts = monoNsToUtcMicros(ev.tsNs);
     if (ev.type === "exec") {
-      forgetProcess(ev.pid);
       const fallback: Row = {
         ts, host: opts.host, event: "exec", pid: ev.pid, ppid: ev.ppid, uid: ev.uid, comm: ev.comm, exe: ev.filename, cgroup_id: ev.cgroupId,
       };
       // read /proc a little later: the dynamic loader has then mapped the libraries
-      const first = readProcess(ev.pid);
-      rememberExec(ev); // cached for every part of the agent, even if the process is gone in a moment
+      const first = processInfo(ev.pid); // read by the watcher at this exec (or what the exec said, if gone)
       const t = setTimeout(() => {
         pending.delete(t);
         const r = row("exec", ev.pid, ts);

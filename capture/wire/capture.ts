@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { cgroup2Root } from "../bpf/kernelfs.ts";
 import { openVerifiedObject, type AgentLog } from "../bpf/loader.ts";
 import { forEachRecord, type BpfObject, type RingBufConsumer } from "../bpf/native.ts";
-import { cgroupPathById, containerFromCgroup, forgetProcess, processInfo, watchProcesses, type ProcessInfo } from "../enrich/index.ts";
+import { cgroupPathById, containerFromCgroup, processInfo, watchProcesses, type ProcessInfo } from "../enrich/index.ts";
 import { FlowTable, type Handshake } from "../flow/table.ts";
 import type { Segment } from "../flow/segment.ts";
 import type { Row, TableName } from "../lake/schema.ts";
@@ -81,23 +81,15 @@ export class WireCapture {
   private owners = new SocketOwners();
   private recentCgroupTuples = new Map<string, number>();
   private ident: (v: string) => string;
-  private execs = new Map<number, { comm: string; exe: string }>();
   private pending: PendingHandshake[] = [];
   private pendingTimer: NodeJS.Timeout | undefined;
   private unwatch: () => void;
 
   constructor(private readonly opts: WireCaptureOptions) {
     this.ident = opts.ident ?? ((v) => v);
-    // Read each new process's /proc entry at exec, while it surely exists: a short-lived client is
-    // often gone by the time its handshake records reach us.
-    this.unwatch = watchProcesses((ev) => {
-      if (ev.type !== "exec") return;
-      forgetProcess(ev.pid); // the same pid after another exec is another program
-      processInfo(ev.pid);
-      // kept as well: a process that already exited (or a zombie, whose /proc/PID/exe is gone) still has a name
-      this.execs.set(ev.pid, { comm: ev.comm, exe: ev.filename });
-      if (this.execs.size > 50_000) this.execs.clear();
-    });
+    // The watcher reads each new process's /proc entry at exec, while it surely exists (or keeps what the
+    // exec event said): a short-lived client is often gone by the time its handshake records reach us.
+    this.unwatch = watchProcesses(() => {});
     this.table = new FlowTable((h) => this.onHandshake(h), { idleTimeoutUs: 30_000_000 });
     const obj = openVerifiedObject("wire", { log: opts.sink, host: opts.host });
     this.obj = obj;
@@ -213,10 +205,8 @@ export class WireCapture {
         // that early read is the fallback for a process that is gone by now
         const info = processInfo(pid) ?? (meta.pid === pid ? meta.process : null);
         if (info) {
-          Object.assign(context, { comm: info.comm, exe: info.exe ?? this.execs.get(pid)?.exe ?? null, container_id: info.container_id, pod: info.pod });
+          Object.assign(context, { comm: info.comm, exe: info.exe, container_id: info.container_id, pod: info.pod });
           if (info.cgroup_id !== undefined && info.cgroup_id !== null && !context.cgroup_id) context.cgroup_id = info.cgroup_id;
-        } else if (this.execs.has(pid)) {
-          Object.assign(context, this.execs.get(pid));
         } else if (!force && Date.now() < p.deadline) {
           return false;
         } else if (meta.ownerComm && pid === meta.ownerTgid) {
