@@ -73,12 +73,4 @@ export function decodeProcRecord(r: Buffer): ProcRecord {
   };
 }
 
-/** CLOCK_MONOTONIC ns (bpf_ktime_get_ns) → UTC µs since the epoch, anchored once per process. */
-let anchor: { monoNs: bigint; wallUs: bigint } | null = null;
-export function monoNsToUtcMicros(ns: bigint): bigint {
-  if (!anchor) {
-    const mono = process.hrtime.bigint(); // CLOCK_MONOTONIC in Node
-    anchor = { monoNs: mono, wallUs: BigInt(Date.now()) * 1000n };
-  }
-  return anchor.wallUs + (ns - anchor.monoNs) / 1000n;
-}
+export { monoNsToUtcMicros } from "../bpf/clock.ts";

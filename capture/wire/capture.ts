@@ -7,6 +7,7 @@
 // Blind spots: TC-only flows have no socket (no pid); a process that exits before we look and never ran
 // connect()/send in its own context; sockets handed between processes (fd passing) keep the first owner.
 import { createHash } from "node:crypto";
+import { monoNsToUtcMicros } from "../bpf/clock.ts";
 import { cgroup2Root } from "../bpf/kernelfs.ts";
 import { openVerifiedObject, type AgentLog } from "../bpf/loader.ts";
 import { forEachRecord, type BpfObject, type RingBufConsumer } from "../bpf/native.ts";
@@ -67,10 +68,6 @@ interface PendingHandshake {
   deadline: number;
 }
 
-const MONO_TO_UNIX_NS = (() => {
-  // bpf_ktime_get_ns() and process.hrtime are both CLOCK_MONOTONIC
-  return BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
-})();
 
 export class WireCapture {
   readonly stats: WireStats = { records: 0, bytes: 0, handshakes: 0, kernelDrops: 0, userDrops: 0, badRecords: 0, dedupedTc: 0 };
@@ -154,7 +151,7 @@ export class WireCapture {
       // read /proc now: short-lived clients are often gone by the time the flow finishes
       if (pid) { meta.pid = pid; meta.process = processInfo(pid); }
     }
-    const tsUs = Number((rec.tsNs + MONO_TO_UNIX_NS) / 1000n);
+    const tsUs = Number(monoNsToUtcMicros(rec.tsNs));
     const base: Segment = {
       tsUs, srcAddr: rec.srcAddr, dstAddr: rec.dstAddr, srcPort: rec.srcPort, dstPort: rec.dstPort,
       transport: rec.l4proto === 6 ? "tcp" : "udp", seq: rec.seq, flags: rec.tcpFlags, payload: rec.payload, view,
