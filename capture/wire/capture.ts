@@ -57,7 +57,6 @@ interface ViewMeta {
   netnsCookie: bigint;
   localPort?: number;
   ifindex: number;
-  pid?: number;
   process?: ProcessInfo | null;
 }
 
@@ -141,15 +140,14 @@ export class WireCapture {
       this.views.set(viewKey, meta);
     }
     if (rec.sockIno) meta.sockIno = rec.sockIno;
-    if (rec.ownerTgid && !meta.ownerTgid) { meta.ownerTgid = rec.ownerTgid; meta.ownerComm = rec.ownerComm; }
     if (rec.hook === HOOK_CGROUP) meta.localPort = rec.dir === 1 ? rec.srcPort : rec.dstPort;
-    // Resolve the owner while the socket is still open (the handshake ends before the process may exit).
-    if (rec.hook === HOOK_CGROUP && !meta.pid && rec.ownerTgid) {
+    if (rec.ownerTgid && !meta.ownerTgid) {
       // The kernel learnt the owner in its own context (connect(), or a first send from a process of the
-      // socket's cgroup). /proc is scanned only for sockets without one, when the handshake ends.
-      const pid = rec.ownerTgid;
-      // read /proc now: short-lived clients are often gone by the time the flow finishes
-      if (pid) { meta.pid = pid; meta.process = processInfo(pid); }
+      // socket's cgroup); /proc is scanned for the inode only for sockets without one, when the handshake
+      // ends. Read the process now: short-lived clients are often gone by the time the flow finishes.
+      meta.ownerTgid = rec.ownerTgid;
+      meta.ownerComm = rec.ownerComm;
+      meta.process = processInfo(rec.ownerTgid);
     }
     const tsUs = Number(monoNsToUtcMicros(rec.tsNs));
     const base: Segment = {
@@ -190,7 +188,7 @@ export class WireCapture {
     const { h, meta } = p;
     const context: Row = {};
     if (meta) {
-      const pid = meta.pid ?? (meta.sockIno ? this.owners.lookup(meta.sockIno) : undefined) ?? (meta.ownerTgid || undefined);
+      const pid = meta.ownerTgid || (meta.sockIno ? this.owners.lookup(meta.sockIno) : undefined);
       if (meta.hook === HOOK_CGROUP) {
         context.netns = meta.netnsCookie;
         context.cgroup_id = meta.cgroupId;
@@ -200,7 +198,7 @@ export class WireCapture {
         context.pid = pid;
         // the cache is refreshed by exec events, so it beats what was read at the first segment;
         // that early read is the fallback for a process that is gone by now
-        const info = processInfo(pid) ?? (meta.pid === pid ? meta.process : null);
+        const info = processInfo(pid) ?? (meta.ownerTgid === pid ? meta.process : null);
         if (info) {
           Object.assign(context, { comm: info.comm, exe: info.exe, container_id: info.container_id, pod: info.pod });
           if (info.cgroup_id !== undefined && info.cgroup_id !== null && !context.cgroup_id) context.cgroup_id = info.cgroup_id;
