@@ -2,7 +2,9 @@
 // from disk (or from gunzip) and every complete record is handed to a callback at once, so a
 // multi-GB file never sits in memory: only the current chunk and at most one partial record do.
 import { once } from "node:events";
+import { open as openCb } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
+import { promisify } from "node:util";
 import { Socket } from "node:net";
 import { createGunzip } from "node:zlib";
 import { CaptureFormatError } from "./errors.ts";
@@ -283,6 +285,8 @@ export interface ReadResult {
  * Read one capture file (pcap, pcapng, either gzip-compressed) in 1 MiB chunks and hand each frame
  * to `sink`. Rejects with CaptureFormatError on damage, after every frame before it was delivered.
  */
+const openFd = promisify(openCb);
+
 export async function readCaptureFile(
   file: string,
   sink: FrameSink,
@@ -292,13 +296,17 @@ export async function readCaptureFile(
   signal?: AbortSignal,
 ): Promise<ReadResult & { aborted: boolean }> {
   let fileSize: number;
-  let fh: FileHandle;
+  let fh: FileHandle | undefined;
+  let streamFd = -1;
   let stream = false;
   try {
     const st = await stat(file);
     fileSize = st.size;
     stream = st.isFIFO() || st.isSocket() || st.isCharacterDevice();
-    fh = await open(file, "r");
+    // A pipe's descriptor is handed to a net.Socket, which closes it: it must be a plain fd, not a
+    // FileHandle, or the FileHandle's GC would later close whatever file got that number next.
+    if (stream) streamFd = await openFd(file, "r");
+    else fh = await open(file, "r");
   } catch (err) {
     throw new Error(`${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
@@ -316,7 +324,7 @@ export async function readCaptureFile(
   const buf = Buffer.allocUnsafe(CHUNK);
   async function* chunks(): AsyncGenerator<Buffer> {
     for (;;) {
-      const r = signal ? await Promise.race([fh.read(buf, 0, CHUNK, null), abortedP]) : await fh.read(buf, 0, CHUNK, null);
+      const r = signal ? await Promise.race([fh!.read(buf, 0, CHUNK, null), abortedP]) : await fh!.read(buf, 0, CHUNK, null);
       if (r === null) {
         aborted = true;
         return;
@@ -330,7 +338,7 @@ export async function readCaptureFile(
   // for a writer must not hold a thread-pool thread that exiting would wait for.
   let sock: Socket | undefined;
   if (stream) {
-    sock = new Socket({ fd: fh.fd, readable: true, writable: false });
+    sock = new Socket({ fd: streamFd, readable: true, writable: false });
     signal?.addEventListener("abort", () => sock!.destroy(), { once: true });
   }
   async function* fromSocket(): AsyncGenerator<Buffer> {
@@ -368,8 +376,8 @@ export async function readCaptureFile(
     else throw new CaptureFormatError(file, decoder.offset, `gzip stream damaged (${(err as Error).message}); offset in the decompressed data`);
   } finally {
     if (sock) sock.destroy(); // closes the descriptor itself
-    else if (aborted) void fh.close().catch(() => {});
-    else await fh.close().catch(() => {});
+    else if (aborted) void fh!.close().catch(() => {});
+    else await fh!.close().catch(() => {});
   }
   if (aborted) return { frames: decoder.frames, bytesRead, aborted: true };
   decoder.end();
