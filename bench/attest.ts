@@ -9,7 +9,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
 import { authorizeBpfObject } from "../capture/attest/index.ts";
-import { parseBpfObject } from "../capture/attest/elf.ts";
+import { parseBpfObject } from "../capture/attest/bpf-object.ts";
 import { generateKey } from "../capture/attest/keys.ts";
 import { buildManifest, canonicalBytes, sha3Hex } from "../capture/attest/manifest.ts";
 import { policyFromJson } from "../capture/attest/policy.ts";

@@ -9,7 +9,7 @@ import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { beforeAll, describe, expect, it } from "vitest";
 import { agentLogRow, authorizeBpfObject, type LoadDecision, type LoadPolicy, type SignatureEnvelope } from "../capture/attest/index.ts";
-import { parseBpfObject } from "../capture/attest/elf.ts";
+import { parseBpfObject } from "../capture/attest/bpf-object.ts";
 import { generateKey, shortFingerprint, type SigningKey } from "../capture/attest/keys.ts";
 import { canonicalBytes } from "../capture/attest/manifest.ts";
 import { policyFromJson } from "../capture/attest/policy.ts";

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoadPolicy } from "../capture/attest/index.ts";
-import { parseBpfObject } from "../capture/attest/elf.ts";
+import { parseBpfObject } from "../capture/attest/bpf-object.ts";
 import { generateKey } from "../capture/attest/keys.ts";
 import { policyFromJson } from "../capture/attest/policy.ts";
 import { signaturePathFor, signObjectFile } from "../capture/attest/signature.ts";

@@ -3,7 +3,7 @@
 // that rule waives signatures) a trusted signer's ML-DSA-65 signature covers a manifest that matches the bytes.
 // Every decision, allowed or refused, becomes an agent_log row.
 import { hostname } from "node:os";
-import { BpfObjectError, parseBpfObject, programKinds, type BpfObjectInfo } from "./elf.ts";
+import { BpfObjectError, parseBpfObject, programKinds, type BpfObjectInfo } from "./bpf-object.ts";
 import { shortFingerprint } from "./keys.ts";
 import { manifestMismatch, objectFacts, sha3Hex, short } from "./manifest.ts";
 import { defaultPolicyPath as policyPathDefault, loadPolicyFile, matchRule, type LoadPolicy } from "./policy.ts";

@@ -7,7 +7,7 @@ import { sha3_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { createHash, getHashes } from "node:crypto";
 import { basename } from "node:path";
-import { parseBpfObject, programKinds, type BpfObjectInfo } from "./elf.ts";
+import { parseBpfObject, programKinds, type BpfObjectInfo } from "./bpf-object.ts";
 
 export const MANIFEST_FORMAT = "cryptoscope-bpf-manifest/1";
 

@@ -4,7 +4,7 @@
 // these keys to BPF manifests: a signature made for anything else never verifies here.
 import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { BpfObjectError } from "./elf.ts";
+import { BpfObjectError } from "./bpf-object.ts";
 import { ALGORITHM, fingerprintOf, PUBLIC_KEY_BYTES, type SigningKey } from "./keys.ts";
 import { buildManifest, canonicalBytes, MANIFEST_FORMAT, objectNameFromPath, type BpfManifest } from "./manifest.ts";
 import { compile } from "./validate.ts";

@@ -1,105 +1,36 @@
-// A small reader for the parts of ELF64 files the library probes need: section headers, symbols
-// (.symtab and .dynsym), PT_LOAD segments, DT_NEEDED/DT_SONAME, SystemTap SDT notes (.note.stapsdt)
-// and Go's .go.buildinfo. Reads are positioned (a 100 MB node binary is never read whole); every offset
-// is bounds-checked and a bad file gives an ElfError. The npm ELF packages are unmaintained or read
-// the whole file, and libbpf resolves the symbols we attach to on its own: this only decides *what* to attach.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+// What the library probes read from executables and shared libraries, on top of the ELF container
+// (capture/elf/elf64.ts): symbols (.symtab and .dynsym), DT_NEEDED/DT_SONAME, PT_LOAD spans, SystemTap SDT
+// notes (.note.stapsdt), Go's .go.buildinfo and .gopclntab. libbpf resolves the symbols we attach to on its
+// own: this only decides *what* to attach.
+import { cString as cstr, Elf64, ElfError, PT_LOAD, SHT_DYNAMIC, SHT_DYNSYM, SHT_NOTE, SHT_SYMTAB, SHN_UNDEF, type ElfSection, type ElfSegment } from "../elf/elf64.ts";
 
-export class ElfError extends Error {
-  override name = "ElfError";
-}
-
-export interface ElfSection { name: string; type: number; addr: bigint; offset: number; size: number; link: number; entsize: number }
+export { ElfError, type ElfSection, type ElfSegment };
 export interface ElfSymbol { name: string; value: bigint; size: number; type: number }
-export interface ElfSegment { type: number; offset: number; vaddr: bigint; filesz: number; memsz: number; flags: number }
 export interface SdtNote { provider: string; name: string; pc: bigint; semaphore: bigint; args: string }
 
-const SHT_SYMTAB = 2, SHT_DYNSYM = 11, SHT_NOTE = 7, SHT_DYNAMIC = 6;
-const PT_LOAD = 1;
 const DT_NEEDED = 1, DT_SONAME = 14;
 
-export class ElfFile {
+/** An executable or shared library on disk (little-endian ELF64), read at offsets. */
+export class ElfFile extends Elf64 {
   readonly path: string;
-  readonly size: number;
-  readonly sections: ElfSection[] = [];
-  readonly segments: ElfSegment[] = [];
-  readonly type: number; // ET_EXEC 2, ET_DYN 3
-  private fd: number;
 
   constructor(path: string) {
+    super(path);
     this.path = path;
-    try {
-      this.fd = openSync(path, "r");
-    } catch (e) {
-      throw new ElfError(`cannot open ${path}: ${(e as Error).message}`);
-    }
-    try {
-      this.size = fstatSync(this.fd).size;
-      const h = this.read(0, 64);
-      if (h.readUInt32BE(0) !== 0x7f454c46) throw new ElfError(`${path} is not an ELF file`);
-      if (h[4] !== 2 || h[5] !== 1) throw new ElfError(`${path}: only little-endian ELF64 is supported`);
-      this.type = h.readUInt16LE(16);
-      const phoff = Number(h.readBigUInt64LE(32)), shoff = Number(h.readBigUInt64LE(40));
-      const phentsize = h.readUInt16LE(54), phnum = h.readUInt16LE(56);
-      const shentsize = h.readUInt16LE(58), shnum = h.readUInt16LE(60), shstrndx = h.readUInt16LE(62);
-      if (phnum > 0) {
-        const ph = this.read(phoff, phentsize * phnum);
-        for (let i = 0; i < phnum; i++) {
-          const o = i * phentsize;
-          this.segments.push({ type: ph.readUInt32LE(o), flags: ph.readUInt32LE(o + 4), offset: Number(ph.readBigUInt64LE(o + 8)),
-            vaddr: ph.readBigUInt64LE(o + 16), filesz: Number(ph.readBigUInt64LE(o + 32)), memsz: Number(ph.readBigUInt64LE(o + 40)) });
-        }
-      }
-      if (shnum > 0 && shoff > 0) {
-        const sh = this.read(shoff, shentsize * shnum);
-        const raw = [];
-        for (let i = 0; i < shnum; i++) {
-          const o = i * shentsize;
-          raw.push({ nameOff: sh.readUInt32LE(o), type: sh.readUInt32LE(o + 4), addr: sh.readBigUInt64LE(o + 16),
-            offset: Number(sh.readBigUInt64LE(o + 24)), size: Number(sh.readBigUInt64LE(o + 32)), link: sh.readUInt32LE(o + 40),
-            entsize: Number(sh.readBigUInt64LE(o + 56)) });
-        }
-        const strtab = shstrndx < raw.length ? this.read(raw[shstrndx].offset, raw[shstrndx].size) : Buffer.alloc(0);
-        for (const r of raw) this.sections.push({ name: cstr(strtab, r.nameOff), type: r.type, addr: r.addr, offset: r.offset, size: r.size, link: r.link, entsize: r.entsize });
-      }
-    } catch (e) {
-      closeSync(this.fd);
-      if (e instanceof ElfError) throw e;
-      throw new ElfError(`${path}: unreadable ELF (${(e as Error).message})`);
+    if (!this.little) {
+      this.close();
+      throw new ElfError(`${path}: only little-endian ELF64 is supported`);
     }
   }
-
-  close(): void { closeSync(this.fd); }
-
-  read(offset: number, length: number): Buffer {
-    if (offset < 0 || length < 0 || offset + length > this.size) throw new ElfError(`${this.path}: read of ${length} bytes at ${offset} is outside the file`);
-    const b = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(this.fd, b, done, length - done, offset + done);
-      if (n <= 0) throw new ElfError(`${this.path}: short read`);
-      done += n;
-    }
-    return b;
-  }
-
-  section(name: string): ElfSection | undefined { return this.sections.find((s) => s.name === name); }
 
   /** Function/object symbols of .symtab and .dynsym (or .dynsym only) for which `want(name)` is true (first definition wins). */
   symbols(want: (name: string) => boolean, dynamicOnly = false): Map<string, ElfSymbol> {
     const out = new Map<string, ElfSymbol>();
     for (const s of this.sections) {
       if (s.type !== SHT_DYNSYM && (dynamicOnly || s.type !== SHT_SYMTAB)) continue;
-      const strSec = this.sections[s.link];
-      if (!strSec) continue;
-      const strs = this.read(strSec.offset, strSec.size);
-      const tab = this.read(s.offset, s.size);
-      for (let o = 0; o + 24 <= tab.length; o += 24) {
-        const shndx = tab.readUInt16LE(o + 6);
-        if (shndx === 0) continue; // undefined (imported)
-        const name = cstr(strs, tab.readUInt32LE(o));
-        if (!name || out.has(name) || !want(name)) continue;
-        out.set(name, { name, value: tab.readBigUInt64LE(o + 8), size: Number(tab.readBigUInt64LE(o + 16)), type: tab[o + 4] & 0xf });
+      for (const sym of this.symbolTable(s)) {
+        if (sym.shndx === SHN_UNDEF || !sym.name || out.has(sym.name) || !want(sym.name)) continue; // undefined = imported
+        out.set(sym.name, { name: sym.name, value: sym.value, size: sym.size, type: sym.type });
       }
     }
     return out;
@@ -227,12 +158,6 @@ export class ElfFile {
 }
 
 function align4(n: number): number { return (n + 3) & ~3; }
-
-function cstr(b: Buffer, off: number): string {
-  if (off >= b.length) return "";
-  const end = b.indexOf(0, off);
-  return b.toString("latin1", off, end < 0 ? b.length : end);
-}
 
 /** Opens, runs fn, closes. */
 export function withElf<T>(path: string, fn: (elf: ElfFile) => T): T {

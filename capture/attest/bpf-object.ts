@@ -1,20 +1,13 @@
 // Reads what a BPF object (.bpf.o, an ELF64 relocatable file for EM_BPF) declares: its program sections
 // (whose names tell libbpf the program type and attach point), the program symbols in them, its maps and
-// its license. Only the section header table and the symbol table are read — both small — so we parse
-// them here rather than pull in an ELF library (the npm ones are unmaintained or general-purpose).
-// The input is untrusted: every offset is bounds-checked and a bad file gives a BpfObjectError.
+// its license, from the ELF container read by capture/elf/elf64.ts. The input is untrusted: every offset is
+// bounds-checked there, and a bad file gives a BpfObjectError here.
+import { Elf64, ElfError, SHN_LORESERVE, SHN_UNDEF, SHT_PROGBITS, SHT_SYMTAB, STT_FUNC, STT_OBJECT, type ElfSection } from "../elf/elf64.ts";
+
+export type { ElfSection };
 
 export class BpfObjectError extends Error {
   override name = "BpfObjectError";
-}
-
-export interface ElfSection {
-  index: number;
-  name: string;
-  type: number; // SHT_*
-  flags: number; // SHF_* (low 32 bits; the flags we use all fit)
-  offset: number;
-  size: number;
 }
 
 export interface BpfProgram {
@@ -35,17 +28,7 @@ export interface BpfObjectInfo {
 
 const EM_BPF = 247;
 const ET_REL = 1;
-const SHT_PROGBITS = 1;
-const SHT_SYMTAB = 2;
 const SHF_EXECINSTR = 0x4;
-const STT_FUNC = 2;
-const STT_OBJECT = 1;
-const SHN_UNDEF = 0;
-const SHN_LORESERVE = 0xff00;
-const SHN_XINDEX = 0xffff;
-const SECTION_HEADER_SIZE = 64;
-const SYMBOL_SIZE = 24;
-const MAX_SECTIONS = 65_536;
 
 // libbpf's section_defs (libbpf.c): section-name prefix → [kind, program type]. A section matches a prefix when
 // it equals it or continues with "/" (the attach target). The longest matching prefix wins.
@@ -158,99 +141,21 @@ export function classifySection(section: string): Omit<BpfProgram, "names"> {
   return { section, kind: "unknown", progType: "unknown", attach: null };
 }
 
-class Reader {
-  readonly view: DataView;
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly little: boolean,
-  ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  check(offset: number, length: number, what: string): void {
-    if (!Number.isSafeInteger(offset) || offset < 0 || length < 0 || offset + length > this.bytes.length) {
-      throw new BpfObjectError(`not a valid BPF object: ${what} lies outside the file (${this.bytes.length} bytes)`);
-    }
-  }
-  u8(o: number): number {
-    return this.view.getUint8(o);
-  }
-  u16(o: number): number {
-    return this.view.getUint16(o, this.little);
-  }
-  u32(o: number): number {
-    return this.view.getUint32(o, this.little);
-  }
-  u64(o: number, what: string): number {
-    const v = this.view.getBigUint64(o, this.little);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new BpfObjectError(`not a valid BPF object: ${what} is out of range`);
-    return Number(v);
-  }
-  // A NUL-terminated string inside [start, end) of a string table.
-  cstr(start: number, end: number, offset: number, what: string): string {
-    const from = start + offset;
-    if (offset < 0 || from >= end) throw new BpfObjectError(`not a valid BPF object: ${what} name offset ${offset} is outside its string table`);
-    let to = from;
-    while (to < end && this.bytes[to] !== 0) to++;
-    if (to === end) throw new BpfObjectError(`not a valid BPF object: ${what} name is not NUL-terminated`);
-    return new TextDecoder("utf-8", { fatal: false }).decode(this.bytes.subarray(from, to));
+/** Parses the ELF headers of a BPF object. Throws BpfObjectError for anything that is not a BPF ELF64 object. */
+export function parseBpfObject(bytes: Uint8Array): BpfObjectInfo {
+  try {
+    return readBpfObject(Elf64.fromBytes(bytes, "not a valid BPF object"));
+  } catch (err) {
+    if (err instanceof ElfError) throw new BpfObjectError(err.message);
+    throw err;
   }
 }
 
-/** Parses the ELF headers of a BPF object. Throws BpfObjectError for anything that is not a BPF ELF64 object. */
-export function parseBpfObject(bytes: Uint8Array): BpfObjectInfo {
-  if (bytes.length < 64) throw new BpfObjectError(`not a BPF object: ${bytes.length} bytes is too short for an ELF header`);
-  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    throw new BpfObjectError("not a BPF object: no ELF magic at the start of the file");
-  }
-  if (bytes[4] !== 2) throw new BpfObjectError("not a BPF object: not a 64-bit ELF file (BPF objects are ELF64)");
-  if (bytes[5] !== 1 && bytes[5] !== 2) throw new BpfObjectError(`not a BPF object: unknown ELF byte order ${bytes[5]}`);
-  const r = new Reader(bytes, bytes[5] === 1);
-  const machine = r.u16(18);
-  if (machine !== EM_BPF) throw new BpfObjectError(`not a BPF object: ELF machine is ${machine}, not EM_BPF (${EM_BPF})`);
-  const type = r.u16(16);
-  if (type !== ET_REL) throw new BpfObjectError(`not a BPF object: ELF type is ${type}, not a relocatable object (1)`);
-
-  const shoff = r.u64(40, "section header offset");
-  const shentsize = r.u16(58);
-  let shnum = r.u16(60);
-  let shstrndx = r.u16(62);
-  if (shoff === 0) throw new BpfObjectError("not a valid BPF object: it has no section header table");
-  if (shentsize !== SECTION_HEADER_SIZE) {
-    throw new BpfObjectError(`not a valid BPF object: section header size ${shentsize}, expected ${SECTION_HEADER_SIZE}`);
-  }
-  r.check(shoff, SECTION_HEADER_SIZE, "section header 0");
-  // Extended numbering: past 0xff00 sections, the real count and string-table index live in section 0.
-  if (shnum === 0) shnum = r.u64(shoff + 32, "section count");
-  if (shstrndx === SHN_XINDEX) shstrndx = r.u32(shoff + 40);
-  if (shnum > MAX_SECTIONS) throw new BpfObjectError(`not a valid BPF object: ${shnum} sections is implausibly many`);
-  r.check(shoff, shnum * SECTION_HEADER_SIZE, "section header table");
-  if (shstrndx >= shnum) throw new BpfObjectError("not a valid BPF object: section-name table index out of range");
-
-  const raw = [];
-  for (let i = 0; i < shnum; i++) {
-    const h = shoff + i * SECTION_HEADER_SIZE;
-    const entry = {
-      index: i,
-      nameOff: r.u32(h),
-      type: r.u32(h + 4),
-      flags: Number(r.view.getBigUint64(h + 8, r.little) & 0xffffffffn),
-      offset: r.u64(h + 24, `section ${i} offset`),
-      size: r.u64(h + 32, `section ${i} size`),
-      link: r.u32(h + 40),
-      entsize: r.u64(h + 56, `section ${i} entry size`),
-    };
-    if (entry.type !== 8 /* SHT_NOBITS */ && i !== 0) r.check(entry.offset, entry.size, `section ${i}`);
-    raw.push(entry);
-  }
-  const strtab = raw[shstrndx];
-  const sections: ElfSection[] = raw.map((s) => ({
-    index: s.index,
-    name: s.index === 0 ? "" : r.cstr(strtab.offset, strtab.offset + strtab.size, s.nameOff, `section ${s.index}`),
-    type: s.type,
-    flags: s.flags,
-    offset: s.offset,
-    size: s.size,
-  }));
+function readBpfObject(elf: Elf64): BpfObjectInfo {
+  if (elf.machine !== EM_BPF) throw new BpfObjectError(`not a BPF object: ELF machine is ${elf.machine}, not EM_BPF (${EM_BPF})`);
+  if (elf.type !== ET_REL) throw new BpfObjectError(`not a BPF object: ELF type is ${elf.type}, not a relocatable object (1)`);
+  if (elf.sections.length === 0) throw new BpfObjectError("not a valid BPF object: it has no section header table");
+  const { sections } = elf;
 
   const programSections = new Map<number, string[]>();
   for (const s of sections) {
@@ -259,23 +164,14 @@ export function parseBpfObject(bytes: Uint8Array): BpfObjectInfo {
   const mapSections = new Set(sections.filter((s) => s.name === ".maps" || s.name === "maps").map((s) => s.index));
   const maps: string[] = [];
 
-  const symtabs = raw.filter((s) => s.type === SHT_SYMTAB);
+  const symtabs = sections.filter((s) => s.type === SHT_SYMTAB);
   if (symtabs.length > 1) throw new BpfObjectError("not a valid BPF object: more than one symbol table");
   for (const symtab of symtabs) {
-    if (symtab.entsize !== SYMBOL_SIZE) throw new BpfObjectError(`not a valid BPF object: symbol size ${symtab.entsize}, expected ${SYMBOL_SIZE}`);
-    if (symtab.link >= shnum) throw new BpfObjectError("not a valid BPF object: symbol table's string table index out of range");
-    const names = raw[symtab.link];
-    for (let o = symtab.offset; o + SYMBOL_SIZE <= symtab.offset + symtab.size; o += SYMBOL_SIZE) {
-      const info = r.u8(o + 4);
-      const shndx = r.u16(o + 6);
-      if (shndx === SHN_UNDEF || shndx >= SHN_LORESERVE) continue;
-      const symType = info & 0xf;
-      const inProgram = symType === STT_FUNC ? programSections.get(shndx) : undefined;
-      const isMap = symType === STT_OBJECT && mapSections.has(shndx);
-      if (!inProgram && !isMap) continue;
-      const name = r.cstr(names.offset, names.offset + names.size, r.u32(o), "symbol");
-      if (inProgram) inProgram.push(name);
-      else maps.push(name);
+    for (const sym of elf.symbolTable(symtab)) {
+      if (sym.shndx === SHN_UNDEF || sym.shndx >= SHN_LORESERVE) continue;
+      const inProgram = sym.type === STT_FUNC ? programSections.get(sym.shndx) : undefined;
+      if (inProgram) inProgram.push(sym.name);
+      else if (sym.type === STT_OBJECT && mapSections.has(sym.shndx)) maps.push(sym.name);
     }
   }
 
@@ -288,12 +184,12 @@ export function parseBpfObject(bytes: Uint8Array): BpfObjectInfo {
   const licenseSection = sections.find((s) => s.name === "license" && s.type === SHT_PROGBITS);
   let license: string | null = null;
   if (licenseSection) {
-    const body = bytes.subarray(licenseSection.offset, licenseSection.offset + licenseSection.size);
+    const body = elf.contents(licenseSection);
     const nul = body.indexOf(0);
     license = new TextDecoder().decode(nul >= 0 ? body.subarray(0, nul) : body);
   }
 
-  return { byteOrder: r.little ? "little" : "big", sections, programs, maps: maps.sort(), license };
+  return { byteOrder: elf.little ? "little" : "big", sections, programs, maps: maps.sort(), license };
 }
 
 /** The distinct program kinds of an object, sorted: what load policies match on. */

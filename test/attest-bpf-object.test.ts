@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BpfObjectError, classifySection, parseBpfObject, programKinds } from "../capture/attest/elf.ts";
+import { BpfObjectError, classifySection, parseBpfObject, programKinds } from "../capture/attest/bpf-object.ts";
 import { compileBpf, GETPID_SOURCE, MULTI_SOURCE, tempDir } from "./attest-fixtures.ts";
 
 let dir: string;
