@@ -1,5 +1,6 @@
 // The `cryptoscope` binary: every module in capture/commands/ registers its own subcommand,
-// so adding a command never means editing this file.
+// so adding a command never means editing this file. Command modules import their implementation only
+// when they run, so starting the CLI stays cheap, and one broken command cannot take the others down.
 import { Command } from "commander";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -16,8 +17,21 @@ const program = new Command()
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), "commands");
 for (const file of readdirSync(commandsDir).filter((f) => f.endsWith(".ts")).sort()) {
-  const mod = (await import(pathToFileURL(join(commandsDir, file)).href)) as CommandModule;
-  mod.register(program);
+  try {
+    const mod = (await import(pathToFileURL(join(commandsDir, file)).href)) as CommandModule;
+    mod.register(program);
+  } catch (err) {
+    const name = file.replace(/\.ts$/, "");
+    const why = `command "${name}" cannot be loaded: ${(err as Error).message.split("\n")[0]}`;
+    program
+      .command(name)
+      .description(`(unavailable: ${why})`)
+      .allowUnknownOption()
+      .argument("[args...]")
+      .action(() => {
+        throw new Error(why);
+      });
+  }
 }
 
 try {

@@ -2,12 +2,13 @@
 // deny. Loading resolves each rule's trusted signers — literal fingerprints and trust files — into one set,
 // so a decision never touches the file system again.
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { isAbsolute, resolve } from "node:path";
 import type { SchemaObject } from "ajv";
 import { compile } from "./validate.ts";
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+import { REPO_ROOT } from "../repo-root.ts";
+
+export { REPO_ROOT };
 
 export class PolicyError extends Error {
   override name = "PolicyError";

@@ -2,11 +2,11 @@
 // consume ring buffers in batches on a native thread. Every failure is an Error with libbpf's text and a hint.
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { REPO_ROOT } from "../repo-root.ts";
 import { ensureTracefs } from "./kernelfs.ts";
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export { REPO_ROOT };
 const ADDON_PATH = join(REPO_ROOT, "native/build/Release/cryptoscope_bpf.node");
 export const BPF_OUTPUT_DIR = join(REPO_ROOT, "bpf/.output");
 

@@ -1,14 +1,11 @@
 // `cryptoscope bpf keygen|sign|verify|info`: ML-DSA-65 signing of BPF objects and checking them against a
 // load policy, the same check the agent makes before it loads an object.
+// The attest modules (ML-DSA, ajv) are imported when a subcommand runs, not when the CLI starts.
 import type { Command } from "commander";
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { agentLogRow, authorizeBpfObject, defaultPolicyPath, loadPolicy, type LoadDecision, type LoadPolicy } from "../attest/index.ts";
-import { generateKey, readPublicKey, readSigningKey, shortFingerprint, writeKeyPair } from "../attest/keys.ts";
-import { buildManifest, objectNameFromPath } from "../attest/manifest.ts";
-import { REPO_ROOT } from "../attest/policy.ts";
-import { checkEnvelopeSignature, readSignatureFile, signObjectFile } from "../attest/signature.ts";
-import { defaultAuthor } from "../attest/setup-keys.ts";
+import type { LoadDecision, LoadPolicy } from "../attest/index.ts";
+import { REPO_ROOT } from "../repo-root.ts";
 
 class CliError extends Error {}
 
@@ -23,7 +20,8 @@ function readObject(path: string): Buffer {
 }
 
 /** A policy that trusts exactly one public key for every object (what `verify --pubkey` checks against). */
-function singleKeyPolicy(pubPath: string): LoadPolicy {
+async function singleKeyPolicy(pubPath: string): Promise<LoadPolicy> {
+  const { readPublicKey } = await import("../attest/keys.ts");
   const pub = readPublicKey(pubPath);
   return {
     source: `public key ${pubPath}`,
@@ -31,7 +29,7 @@ function singleKeyPolicy(pubPath: string): LoadPolicy {
   };
 }
 
-function formatDecision(path: string, d: LoadDecision): string {
+function formatDecision(path: string, d: LoadDecision, shortFingerprint: (fp: string) => string): string {
   const signer = d.signer ? shortFingerprint(d.signer) : "-";
   return `${d.allow ? "ok     " : "REFUSED"} ${path}  sha3 ${d.sha3.slice(0, 16)}  signer ${signer}  ${d.reason}`;
 }
@@ -44,7 +42,8 @@ export function register(program: Command): void {
     .description("generate an ML-DSA-65 (FIPS 204) signing key pair")
     .option("--out <dir>", "directory for bpf-signing.key (mode 0600) and bpf-signing.pub", join(REPO_ROOT, ".keys"))
     .option("--force", "replace an existing key pair")
-    .action((opts: { out: string; force?: boolean }) => {
+    .action(async (opts: { out: string; force?: boolean }) => {
+      const { generateKey, writeKeyPair } = await import("../attest/keys.ts");
       const key = generateKey();
       const { secretPath, publicPath } = writeKeyPair(resolve(opts.out), key, { force: opts.force });
       console.log(`secret key  ${secretPath} (mode 0600: keep it private)`);
@@ -57,12 +56,15 @@ export function register(program: Command): void {
     .description("sign BPF objects: writes OBJ.sig.json beside each")
     .argument("<obj...>", ".bpf.o files")
     .requiredOption("--key <secret>", "secret key file (bpf-signing.key)")
-    .option("--author <name>", "author recorded in the manifest", defaultAuthor())
-    .action((objs: string[], opts: { key: string; author: string }) => {
+    .option("--author <name>", "author recorded in the manifest (default: user@host, as set-up signs)")
+    .action(async (objs: string[], opts: { key: string; author?: string }) => {
+      const [{ readSigningKey, shortFingerprint }, { signObjectFile }, { defaultAuthor }] = await Promise.all([
+        import("../attest/keys.ts"), import("../attest/signature.ts"), import("../attest/setup-keys.ts")]);
+      const author = opts.author ?? defaultAuthor();
       const key = readSigningKey(opts.key);
       for (const obj of objs) {
         readObject(obj);
-        const { path, envelope } = signObjectFile(obj, key, { author: opts.author });
+        const { path, envelope } = signObjectFile(obj, key, { author });
         const m = envelope.manifest;
         console.log(`signed ${obj} → ${path}  name ${m.name}  sha3 ${m.object.sha3_256.slice(0, 16)}  ${m.programTypes.join(",")}  signer ${shortFingerprint(key.fingerprint)}`);
       }
@@ -75,15 +77,17 @@ export function register(program: Command): void {
     .option("--pubkey <pub>", "accept only signatures by this public key")
     .option("--policy <file>", "load policy to check against (default: $CRYPTOSCOPE_BPF_POLICY or bpf/policy.json)")
     .option("--json", "print one agent_log row per object as JSON")
-    .action((objs: string[], opts: { pubkey?: string; policy?: string; json?: boolean }) => {
+    .action(async (objs: string[], opts: { pubkey?: string; policy?: string; json?: boolean }) => {
       if (opts.pubkey && opts.policy) throw new CliError("use --pubkey or --policy, not both");
-      const policy = opts.pubkey ? singleKeyPolicy(opts.pubkey) : loadPolicy(opts.policy ?? defaultPolicyPath());
+      const [{ agentLogRow, authorizeBpfObject, defaultPolicyPath, loadPolicy }, { shortFingerprint }, { objectNameFromPath }] = await Promise.all([
+        import("../attest/index.ts"), import("../attest/keys.ts"), import("../attest/manifest.ts")]);
+      const policy = opts.pubkey ? await singleKeyPolicy(opts.pubkey) : loadPolicy(opts.policy ?? defaultPolicyPath());
       let refused = 0;
       for (const obj of objs) {
         const bytes = readObject(obj);
         const d = authorizeBpfObject({ objectPath: obj, bytes, name: objectNameFromPath(obj), policy });
         if (!d.allow) refused++;
-        console.log(opts.json ? JSON.stringify(agentLogRow(d)) : formatDecision(obj, d));
+        console.log(opts.json ? JSON.stringify(agentLogRow(d)) : formatDecision(obj, d, shortFingerprint));
       }
       if (refused > 0) {
         if (!opts.json) console.error(`${refused} of ${objs.length} object(s) refused`);
@@ -95,7 +99,9 @@ export function register(program: Command): void {
     .command("info")
     .description("print the manifest of a BPF object (the signed one if OBJ.sig.json exists)")
     .argument("<obj>", ".bpf.o file")
-    .action((obj: string) => {
+    .action(async (obj: string) => {
+      const [{ buildManifest, objectNameFromPath }, { checkEnvelopeSignature, readSignatureFile }] = await Promise.all([
+        import("../attest/manifest.ts"), import("../attest/signature.ts")]);
       const bytes = readObject(obj);
       const envelope = readSignatureFile(obj);
       if (envelope) {

@@ -1,6 +1,5 @@
 // `cryptoscope capture`: watch every handshake on this host until interrupted (or --duration).
 import { Command, InvalidArgumentError } from "commander";
-import { runAgent } from "../agent.ts";
 
 function port(v: string, prev: number[] = []): number[] {
   const out = [...prev];
@@ -35,6 +34,7 @@ export function register(program: Command): void {
     .option("--hash-key <file>", "key for --hash-identifiers (default: one kept in the lake root)")
     .option("--flush-interval <seconds>", "write files at least this often", (v) => Number(v) * 1000, 60_000)
     .action(async (o) => {
+      const { runAgent } = await import("../agent.ts");
       const s = await runAgent({
         lake: o.lake, host: o.host, durationS: o.duration, ifaces: o.iface, ports: o.port,
         cgroup: o.cgroupHook === false ? null : o.cgroup, libraryProbes: o.libraryProbes,

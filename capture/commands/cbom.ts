@@ -1,7 +1,6 @@
 // `cryptoscope cbom`: a CycloneDX 1.6 cryptography BOM of what the marts hold.
 import type { Command } from "commander";
 import { renameSync, writeFileSync } from "node:fs";
-import { buildCbom } from "../../models/cbom.ts";
 
 export function register(program: Command): void {
   program
@@ -10,6 +9,7 @@ export function register(program: Command): void {
     .option("--db <file>", "DuckDB database file", "data/cryptoscope.duckdb")
     .option("--out <file>", "output file (default: stdout)")
     .action(async (o: { db: string; out?: string }) => {
+      const { buildCbom } = await import("../../models/cbom.ts");
       const text = JSON.stringify(await buildCbom(o.db), null, 2) + "\n";
       if (!o.out) {
         process.stdout.write(text);

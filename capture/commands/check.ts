@@ -1,8 +1,5 @@
 // `cryptoscope check`: print the policy findings and exit 2 when any is at or above --severity (1 = error).
 import type { Command } from "commander";
-import { findings } from "../../models/check.ts";
-import { format, QueryError } from "../../models/query.ts";
-import { buildModels, defaultPaths } from "../../models/runner.ts";
 
 export const FINDINGS_EXIT_CODE = 2;
 
@@ -16,6 +13,8 @@ export function register(program: Command): void {
     .option("--policy <file>", "policy JSON overriding models/policy.json (rebuilds the models)")
     .option("--format <fmt>", "table | json | csv", "table")
     .action(async (o: { severity: string; db: string; lake?: string; policy?: string; format: string }) => {
+      const [{ findings }, { format, QueryError }, { buildModels, defaultPaths }] = await Promise.all([
+        import("../../models/check.ts"), import("../../models/query.ts"), import("../../models/runner.ts")]);
       if (!["table", "json", "csv"].includes(o.format)) throw new QueryError(`unknown format "${o.format}" (table, json or csv)`);
       let db = o.db;
       if (o.lake || o.policy) {

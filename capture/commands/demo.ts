@@ -3,12 +3,9 @@
 // and a summary printed. Leaves no processes or namespaces behind.
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { Command } from "commander";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { runAgent } from "../agent.ts";
-import { REPO_ROOT } from "../bpf/native.ts";
-import { DemoWorkload } from "../demo/workload.ts";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { REPO_ROOT } from "../repo-root.ts";
 
 const BIN = join(REPO_ROOT, "bin/cryptoscope");
 
@@ -20,32 +17,6 @@ function step(n: number, total: number, msg: string): void {
 function cli(args: string[]): void {
   const r = spawnSync(BIN, args, { stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" });
   if (r.status !== 0) throw new Error(`cryptoscope ${args[0]} ${args[1] ?? ""} failed: ${(r.stderr || "").trim().split("\n").pop()}`);
-}
-
-async function summary(db: string): Promise<string> {
-  const inst = await DuckDBInstance.create(db, { access_mode: "READ_ONLY", autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
-  const con = await inst.connect();
-  const q = async (sql: string) => (await con.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  // the views name the lake and marts relative to the database's folder
-  await con.run(`SET file_search_path = '${dirname(db).replace(/'/g, "''")}'`);
-  const lines: string[] = [];
-  try {
-    const byProto = await q(`SELECT proto, source, count(*) AS n FROM lake_handshakes GROUP BY ALL ORDER BY n DESC`);
-    lines.push(`Handshakes seen: ${byProto.map((r) => `${r.n} ${r.proto} (${r.source})`).join(", ")}`);
-    const exes = await q(`SELECT coalesce(exe, comm, '(unattributed)') AS exe, count(*) AS n FROM lake_handshakes GROUP BY ALL ORDER BY n DESC LIMIT 8`);
-    lines.push(`Processes: ${exes.map((r) => `${String(r.exe).replace(/^.*\//, "")} ${r.n}`).join(", ")}`);
-    const kex = await q(`SELECT kex_class, count(*) AS n FROM stg_handshakes GROUP BY ALL ORDER BY n DESC`).catch(() => []);
-    if (kex.length) lines.push(`Key exchange: ${kex.map((r) => `${r.n} ${r.kex_class}`).join(", ")}`);
-    const ready = await q(`SELECT readiness, handshake_pq_share, endpoint_pq_share FROM risk_readiness WHERE scope = 'fleet'`);
-    if (ready[0]) lines.push(`Readiness: ${(Number(ready[0].readiness) * 100).toFixed(0)}% (post-quantum/hybrid handshakes ${(Number(ready[0].handshake_pq_share) * 100).toFixed(0)}%, endpoints ${(Number(ready[0].endpoint_pq_share) * 100).toFixed(0)}%)`);
-    const top = await q(`SELECT severity, rule, label, message FROM risk_findings ORDER BY severity_rank DESC, occurrences DESC LIMIT 8`);
-    lines.push(`Top findings:`);
-    for (const f of top) lines.push(`  ${String(f.severity).padEnd(8)} ${f.rule}: ${f.label} — ${f.message}`);
-  } finally {
-    con.closeSync();
-    inst.closeSync();
-  }
-  return lines.join("\n");
 }
 
 export function register(program: Command): void {
@@ -61,6 +32,8 @@ export function register(program: Command): void {
       const lake = join(dir, "lake"), marts = join(dir, "marts"), db = join(dir, "cryptoscope.duckdb"), site = join(dir, "site");
       const rounds = o.short ? 1 : o.rounds;
       const total = o.site ? 5 : 4;
+      const [{ runAgent }, { DemoWorkload }, { demoSummary }] = await Promise.all([
+        import("../agent.ts"), import("../demo/workload.ts"), import("../demo/summary.ts")]);
       rmSync(dir, { recursive: true, force: true }); // a demo starts from nothing
       const t0 = Date.now();
       const workload = new DemoWorkload(join(dir, "workload"), (m) => process.stderr.write(`      ${m}\n`));
@@ -91,7 +64,7 @@ export function register(program: Command): void {
           cli(["site", "build", "--marts", marts, "--out", site]);
         }
         step(total, total, "summary");
-        console.log(`\n${await summary(db)}\n`);
+        console.log(`\n${await demoSummary(db)}\n`);
         console.log(`Lake:    ${lake}`);
         console.log(`DuckDB:  ${db}   (cd ${dir} && duckdb cryptoscope.duckdb)`);
         if (o.site) console.log(`Site:    ${site}/index.html   (serve it: python3 -m http.server -d ${site})`);

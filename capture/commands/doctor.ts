@@ -1,12 +1,12 @@
 // `cryptoscope doctor`: which kernel features this host offers the agent, tried for real.
 import type { Command } from "commander";
-import { runDoctor } from "../doctor.ts";
 
 export function register(program: Command): void {
   program
     .command("doctor")
     .description("check, by loading a tiny real BPF program per hook, that this host can run the capture")
-    .action(() => {
+    .action(async () => {
+      const { runDoctor } = await import("../doctor.ts");
       const checks = runDoctor();
       for (const c of checks) console.log(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(48)} ${c.detail}`);
       const failed = checks.filter((c) => !c.ok).length;

@@ -1,12 +1,11 @@
 // `cryptoscope ingest FILE...`: read pcap/pcapng captures into the lake with the same parsers the
 // live agent uses.
-import { SingleBar } from "cli-progress";
+import type { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { ingestFiles, loadHashKey, type IngestSummary } from "../ingest.ts";
-import { installSignalFlush, openLake } from "../lake/writer.ts";
+import type { IngestSummary } from "../ingest.ts";
 
 interface IngestCliOptions {
   lake: string;
@@ -41,6 +40,8 @@ export function register(program: Command): void {
     .option("--hash-key <file>", "key for --hash-identifiers (default: one generated and kept in the lake root)")
     .action(async (files: string[], o: IngestCliOptions) => {
       const started = Date.now();
+      const [{ ingestFiles, loadHashKey }, { installSignalFlush, openLake }, { SingleBar }] = await Promise.all([
+        import("../ingest.ts"), import("../lake/writer.ts"), import("cli-progress")]);
       const lakeRoot = resolve(o.lake);
       const hashKey = o.hashIdentifiers || o.hashKey ? await loadHashKey(lakeRoot, o.hashKey) : undefined;
       const lake = await openLake({ root: lakeRoot, host: o.host });

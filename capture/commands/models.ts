@@ -1,7 +1,6 @@
 // `cryptoscope models build`: run the SQL models over the lake into Parquet marts and an analyst's DuckDB file.
 import type { Command } from "commander";
 import { relative } from "node:path";
-import { buildModels, defaultPaths } from "../../models/runner.ts";
 
 export function register(program: Command): void {
   const models = program.command("models").description("DuckDB SQL models: lake → inventory, risk and report marts");
@@ -14,6 +13,7 @@ export function register(program: Command): void {
     .option("--policy <file>", "policy JSON overriding models/policy.json")
     .option("--threads <n>", "DuckDB threads", (v) => Number.parseInt(v, 10))
     .action(async (o: { lake: string; out?: string; db?: string; policy?: string; threads?: number }) => {
+      const { buildModels, defaultPaths } = await import("../../models/runner.ts");
       const d = defaultPaths(o.lake);
       const r = await buildModels({ lake: d.lake, out: o.out ?? d.out, db: o.db ?? d.db, policy: o.policy, threads: o.threads });
       const rel = (p: string) => relative(process.cwd(), p) || ".";

@@ -1,7 +1,5 @@
 // `cryptoscope query "SQL" | --report NAME`: read the lake, marts and seeds through the DuckDB file of views.
 import type { Command } from "commander";
-import { format, listReports, QueryError, runQuery, runReport } from "../../models/query.ts";
-import { crauQuery } from "../crau/index.ts";
 
 export function register(program: Command): void {
   program
@@ -18,7 +16,9 @@ export function register(program: Command): void {
     .option("--since <time>", "with --crau: from this time (ISO 8601)", (v) => new Date(v))
     .option("--until <time>", "with --crau: up to this time (ISO 8601)", (v) => new Date(v))
     .action(async (sql: string | undefined, o: { report?: string; list?: boolean; format: string; db: string; crau?: boolean; lake: string; pid?: number; since?: Date; until?: Date }) => {
+      const { format, listReports, QueryError, runQuery, runReport } = await import("../../models/query.ts");
       if (o.crau) {
+        const { crauQuery } = await import("../crau/index.ts");
         for (const d of [o.since, o.until]) if (d && Number.isNaN(d.getTime())) throw new QueryError("--since/--until: not an ISO 8601 time");
         console.log(JSON.stringify(await crauQuery(o.lake, { pid: o.pid, since: o.since, until: o.until }), null, 2));
         return;

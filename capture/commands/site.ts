@@ -2,7 +2,6 @@
 // Builds with no network; the output is plain static files (serve them with any static server).
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
-import { buildSite } from "../../site/build.ts";
 
 export function register(program: Command): void {
   const site = program.command("site").description("The static report site over the marts");
@@ -14,6 +13,7 @@ export function register(program: Command): void {
     .option("--verbose", "print Framework's build log")
     .action(async (opts: { marts: string; out?: string; verbose?: boolean }) => {
       const out = opts.out ?? (existsSync("site/src") ? "site/dist" : "data/site");
+      const { buildSite } = await import("../../site/build.ts");
       const r = await buildSite({ marts: opts.marts, out, log: opts.verbose ? (l) => console.error(l) : undefined });
       const rows = Object.values(r.marts).reduce((a, n) => a + n, 0);
       console.log(`site: ${r.pages.length} pages, ${Object.keys(r.marts).length} marts (${rows} rows) → ${r.out} in ${(r.ms / 1000).toFixed(1)} s`);
