@@ -89,6 +89,7 @@ static __always_inline __u64 marker_vaddr(void *ctx)
 /* The handshake marker: remember the connection object and this library's TLS-code range for the process. */
 static __always_inline struct cs_lib_rec *begin(void *ctx, __u16 kind, __u64 obj);
 static __always_inline void submit(struct cs_lib_rec *r, __u32 data_len);
+static __always_inline int emit_value(void *ctx, __u16 kind, __u64 obj, __s64 value);
 
 static __always_inline int marker(struct pt_regs *ctx, __u64 obj, __u32 engine, __s64 role)
 {
@@ -104,12 +105,7 @@ static __always_inline int marker(struct pt_regs *ctx, __u64 obj, __u32 engine, 
 	}
 	struct current nc = { .obj = obj, .engine = engine };
 	bpf_map_update_elem(&current_conn, &tid, &nc, BPF_ANY);
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_HANDSHAKE, obj);
-	if (!r)
-		return 0;
-	r->value = role;
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_HANDSHAKE, obj, role);
 }
 
 /* True when the function was called from the TLS code of `engine` in this process; sp_off: where the return
@@ -172,6 +168,17 @@ static __always_inline void submit(struct cs_lib_rec *r, __u32 data_len)
 }
 
 /* A NUL-terminated string argument. */
+/* One record carrying just a value (a group, an algorithm id, a version): most probes are this. */
+static __always_inline int emit_value(void *ctx, __u16 kind, __u64 obj, __s64 value)
+{
+	struct cs_lib_rec *r = begin(ctx, kind, obj);
+	if (!r)
+		return 0;
+	r->value = value;
+	submit(r, 0);
+	return 0;
+}
+
 static __always_inline int emit_str(struct pt_regs *ctx, __u16 kind, __u64 obj, const void *p, __s64 value)
 {
 	struct cs_lib_rec *r = begin(ctx, kind, obj);
@@ -248,12 +255,7 @@ int BPF_UPROBE(ossl_cipher_key_length, const void *cipher)
 		return 0;
 	int nid = 0;
 	bpf_probe_read_user(&nid, sizeof(nid), cipher); /* struct evp_cipher_st starts with int nid */
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_CIPHER_NID, current_obj(CS_ENGINE_OPENSSL));
-	if (!r)
-		return 0;
-	r->value = nid;
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_CIPHER_NID, current_obj(CS_ENGINE_OPENSSL), nid);
 }
 
 static __always_inline int sig_digest_at(struct pt_regs *ctx, const char *mdname, __s64 dir, __u64 sp_off)
@@ -298,12 +300,7 @@ int BPF_UPROBE(ossl_rsa_padding, void *pctx, int pad)
 	count(CS_LIB_RSA_PADDING);
 	if (!from_tls_code(ctx, CS_ENGINE_OPENSSL))
 		return 0;
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_RSA_PADDING, current_obj(CS_ENGINE_OPENSSL));
-	if (!r)
-		return 0;
-	r->value = pad;
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_RSA_PADDING, current_obj(CS_ENGINE_OPENSSL), pad);
 }
 
 SEC("uretprobe")
@@ -316,12 +313,7 @@ int BPF_URETPROBE(ossl_version_ret, int version)
 	__u64 ip = PT_REGS_IP(ctx);
 	if (!rg || ip < rg->lo || ip >= rg->hi)
 		return 0;
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_VERSION, current_obj(CS_ENGINE_OPENSSL));
-	if (!r)
-		return 0;
-	r->value = version;
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_VERSION, current_obj(CS_ENGINE_OPENSSL), version);
 }
 
 /* ---------------- GnuTLS 3.7 (+ nettle/hogweed) ---------------- */
@@ -361,12 +353,7 @@ int BPF_UPROBE(gnutls_verify_sig, void *pubkey, int algo)
 	count(CS_LIB_GNUTLS_SIG);
 	if (!from_tls_code(ctx, CS_ENGINE_GNUTLS))
 		return 0;
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_GNUTLS_SIG, current_obj(CS_ENGINE_GNUTLS));
-	if (!r)
-		return 0;
-	r->value = algo;
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_GNUTLS_SIG, current_obj(CS_ENGINE_GNUTLS), algo);
 }
 
 /* ECDH(E) shared-secret derivation in nettle, called by libgnutls once per handshake for the chosen group. */
@@ -376,12 +363,7 @@ int BPF_UPROBE(nettle_x25519_mul)
 	count(CS_LIB_GROUP_ID);
 	if (!from_tls_code(ctx, CS_ENGINE_GNUTLS))
 		return 0;
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_GROUP_ID, current_obj(CS_ENGINE_GNUTLS));
-	if (!r)
-		return 0;
-	r->value = 29; /* x25519 */
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_GROUP_ID, current_obj(CS_ENGINE_GNUTLS), 29); /* x25519 */
 }
 
 SEC("uprobe")
@@ -390,12 +372,7 @@ int BPF_UPROBE(nettle_x448_mul)
 	count(CS_LIB_GROUP_ID);
 	if (!from_tls_code(ctx, CS_ENGINE_GNUTLS))
 		return 0;
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_GROUP_ID, current_obj(CS_ENGINE_GNUTLS));
-	if (!r)
-		return 0;
-	r->value = 30; /* x448 */
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_GROUP_ID, current_obj(CS_ENGINE_GNUTLS), 30); /* x448 */
 }
 
 /* nettle_ecc_point_mul(struct ecc_point *r, ...): r->ecc is the curve; struct ecc_curve starts with
@@ -411,12 +388,7 @@ int BPF_UPROBE(nettle_ecc_mul, void *point)
 	bpf_probe_read_user(&curve, sizeof(curve), point);
 	if (curve)
 		bpf_probe_read_user(&bits, sizeof(bits), curve);
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_ECC_BITS, current_obj(CS_ENGINE_GNUTLS));
-	if (!r)
-		return 0;
-	r->value = bits;
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_ECC_BITS, current_obj(CS_ENGINE_GNUTLS), bits);
 }
 
 /* ---------------- Go crypto/tls (register ABI: RAX, RBX, RCX, RDI, RSI, R8 ...) ---------------- */
@@ -456,12 +428,7 @@ SEC("uprobe")
 int go_ecdhe(struct pt_regs *ctx)
 {
 	count(CS_LIB_GROUP_ID);
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_GROUP_ID, current_obj(CS_ENGINE_GO));
-	if (!r)
-		return 0;
-	r->value = (__u16)ctx->cx;
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_GROUP_ID, current_obj(CS_ENGINE_GO), (__u16)ctx->cx);
 }
 
 /* (*clientHandshakeStateTLS13).handshake / (*serverHandshakeStateTLS13).handshake: the TLS 1.3 path was taken.
@@ -472,12 +439,7 @@ int go_tls13_handshake(struct pt_regs *ctx)
 	count(CS_LIB_VERSION);
 	__u64 conn = 0;
 	bpf_probe_read_user(&conn, sizeof(conn), (void *)ctx->ax);
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_VERSION, conn);
-	if (!r)
-		return 0;
-	r->value = 0x0304;
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_VERSION, conn, 0x0304);
 }
 
 /* verifyHandshakeSignature(sigType uint8, pubkey crypto.PublicKey, hashFunc crypto.Hash, signed, sig []byte):
@@ -487,12 +449,7 @@ SEC("uprobe")
 int go_verify_sig(struct pt_regs *ctx)
 {
 	count(CS_LIB_GO_SIG);
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_GO_SIG, current_obj(CS_ENGINE_GO));
-	if (!r)
-		return 0;
-	r->value = ((ctx->ax & 0xff) << 8) | (ctx->di & 0xff);
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_GO_SIG, current_obj(CS_ENGINE_GO), ((ctx->ax & 0xff) << 8) | (ctx->di & 0xff));
 }
 
 /* ---------------- NSS 3.8x (libssl3 + libnss3) ---------------- */
@@ -559,10 +516,5 @@ int BPF_UPROBE(nss_verify, void *key, __u64 mechanism, const struct sec_item *pa
 	}
 	if (hash)
 		bpf_probe_read_user(&hash_len, sizeof(hash_len), (const void *)hash + 16);
-	struct cs_lib_rec *r = begin(ctx, CS_LIB_NSS_SIG, current_obj(CS_ENGINE_NSS));
-	if (!r)
-		return 0;
-	r->value = ((mechanism & 0xffffff) << 24) | ((hash_alg & 0xffff) << 8) | (hash_len & 0xff);
-	submit(r, 0);
-	return 0;
+	return emit_value(ctx, CS_LIB_NSS_SIG, current_obj(CS_ENGINE_NSS), ((mechanism & 0xffffff) << 24) | ((hash_alg & 0xffff) << 8) | (hash_len & 0xff));
 }

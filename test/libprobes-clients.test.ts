@@ -33,7 +33,8 @@ function run(cmd: string, args: string[], opts: { input?: string; hold?: boolean
   child.stderr!.on("data", (d) => (out += d));
   const done = new Promise<Run>((resolve, reject) => {
     child.on("error", reject);
-    child.on("exit", (code) => resolve({ pid: child.pid!, out, code }));
+    // "close", not "exit": the output of a process that just exited may still be in the pipe (seen under load).
+    child.on("close", (code) => resolve({ pid: child.pid!, out, code }));
   });
   const release = () => child.stdin!.end(opts.input ?? "");
   if (!opts.hold) release();
