@@ -188,7 +188,7 @@ describe("cryptoscope ingest", () => {
     // The lake root appears once the command has opened the lake (its signal handler is set then).
     for (let i = 0; i < 300 && !existsSync(lake); i++) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 1500));
-    const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const exit = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
     child.kill("SIGINT");
     const code = await exit;
     closeSync(w);

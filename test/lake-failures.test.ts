@@ -113,7 +113,7 @@ describe("lake writer failures", () => {
         if (k === "appended" || k === "flushed") reports[k] = Number(v);
       }
     });
-    const lines = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    const lines = new Promise<void>((resolve) => child.on("close", () => resolve()));
     return { child, reports, lines };
   }
 

@@ -94,7 +94,7 @@ describe("wire capture: TC, filters, hashing, CLI", () => {
       capture.stderr.on("data", () => { if (out.includes("capture: running")) { clearTimeout(t); resolve(); } });
     });
     await curl(14441, "secret-name.test");
-    const code = await new Promise((r) => capture.on("exit", r));
+    const code = await new Promise((r) => capture.on("close", r));
     expect(code, out).toBe(0);
     expect(out).toMatch(/captured [1-9]\d* handshakes/);
     const key = Buffer.from(readFileSync(keyFile, "utf8").trim(), "hex");
