@@ -201,6 +201,55 @@ describe("lake writer round trip", () => {
     expect(codecs).toEqual([{ compression: "ZSTD" }]);
   });
 
+  // Strings are dictionary-coded as they are appended and a near-unique column turns into raw UTF-8
+  // bytes part-way through a batch; lists are interned. Every path, with several row groups per file.
+  for (const encoder of ["js", "duckdb"] as const)
+  it(`reads back strings and lists of every cardinality exactly (${encoder} encoder)`, async () => {
+    const root = tmpRoot();
+    const lake = await openLake({ root, host: "h", rowGroupSize: 4000, encoder });
+    const M = 12_000;
+    const t0 = BigInt(Date.UTC(2026, 11, 1, 9)) * 1000n;
+    const rows: Row[] = [];
+    for (let i = 0; i < M; i++) {
+      rows.push({
+        ts: t0 + BigInt(i) * 1000n,
+        flow_id: `flow-${i}`, // unique: raw from ~3000 rows on
+        // unique after the first 5000 rows, non-ASCII and astral characters, some nulls: switches late
+        client_addr: i % 17 === 0 ? null : i < 5000 ? `addr-${i % 40}` : `adr-ü-${i}${i % 5 === 0 ? "😀" : ""}`,
+        sni: i % 9 === 0 ? null : `name-${(i * 7919) % 2500}.example`,
+        comm: ["curl", "wget", "node", "java", "", "bücher"][i % 6],
+        suites_offered: i % 10 === 0 ? null : i % 10 === 1 ? [] : i % 3 === 0 ? [4865, 4866, 4867] : [i, -i, i % 7, 2147483647, -2147483648],
+        ssh_kex_client: i % 8 === 0 ? null : i % 8 === 1 ? [] : i % 2 === 0 ? ["a", "b", "ä"] : [`k${i}`, "a", `k${i % 13}`],
+      });
+    }
+    for (const r of rows) lake.append("handshakes", r);
+    await lake.close();
+    const src = `read_parquet(${glob(root, "handshakes")}, hive_partitioning=true)`;
+    const back = await query(`SELECT flow_id, client_addr, sni, comm, to_json(suites_offered)::VARCHAR AS suites, to_json(ssh_kex_client)::VARCHAR AS kex
+        FROM ${src} ORDER BY epoch_us(ts)`);
+    expect(back).toEqual(
+      rows.map((r) => ({
+        flow_id: r.flow_id, client_addr: r.client_addr, sni: r.sni, comm: r.comm,
+        suites: r.suites_offered === null ? null : JSON.stringify(r.suites_offered),
+        kex: r.ssh_kex_client === null ? null : JSON.stringify(r.ssh_kex_client),
+      })),
+    );
+    // Statistics of dictionary-coded strings are the chunk's own min/max: a lookup prunes nothing it needs.
+    const [{ n }] = await query(`SELECT count(*)::INTEGER AS n FROM ${src} WHERE sni = 'name-7.example' OR comm = 'bücher'`);
+    expect(n).toBe(rows.filter((r) => r.sni === "name-7.example" || r.comm === "bücher").length);
+    const { decompress } = await zstd();
+    const other: Record<string, unknown>[] = [];
+    for (const f of listFiles(root)) {
+      const b = readFileSync(path.join(root, f));
+      const file = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+      other.push(...(await parquetReadObjects({ file, compressors: { ZSTD: (input: Uint8Array) => decompress(input) }, columns: ["flow_id", "client_addr", "comm", "suites_offered", "ssh_kex_client"] })));
+    }
+    const byFlow = new Map(other.map((o) => [o.flow_id, o]));
+    expect(byFlow.size).toBe(M);
+    for (const r of rows)
+      expect(byFlow.get(r.flow_id)).toEqual({ flow_id: r.flow_id, client_addr: r.client_addr, comm: r.comm, suites_offered: r.suites_offered, ssh_kex_client: r.ssh_kex_client });
+  });
+
   it("keeps 64-bit values and timestamps exact at the extremes (dictionary, delta and plain paths)", async () => {
     const root = tmpRoot();
     const lake = await openLake({ root, host: "h" });

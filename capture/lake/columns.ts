@@ -166,7 +166,7 @@ export class BoolBuffer extends ColumnBuffer {
 /** VARCHAR and BLOB: references to the caller's strings / byte arrays (no copy). */
 export class RefBuffer<T extends string | Uint8Array> extends ColumnBuffer {
   data: (T | null)[] = [];
-  constructor(column: Column, private readonly blob: boolean) {
+  constructor(column: Column, readonly blob: boolean) {
     super(column);
   }
   push(v: unknown): void {
@@ -187,62 +187,365 @@ export class RefBuffer<T extends string | Uint8Array> extends ColumnBuffer {
   }
 }
 
-/** LIST columns: start offsets into a flat child buffer (offsets[i]..offsets[i+1] are row i's elements). */
+const utf8Decoder = new TextDecoder();
+
+/**
+ * Writes v's UTF-8 bytes at buf[p..] (room for 3 bytes per UTF-16 unit must exist); returns the end.
+ * ASCII in JS: a native call per short string costs more than the copy.
+ */
+export function putUtf8(buf: Uint8Array, p: number, v: string): number {
+  const len = v.length;
+  for (let k = 0; k < len; k++) {
+    const ch = v.charCodeAt(k);
+    if (ch >= 0x80) return p - k + utf8Encoder.encodeInto(v, buf.subarray(p - k)).written!;
+    buf[p++] = ch;
+  }
+  return p;
+}
+const utf8Encoder = new TextEncoder();
+
+/**
+ * VARCHAR: dictionary-encoded at append time. Each row keeps a code into `dict` (its distinct strings,
+ * kept once, also as UTF-8 in `bytes`), so a row's string dies young instead of being retained (no old-
+ * space pointers per row for the GC to trace), a row costs 4 bytes, and clustering and the encoder work
+ * on small integer arrays. A near-unique column (flow ids) switches to "raw": every row's UTF-8 bytes
+ * in one growing array, as the encoder writes them (PLAIN).
+ */
+export class StringBuffer extends ColumnBuffer {
+  codes = new Int32Array(INITIAL);
+  dict: string[] = [];
+  private index = new Map<string, number>();
+  /** UTF-8 arena: dict entry k (or, raw, row k) is bytes[ends[k-1] (0 for k=0) .. ends[k]). */
+  bytes = new Uint8Array(INITIAL * 8);
+  ends = new Int32Array(INITIAL);
+  used = 0;
+  raw = false;
+  private last: string | null = null;
+  private lastCode = -1;
+  constructor(column: Column, private readonly mayGoRaw = true) {
+    super(column);
+  }
+  override reserve(n: number): void {
+    super.reserve(n);
+    if (this.raw) this.ends = grow(this.ends, n, true);
+    else this.codes = grow(this.codes, n, true);
+  }
+  start(k: number): number {
+    return k === 0 ? 0 : this.ends[k - 1];
+  }
+  push(v: unknown): void {
+    const i = this.length;
+    if (v === null || v === undefined) {
+      if (this.raw) this.putRaw(i, "");
+      else {
+        if (i >= this.codes.length) this.codes = grow(this.codes, i + 1);
+        this.codes[i] = 0;
+      }
+      this.validity.set(i, false);
+    } else {
+      if (typeof v !== "string") this.bad(v, "expected a string");
+      if (this.raw) this.putRaw(i, v);
+      else {
+        if (i >= this.codes.length) this.codes = grow(this.codes, i + 1);
+        const c = this.codeOf(v);
+        if (c >= 0) this.codes[i] = c;
+        else this.putRaw(i, v); // the column just went raw (rows before i were converted)
+      }
+      this.validity.set(i, true);
+    }
+    this.length = i + 1;
+  }
+  /** The dictionary code of v, added if new (dictionary mode only). */
+  codeOf(v: string): number {
+    if (v === this.last) return this.lastCode; // low-cardinality columns repeat the previous row's value
+    // A small direct-mapped cache in front of the Map (a Map lookup is most of an append's cost):
+    // low-cardinality columns (comm, exe, role, ja4) hit it; it switches itself off where it misses.
+    const len = v.length;
+    const slot = len === 0 ? 0 : (len * 31 + v.charCodeAt(0) * 7 + v.charCodeAt(len - 1)) & 63;
+    const useCache = this.cacheOn;
+    if (useCache) {
+      this.cacheLookups++;
+      if (this.cacheKeys[slot] === v) {
+        const c = this.cacheCodes[slot];
+        this.last = v;
+        this.lastCode = c;
+        return c;
+      }
+      if (++this.cacheMisses > 4096) this.cacheVerdict();
+    }
+    let c = this.index.get(v);
+    if (c === undefined) {
+      c = this.dict.length;
+      this.dict.push(v);
+      this.index.set(v, c);
+      this.putBytes(c, v);
+      // Near-unique: a dictionary would only cost memory and be given up by the encoder anyway.
+      if (this.mayGoRaw && c >= 3000 && c > (this.length + 1) / 2 + 64) {
+        this.toRaw();
+        return -1;
+      }
+    }
+    if (useCache) {
+      this.cacheKeys[slot] = v;
+      this.cacheCodes[slot] = c;
+    }
+    this.last = v;
+    this.lastCode = c;
+    return c;
+  }
+  private cacheOn = true;
+  private cacheKeys: (string | null)[] = new Array<string | null>(64).fill(null);
+  private cacheCodes = new Int32Array(64);
+  private cacheMisses = 0;
+  private cacheLookups = 0;
+  /** Every 4096 misses: keep the cache only if it answered at least as many lookups as it missed. */
+  private cacheVerdict(): void {
+    this.cacheOn = this.cacheLookups >= 2 * this.cacheMisses;
+    this.cacheLookups = 0;
+    this.cacheMisses = 0;
+  }
+  /** Appends a row holding dictionary code c (list children: elements are interned by code). */
+  pushCode(c: number): void {
+    const i = this.length;
+    if (i >= this.codes.length) this.codes = grow(this.codes, i + 1);
+    this.codes[i] = c;
+    this.length = i + 1;
+  }
+  private putBytes(k: number, v: string): void {
+    if (k >= this.ends.length) this.ends = grow(this.ends, k + 1);
+    const need = this.used + 3 * v.length;
+    if (need > this.bytes.length) this.bytes = grow(this.bytes, need);
+    this.used = putUtf8(this.bytes, this.used, v);
+    this.ends[k] = this.used;
+  }
+  private putRaw(i: number, v: string): void {
+    this.putBytes(i, v);
+  }
+  /** Dictionary → raw: rows so far get their bytes; the dictionary is freed. */
+  private toRaw(): void {
+    const n = this.length;
+    const srcBytes = this.bytes;
+    const srcEnds = this.ends;
+    const codes = this.codes;
+    this.bytes = new Uint8Array(Math.max(INITIAL * 8, this.used * 2));
+    this.ends = new Int32Array(Math.max(INITIAL, this.codes.length));
+    this.used = 0;
+    for (let r = 0; r < n; r++) {
+      if (this.validity.valid(r)) {
+        const c = codes[r];
+        const a = c === 0 ? 0 : srcEnds[c - 1];
+        const b = srcEnds[c];
+        if (this.used + b - a > this.bytes.length) this.bytes = grow(this.bytes, this.used + b - a);
+        this.bytes.set(srcBytes.subarray(a, b), this.used);
+        this.used += b - a;
+      }
+      this.ends[r] = this.used;
+    }
+    this.raw = true;
+    this.dict = [];
+    this.index = new Map();
+    this.codes = new Int32Array(0);
+    this.last = null;
+  }
+  /** Makes this (empty) buffer rows perm[0..n) of src, sharing src's dictionary (validity is set by the caller). */
+  copyRowsFrom(src: StringBuffer, perm: Int32Array): void {
+    const n = perm.length;
+    this.raw = src.raw;
+    if (!src.raw) {
+      this.dict = src.dict;
+      this.bytes = src.bytes;
+      this.ends = src.ends;
+      this.used = src.used;
+      const codes = new Int32Array(n);
+      for (let r = 0; r < n; r++) codes[r] = src.codes[perm[r]];
+      this.codes = codes;
+      return;
+    }
+    let total = 0;
+    for (let r = 0; r < n; r++) total += src.ends[perm[r]] - src.start(perm[r]);
+    const bytes = new Uint8Array(total);
+    const ends = new Int32Array(n);
+    let p = 0;
+    for (let r = 0; r < n; r++) {
+      const a = src.start(perm[r]);
+      const b = src.ends[perm[r]];
+      bytes.set(src.bytes.subarray(a, b), p);
+      p += b - a;
+      ends[r] = p;
+    }
+    this.bytes = bytes;
+    this.ends = ends;
+    this.used = p;
+  }
+  /** The string of row i (null for a null row). */
+  get(i: number): string | null {
+    if (!this.validity.valid(i)) return null;
+    if (!this.raw) return this.dict[this.codes[i]];
+    return utf8Decoder.decode(this.bytes.subarray(this.start(i), this.ends[i]));
+  }
+  override truncate(n: number): void {
+    super.truncate(n);
+    if (this.raw) this.used = n === 0 ? 0 : this.ends[n - 1];
+  }
+}
+
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+/**
+ * LIST columns, interned: each row holds the index (`ids`) of its list among the partition's distinct
+ * lists, whose elements sit once in the child buffer (list k = child[offsets[k] .. offsets[k+1])).
+ * Offered suites/groups/signature lists repeat per client stack, so 100k rows hold a few hundred
+ * distinct lists: 4 bytes a row instead of ~100, and the encoder reads elements from a table that stays
+ * in cache. Struct lists are not interned (each row appends its own list).
+ */
 export class ListBuffer extends ColumnBuffer {
+  ids = new Int32Array(INITIAL);
   offsets = new Int32Array(INITIAL + 1);
+  lists = 0;
+  /** Open-addressing table of list index + 1 (0 = empty), by element hash; null: not interned. */
+  private table: Int32Array | null;
+  private hashes = new Int32Array(INITIAL);
+  private scratch = new Int32Array(64);
   constructor(column: Column, readonly child: ColumnBuffer) {
     super(column);
+    this.table = child instanceof StructBuffer ? null : new Int32Array(1024);
   }
   override reserve(n: number, childElems = 0): void {
     super.reserve(n);
-    this.offsets = grow(this.offsets, n + 1, true);
+    this.ids = grow(this.ids, n, true);
     this.child.reserve(childElems);
   }
   push(v: unknown): void {
     const i = this.length;
-    if (i + 2 > this.offsets.length) this.offsets = grow(this.offsets, i + 2);
-    const start = this.child.length;
+    if (i >= this.ids.length) this.ids = grow(this.ids, i + 1);
     if (v === null || v === undefined) {
+      this.ids[i] = 0;
       this.validity.set(i, false);
     } else {
       if (!Array.isArray(v)) this.bad(v, "expected an array");
       const child = this.child;
-      if (child instanceof Int32Buffer && child.validity.nulls === 0) {
-        // Code-point lists: one tight loop into the child's array (elements are never null).
-        const n = v.length;
-        if (start + n > child.data.length) child.data = grow(child.data, start + n);
-        const d = child.data;
-        for (let k = 0; k < n; k++) {
-          const e = v[k];
-          if (typeof e !== "number" || (e | 0) !== e) {
-            child.length = start;
-            if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
-            this.bad(e, `element ${k}: expected a 32-bit integer`);
-          }
-          d[start + k] = e;
-        }
-        child.length = start + n;
-        child.validity.setValidRange(start, start + n);
-      } else {
-        try {
-          for (let k = 0; k < v.length; k++) {
-            const e = v[k];
-            if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
-            child.push(e);
-          }
-        } catch (err) {
-          child.truncate(start);
-          throw err;
-        }
-      }
+      this.ids[i] = child instanceof Int32Buffer ? this.internInts(v, child) : child instanceof StringBuffer ? this.internStrings(v, child) : this.appendList(v);
       this.validity.set(i, true);
     }
-    this.offsets[i + 1] = this.child.length;
     this.length = i + 1;
   }
-  override truncate(n: number): void {
-    this.child.truncate(this.offsets[n]);
-    super.truncate(n);
+  /** Frozen copy with rows in `perm` order, sharing the distinct lists (used to materialize a clustered batch). */
+  permuted(perm: Int32Array): ListBuffer {
+    const o = new ListBuffer(this.column, this.child);
+    o.table = null;
+    o.offsets = this.offsets;
+    o.lists = this.lists;
+    const ids = new Int32Array(perm.length);
+    for (let r = 0; r < perm.length; r++) ids[r] = this.ids[perm[r]];
+    o.ids = ids;
+    return o;
+  }
+  private internInts(v: unknown[], child: Int32Buffer): number {
+    const n = v.length;
+    let h = n | 0;
+    for (let k = 0; k < n; k++) {
+      const e = v[k];
+      if (typeof e !== "number" || (e | 0) !== e) {
+        if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
+        this.bad(e, `element ${k}: expected a 32-bit integer`);
+      }
+      h = Math.imul(h ^ e, 0x9e3779b1) ^ (h >>> 15);
+    }
+    h = mix(h);
+    const table = this.table!;
+    const mask = table.length - 1;
+    const d = child.data;
+    const o = this.offsets;
+    let slot = h & mask;
+    for (let t = table[slot]; t !== 0; t = table[(slot = (slot + 1) & mask)]) {
+      const k = t - 1;
+      if (this.hashes[k] !== h || o[k + 1] - o[k] !== n) continue;
+      let j = 0;
+      const a = o[k];
+      while (j < n && d[a + j] === v[j]) j++;
+      if (j === n) return k;
+    }
+    const start = child.length;
+    if (start + n > child.data.length) child.data = grow(child.data, start + n);
+    const cd = child.data;
+    for (let k = 0; k < n; k++) cd[start + k] = v[k] as number;
+    child.length = start + n;
+    child.validity.setValidRange(start, start + n);
+    return this.addList(slot, h, start + n);
+  }
+  private internStrings(v: unknown[], child: StringBuffer): number {
+    const n = v.length;
+    if (n > this.scratch.length) this.scratch = new Int32Array(n * 2);
+    const codes = this.scratch;
+    let h = n | 0;
+    for (let k = 0; k < n; k++) {
+      const e = v[k];
+      if (typeof e !== "string") {
+        if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
+        this.bad(e, `element ${k}: expected a string`);
+      }
+      const c = child.codeOf(e);
+      codes[k] = c;
+      h = Math.imul(h ^ c, 0x9e3779b1) ^ (h >>> 15);
+    }
+    h = mix(h);
+    const table = this.table!;
+    const mask = table.length - 1;
+    const d = child.codes;
+    const o = this.offsets;
+    let slot = h & mask;
+    for (let t = table[slot]; t !== 0; t = table[(slot = (slot + 1) & mask)]) {
+      const k = t - 1;
+      if (this.hashes[k] !== h || o[k + 1] - o[k] !== n) continue;
+      let j = 0;
+      const a = o[k];
+      while (j < n && d[a + j] === codes[j]) j++;
+      if (j === n) return k;
+    }
+    const start = child.length;
+    for (let k = 0; k < n; k++) child.pushCode(codes[k]);
+    child.validity.setValidRange(start, start + n);
+    return this.addList(slot, h, start + n);
+  }
+  private appendList(v: unknown[]): number {
+    const child = this.child;
+    const start = child.length;
+    try {
+      for (let k = 0; k < v.length; k++) {
+        const e = v[k];
+        if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
+        child.push(e);
+      }
+    } catch (err) {
+      child.truncate(start);
+      throw err;
+    }
+    return this.addList(-1, 0, child.length);
+  }
+  private addList(slot: number, h: number, end: number): number {
+    const k = this.lists++;
+    if (k + 2 > this.offsets.length) this.offsets = grow(this.offsets, k + 2);
+    this.offsets[k + 1] = end;
+    if (slot >= 0) {
+      if (k >= this.hashes.length) this.hashes = grow(this.hashes, k + 1);
+      this.hashes[k] = h;
+      this.table![slot] = k + 1;
+      if (2 * this.lists > this.table!.length) this.rehash();
+    }
+    return k;
+  }
+  private rehash(): void {
+    const table = new Int32Array(this.table!.length * 2);
+    const mask = table.length - 1;
+    for (let k = 0; k < this.lists; k++) {
+      let slot = this.hashes[k] & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = k + 1;
+    }
+    this.table = table;
   }
 }
 
@@ -295,13 +598,13 @@ export function newColumnBuffer(column: Column): ColumnBuffer {
     case "BOOLEAN":
       return new BoolBuffer(column);
     case "VARCHAR":
-      return new RefBuffer<string>(column, false);
+      return new StringBuffer(column);
     case "BLOB":
       return new RefBuffer<Uint8Array>(column, true);
     case "INTEGER[]":
       return new ListBuffer(column, new Int32Buffer({ ...column, type: "INTEGER" }));
     case "VARCHAR[]":
-      return new ListBuffer(column, new RefBuffer<string>({ ...column, type: "VARCHAR" }, false));
+      return new ListBuffer(column, new StringBuffer({ ...column, type: "VARCHAR" }, false));
     default: {
       const names = structFields(t);
       if (!names) throw new Error(`lake schema: column ${column.name} has an unsupported type ${t}`);
@@ -311,42 +614,15 @@ export function newColumnBuffer(column: Column): ColumnBuffer {
   }
 }
 
-/** A copy of rows perm[0..n) of `buf`, in that order (used to cluster a batch before encoding). */
+/** A copy of rows perm[0..n) of `buf`, in that order (used to cluster a batch for the DuckDB encoder). */
 export function permuteBuffer(buf: ColumnBuffer, perm: Int32Array): ColumnBuffer {
   const n = perm.length;
   let out: ColumnBuffer;
-  if (buf instanceof ListBuffer) {
-    const src = buf.offsets;
-    const offsets = new Int32Array(n + 1);
-    let total = 0;
-    for (let r = 0; r < n; r++) {
-      total += src[perm[r] + 1] - src[perm[r]];
-      offsets[r + 1] = total;
-    }
-    const child = buf.child;
-    let outChild: ColumnBuffer;
-    if (child instanceof Int32Buffer && child.validity.nulls === 0) {
-      // Fast path for code-point lists: copy element runs directly.
-      const d = new Int32Array(total);
-      const sd = child.data;
-      for (let r = 0, k = 0; r < n; r++) for (let j = src[perm[r]], e = src[perm[r] + 1]; j < e; j++) d[k++] = sd[j];
-      const c = new Int32Buffer(child.column);
-      c.data = d;
-      c.length = total;
-      setAllValid(c, total);
-      outChild = c;
-    } else {
-      const childPerm = new Int32Array(total);
-      for (let r = 0, k = 0; r < n; r++) for (let j = src[perm[r]], e = src[perm[r] + 1]; j < e; j++) childPerm[k++] = j;
-      outChild = permuteBuffer(child, childPerm);
-    }
-    const o = new ListBuffer(buf.column, outChild);
-    o.offsets = offsets;
-    out = o;
-  } else if (buf instanceof StructBuffer) {
+  if (buf instanceof ListBuffer) out = buf.permuted(perm);
+  else if (buf instanceof StructBuffer) {
     out = new StructBuffer(buf.column, buf.fieldNames, buf.fields.map((f) => permuteBuffer(f, perm) as RefBuffer<string>));
   } else {
-    out = newColumnBuffer(buf.column);
+    out = buf instanceof RefBuffer ? new RefBuffer(buf.column, buf.blob) : newColumnBuffer(buf.column);
     permuteFlat(buf, out, perm);
   }
   if (buf.validity.nulls === 0) setAllValid(out, n);
@@ -392,7 +668,8 @@ function permuteFlat(buf: ColumnBuffer, out: ColumnBuffer, perm: Int32Array): vo
     const s = buf.data;
     for (let r = 0; r < n; r++) d[r] = s[perm[r]];
     (out as BoolBuffer).data = d;
-  } else if (buf instanceof RefBuffer) {
+  } else if (buf instanceof StringBuffer) (out as StringBuffer).copyRowsFrom(buf, perm);
+  else if (buf instanceof RefBuffer) {
     const s = buf.data;
     const d: (string | Uint8Array | null)[] = [];
     for (let r = 0; r < n; r++) d.push(s[perm[r]]);

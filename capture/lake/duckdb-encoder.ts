@@ -7,7 +7,7 @@
 import duckdb from "@duckdb/node-bindings";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import type { Column } from "./schema.js";
-import { BoolBuffer, type ColumnBuffer, Int32Buffer, Int64Buffer, ListBuffer, RefBuffer, StructBuffer } from "./columns.js";
+import { BoolBuffer, type ColumnBuffer, Int32Buffer, Int64Buffer, ListBuffer, RefBuffer, StringBuffer, StructBuffer, permuteBuffer } from "./columns.js";
 
 const CHUNK = 2048; // DuckDB's vector size; chunks start at multiples of it, so validity bytes align
 
@@ -131,7 +131,11 @@ export class DuckDBEncoder implements ParquetEncoder {
     if (buf instanceof Int32Buffer) copy(vec, buf.data, start * 4, count * 4);
     else if (buf instanceof Int64Buffer) copy(vec, buf.data, start * 8, count * 8);
     else if (buf instanceof BoolBuffer) copy(vec, buf.data, start, count);
-    else if (buf instanceof RefBuffer) {
+    else if (buf instanceof StringBuffer) {
+      const data: (string | null)[] = new Array(count);
+      for (let r = 0; r < count; r++) data[r] = buf.get(start + r);
+      this.fillStrings(vec, data, 0, count);
+    } else if (buf instanceof RefBuffer) {
       if (buf.column.type === "BLOB") this.fillBlobs(vec, buf.data as (Uint8Array | null)[], start, count);
       else this.fillStrings(vec, buf.data as (string | null)[], start, count);
     } else if (buf instanceof ListBuffer) this.fillList(vec, buf, start, count);
@@ -141,17 +145,25 @@ export class DuckDBEncoder implements ParquetEncoder {
   }
 
   private fillList(vec: duckdb.Vector, buf: ListBuffer, start: number, count: number): void {
+    // Rows point at interned lists: gather this chunk's elements in row order into a child copy.
     const o = buf.offsets;
-    const base = o[start];
-    const total = o[start + count] - base;
+    const ids = buf.ids;
     const entries = new Uint32Array(count * 4); // (offset u64, length u64) pairs; values < 2^32, high words 0
+    let total = 0;
     for (let r = 0; r < count; r++) {
-      entries[4 * r] = o[start + r] - base;
-      entries[4 * r + 2] = o[start + r + 1] - o[start + r];
+      const len = buf.validity.valid(start + r) ? o[ids[start + r] + 1] - o[ids[start + r]] : 0;
+      entries[4 * r] = total;
+      entries[4 * r + 2] = len;
+      total += len;
+    }
+    const childIdx = new Int32Array(total);
+    for (let r = 0, k = 0; r < count; r++) {
+      if (!buf.validity.valid(start + r)) continue;
+      for (let j = o[ids[start + r]], e = o[ids[start + r] + 1]; j < e; j++) childIdx[k++] = j;
     }
     duckdb.list_vector_reserve(vec, total);
     duckdb.list_vector_set_size(vec, total);
-    if (total > 0) this.fill(duckdb.list_vector_get_child(vec), buf.child, base, total);
+    if (total > 0) this.fill(duckdb.list_vector_get_child(vec), permuteBuffer(buf.child, childIdx), 0, total);
     copy(vec, entries, 0, entries.byteLength);
   }
 

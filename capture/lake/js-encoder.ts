@@ -11,7 +11,7 @@
 
 import { open } from "node:fs/promises";
 import { zstd } from "./zstd.js";
-import { BoolBuffer, type ColumnBuffer, Int32Buffer, Int64Buffer, ListBuffer, RefBuffer, StructBuffer, structFields } from "./columns.js";
+import { BoolBuffer, type ColumnBuffer, Int32Buffer, Int64Buffer, ListBuffer, RefBuffer, StringBuffer, StructBuffer, structFields } from "./columns.js";
 import type { ParquetEncoder, ParquetOptions } from "./encoder.js";
 import { bitWidth, writeHybrid } from "./rle-hybrid.js";
 import type { Column } from "./schema.js";
@@ -204,10 +204,13 @@ function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: numbe
   }
   const list = leaf.list;
   const o = list.offsets;
+  const ids = list.ids;
   const lbits = list.validity.bits;
   let elems = 0;
-  if (perm === null) elems = o[start + count] - o[start];
-  else for (let r = start; r < start + count; r++) elems += o[perm[r] + 1] - o[perm[r]];
+  for (let q = start; q < start + count; q++) {
+    const r = perm === null ? q : perm[q];
+    if (lbits[r >> 3] & (1 << (r & 7))) elems += o[ids[r] + 1] - o[ids[r]];
+  }
   const total = elems + count; // upper bound on level entries
   const def = work("def", total);
   const rep = work("rep", total);
@@ -222,8 +225,8 @@ function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: numbe
       rep[n++] = 0;
       continue;
     }
-    const a = o[r];
-    const b = o[r + 1];
+    const a = o[ids[r]];
+    const b = o[ids[r] + 1];
     if (a === b) {
       def[n] = 1;
       rep[n++] = 0;
@@ -243,7 +246,14 @@ function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: numbe
 
 const scratchBuf = { b: Buffer.alloc(1 << 16) };
 // Per-chunk work arrays, reused: encoding is synchronous, one chunk at a time.
-const scratch = { def: new Uint8Array(1 << 16), rep: new Uint8Array(1 << 16), idx: new Int32Array(1 << 16), codes: new Int32Array(1 << 16) };
+const scratch = {
+  def: new Uint8Array(1 << 16),
+  rep: new Uint8Array(1 << 16),
+  idx: new Int32Array(1 << 16),
+  codes: new Int32Array(1 << 16),
+  g2l: new Int32Array(1 << 16), // global dictionary code → local code + 1; all zero between chunks
+  l2g: new Int32Array(1 << 16),
+};
 function work<K extends keyof typeof scratch>(k: K, n: number): (typeof scratch)[K] {
   if (scratch[k].length < n) (scratch as Record<K, Uint8Array | Int32Array>)[k] = new (scratch[k].constructor as new (n: number) => Uint8Array | Int32Array)(Math.max(n, scratch[k].length * 2));
   return scratch[k];
@@ -432,6 +442,75 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
     }
     if (bits > 0) body.byte(acc);
     if (flat) stats = numericStats(nulls, null, null);
+  } else if (vb instanceof StringBuffer) {
+    const src = vb.bytes;
+    const ends = vb.ends;
+    let size = 0;
+    let ok = !vb.raw;
+    let l2g: Int32Array | null = null;
+    if (ok) {
+      // The chunk's own dictionary (values present in these rows, in order of first appearance),
+      // from the buffer's codes through a global → local table that is all zero between chunks.
+      const g2l = work("g2l", vb.dict.length);
+      l2g = work("l2g", Math.min(nv, vb.dict.length));
+      const codes = work("codes", nv);
+      const gc = vb.codes;
+      let prevG = -1;
+      let prevL = -1;
+      for (let k = 0; k < nv; k++) {
+        const g = gc[idx[k]];
+        if (g === prevG) {
+          codes[k] = prevL; // clustered rows repeat their neighbour's value
+          continue;
+        }
+        let l = g2l[g] - 1;
+        if (l < 0) {
+          // Give up early on near-unique columns: the dictionary would not pay.
+          if (size >= MAX_DICT || size > nv / 2 + 64 || (k === 4096 && size > 3000)) {
+            ok = false;
+            break;
+          }
+          l = size++;
+          g2l[g] = l + 1;
+          l2g[l] = g;
+        }
+        codes[k] = l;
+        prevG = g;
+        prevL = l;
+      }
+      for (let j = 0; j < size; j++) g2l[l2g[j]] = 0;
+    }
+    if (ok && size > 0) {
+      const ds = sinks.dict.reset();
+      let min: string | null = null;
+      let max: string | null = null;
+      let ordered = true;
+      for (let j = 0; j < size; j++) {
+        const g = l2g![j];
+        putBytes(ds, src, vb.start(g), ends[g]);
+        const v = vb.dict[g];
+        if (min === null || v < min) min = v;
+        if (max === null || v > max) max = v;
+        if (ordered && /[\ud800-\udfff]/.test(v)) ordered = false;
+      }
+      dict = ds.result();
+      dictCount = size;
+      encoding = Enc.RLE_DICTIONARY;
+      const w = Math.max(1, bitWidth(size - 1));
+      body.byte(w);
+      writeHybrid(body, scratch.codes, nv, w);
+      if (flat) {
+        const enc = new TextEncoder();
+        const mn = ordered && min !== null ? enc.encode(min) : null;
+        const mx = ordered && max !== null ? enc.encode(max) : null;
+        stats = numericStats(nulls, mn && mn.length <= 64 ? mn : null, mx && mx.length <= 64 ? mx : null);
+      }
+    } else {
+      // PLAIN: each value's UTF-8 bytes, already encoded once at append time.
+      if (vb.raw) for (let k = 0; k < nv; k++) { const i = idx[k]; putBytes(body, src, i === 0 ? 0 : ends[i - 1], ends[i]); }
+      else for (let k = 0; k < nv; k++) { const g = vb.codes[idx[k]]; putBytes(body, src, vb.start(g), ends[g]); }
+      if (flat) stats = numericStats(nulls, null, null);
+    }
   } else if (vb instanceof RefBuffer) {
     const d = vb.data;
     if (leaf.kind === "BLOB") {
@@ -519,6 +598,22 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
   }
   const encodings = dict !== null ? [Enc.RLE, Enc.PLAIN, Enc.RLE_DICTIONARY] : [Enc.RLE, encoding];
   return { pages: joined, hasDict: dict !== null, numValues: lv.n, uncompressed, compressed, stats, encodings };
+}
+
+/** A BYTE_ARRAY value: u32 length, then src[a..b). */
+function putBytes(s: ByteSink, src: Uint8Array, a: number, b: number): void {
+  const n = b - a;
+  s.ensure(4 + n);
+  const buf = s.buf;
+  let p = s.len;
+  buf[p] = n & 0xff;
+  buf[p + 1] = (n >>> 8) & 0xff;
+  buf[p + 2] = (n >>> 16) & 0xff;
+  buf[p + 3] = (n >>> 24) & 0xff;
+  p += 4;
+  if (n > 32) buf.set(src.subarray(a, b), p);
+  else for (let j = a; j < b; j++) buf[p++] = src[j];
+  s.len = s.len + 4 + n;
 }
 
 function writeString(s: ByteSink, v: string): void {
