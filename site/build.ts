@@ -2,8 +2,10 @@
 //  1. checks the marts folder holds every mart the pages read, with the columns they query;
 //  2. fills Framework's npm cache from node_modules (prepare.ts, idempotent);
 //  3. stages site/src with the marts copied in as FileAttachments (site/.stage/<id>/src/data/*.parquet),
-//     so two builds (a test and a real one) never share a source tree;
-//  4. runs `observable build` into the stage, then swaps the result into the output folder.
+//     so two builds (a test and a real one) never share a source tree, with the page-sized tables of
+//     derive.ts and every page's precomputed answers (precompute.ts) next to them;
+//  4. runs `observable build` into the stage, writes gzip copies of the large text and wasm files
+//     (compress.ts), then swaps the result into the output folder.
 import { DuckDBInstance } from "@duckdb/node-api";
 import { spawn } from "node:child_process";
 import {
@@ -14,6 +16,8 @@ import { fileURLToPath } from "node:url";
 import { MART_NAMES, martColumns, type MartName } from "./marts.ts";
 import { cacheDir, prepare } from "./prepare.ts";
 import { writeDerived } from "./derive.ts";
+import { writePrecomputed } from "./precompute.ts";
+import { writeGzipCopies } from "./compress.ts";
 
 export const siteDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(siteDir, "..");
@@ -120,6 +124,11 @@ export async function buildSite(opts: SiteBuildOptions): Promise<SiteBuildResult
     mkdirSync(join(stageSrc, "data"), { recursive: true });
     for (const mart of MART_NAMES) cpSync(join(martsDir, `${mart}.parquet`), join(stageSrc, "data", `${mart}.parquet`));
     await writeDerived(martsDir, join(stageSrc, "data"));
+    try {
+      await writePrecomputed(stageSrc);
+    } catch (e) {
+      throw new SiteBuildError(`precomputing the pages' answers failed: ${(e as Error).message}`);
+    }
     vendorFlameGraph(stageSrc);
     // One shared cache: the prepared _npm entries, and Framework's own _node bundles, stay warm across builds.
     mkdirSync(join(stageSrc, ".observablehq"), { recursive: true });
@@ -135,6 +144,7 @@ export async function buildSite(opts: SiteBuildOptions): Promise<SiteBuildResult
       throw new SiteBuildError(`observable build failed: ${(lines[0] ?? text.trim().split("\n").pop() ?? "").trim()}`);
     }
     const built = join(stage, "dist");
+    await writeGzipCopies(built);
     writeFileSync(join(built, MARKER), JSON.stringify({ builtAt: new Date().toISOString(), marts: martsDir, rows }, null, 2));
 
     // Swap in: the old site is removed only once the new one is complete.

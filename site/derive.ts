@@ -32,7 +32,8 @@ export const DERIVED = {
   // folded into their parent, which keeps its full value; a host's own subtree keeps frames down to 1/1000
   // of that host, so the host filter still shows detail.
   // Each frame also gets the host it belongs to (from its depth-1 ancestor), so the host filter does not
-  // depend on how ids are spelled.
+  // depend on how ids are spelled, and a small integer id (the mart's ids are whole paths: a page would load
+  // each path twice, as id and parent).
   flame_tree: (m: (name: string) => string) => `
     WITH RECURSIVE src AS (SELECT * FROM ${m("rpt_flame_tree")}),
          walk(id, host) AS (
@@ -41,11 +42,14 @@ export const DERIVED = {
            SELECT s.id, w.host FROM src s JOIN walk w ON s.parent_id = w.id),
          t AS (SELECT src.*, walk.host FROM src LEFT JOIN walk USING (id)),
          root AS (SELECT value AS total FROM t WHERE parent_id IS NULL),
-         hosts AS (SELECT host, value AS host_total FROM t WHERE depth = 1)
-    SELECT id, parent_id, depth, level, name, value, pq_share, quantum_status, host
-    FROM t LEFT JOIN hosts USING (host), root
-    WHERE depth <= 1 OR value >= total / 5000 OR value >= host_total / 1000
-    ORDER BY depth, id`,
+         hosts AS (SELECT host, value AS host_total FROM t WHERE depth = 1),
+         kept AS (
+           SELECT t.*, row_number() OVER (ORDER BY depth, id)::INTEGER AS n
+           FROM t LEFT JOIN hosts USING (host), root
+           WHERE depth <= 1 OR value >= total / 5000 OR value >= host_total / 1000)
+    SELECT c.n AS id, p.n AS parent_id, c.depth, c.level, c.name, c.value, c.pq_share, c.quantum_status, c.host
+    FROM kept c LEFT JOIN kept p ON c.parent_id = p.id
+    ORDER BY c.n`,
 } as const;
 
 export type DerivedName = keyof typeof DERIVED;

@@ -32,12 +32,5 @@ export function rows(table) {
   });
 }
 
-/**
- * A time bucket that suits the span of the data (at most a few hundred bars): hours for a few days, days for
- * a few months, then weeks, months, years.
- * Returned as DuckDB's date_trunc unit and Plot's interval name (they agree).
- */
-export function timeBucket(min, max) {
-  const days = (new Date(max) - new Date(min)) / 86400e3;
-  return days <= 4 ? "hour" : days <= 120 ? "day" : days <= 730 ? "week" : days <= 7300 ? "month" : "year";
-}
+// Shared with the queries modules (plain SQL helpers).
+export {timeBucket} from "./sql.js";

@@ -1,6 +1,9 @@
-// Opens a page's marts in one DuckDB-WASM database. Parquet is decoded by parquet-wasm (duckdb-wasm 1.29 has no
-// Parquet reader offline) straight into an Arrow IPC stream that DuckDB ingests: no JavaScript Arrow table in
-// between, one parquet-wasm instance for all files, and the engine starts while the files download.
+// DuckDB-WASM over a page's tables, for the queries the build did not answer ahead (a filter, a search).
+// Loaded on demand by pagedata.js: a page draws from its precomputed answers first and never waits for the
+// engine (worker + 35 MB of wasm compiled) unless a reader asks something new.
+// Parquet is decoded by parquet-wasm (duckdb-wasm 1.29 has no Parquet reader offline) straight into an Arrow IPC
+// stream that DuckDB ingests: no JavaScript Arrow table in between, one parquet-wasm instance for all files, and
+// the engine starts while the files download.
 import {DuckDBClient} from "npm:@observablehq/duckdb";
 import initParquet, {readParquet} from "npm:parquet-wasm";
 
@@ -12,7 +15,7 @@ async function parquetToIPC(file) {
 }
 
 /** {tableName: FileAttachment(".parquet")} → a DuckDBClient with one table per file. */
-export async function openMarts(files) {
+export async function openEngine(files) {
   const entries = Object.entries(files);
   // Marks for the bench and for anyone profiling a page (Performance panel, performance.getEntriesByType("mark")).
   performance.mark("marts:start");
