@@ -5,10 +5,20 @@
  * namespace and knows the socket (cookie, cgroup, inode); TC clsact on an interface also sees forwarded
  * and pod traffic that has no local socket. Both share handle_packet().
  *
- * Per flow direction an LRU map tracks where the next TLS record header starts, so copying stops at the
+ * Per flow direction a state tracks where the next TLS record header starts, so copying stops at the
  * first application_data or alert record: application data never leaves the kernel. SSH stops after a few
  * segments (banner + KEXINIT), QUIC after a few Initial datagrams, and every direction is capped in bytes
- * and segments. */
+ * and segments.
+ *
+ * The common packet is bulk data of a flow that is finished or was never a handshake, and it must cost
+ * next to nothing. For TCP at cgroup_skb the state lives in the socket itself (socket-local storage): a
+ * finished or unclassified direction returns after one lookup in the socket, before any header is read,
+ * and the state goes away with the socket. Elsewhere (TC, UDP) the state is in an LRU hash keyed by the
+ * 5-tuple, and a small array of counters indexed by a hash of that key says whether any tracked flow can
+ * be behind a packet: a packet of an untracked flow costs the header reads and one array read, never the
+ * hash lookup. A TCP flow's entry is deleted as soon as its direction is done. With cgroup_skb on the root
+ * as well, TC leaves packets of local sockets to it (egress: the skb has its socket; ingress: a lookup of
+ * the established socket when a new flow would start). */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -30,7 +40,9 @@ const volatile __u32 max_bytes_per_dir = 48 * 1024;
 const volatile __u32 max_segments_per_dir = 48;
 const volatile __u32 ssh_max_segments = 4;
 const volatile __u32 quic_max_datagrams = 8;
-const volatile __u8 filter_ports = 0; /* 1: only ports present in `ports` */
+const volatile __u8 filter_ports = 0; /* 1: only ports whose `ports` entry is non-zero */
+const volatile __u8 tc_skip_local = 0; /* 1: cgroup_skb is on the cgroup v2 root, it sees every local socket */
+const volatile __u32 max_unclassified = 8; /* payload segments per direction before a flow is left alone */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -39,10 +51,11 @@ struct {
 
 CS_DEFINE_DROPS
 
+/* indexed by port: an array lookup is inlined by the verifier, a hash lookup is a call */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u16);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
 	__type(value, __u8);
 } ports SEC(".maps");
 
@@ -66,7 +79,8 @@ struct flow_state {
 	__u8 proto;
 	__u8 done;
 	__u8 tracking;   /* TLS record boundaries known */
-	__u8 pad[3];
+	__u8 misses;     /* payload segments that did not start a handshake (socket path) */
+	__u8 pad[2];
 };
 
 struct {
@@ -75,6 +89,27 @@ struct {
 	__type(key, struct flow_key);
 	__type(value, struct flow_state);
 } flows SEC(".maps");
+
+/* Number of live `flows` entries per hash slot of their key; 0 = no tracked flow can match. LRU
+ * evictions leave a slot counted (a lookup too many, never a flow missed). */
+#define LIVE_SLOTS 65536
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LIVE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} live_slots SEC(".maps");
+
+/* TCP at cgroup_skb: both directions' state in the socket (0 ingress, 1 egress) */
+struct sock_flows {
+	struct flow_state d[2];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sock_flows);
+} sock_flows SEC(".maps");
 
 /* socket cookie -> owning process, learnt where the kernel runs in that process's context:
  * connect() (cgroup/connect4|6) for clients, the first egress payload for servers. */
@@ -116,12 +151,24 @@ struct pkt {
 	__u16 dport;
 };
 
+/* Header bytes straight from the packet's linear part when they are there (no helper call), else
+ * through bpf_skb_load_bytes (paged data, e.g. the payload of a GSO send). */
+static __always_inline int load_bytes(struct __sk_buff *skb, __u32 off, void *to, const __u32 len)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	if (off < 256 && data + off + len <= end) {
+		__builtin_memcpy(to, data + off, len);
+		return 0;
+	}
+	return bpf_skb_load_bytes(skb, off, to, len);
+}
+
 static __always_inline int parse_l3l4(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, struct pkt *p)
 {
 	__u32 l4off;
 	if (l3proto == ETH_P_IP) {
 		struct iphdr ip;
-		if (bpf_skb_load_bytes(skb, l3off, &ip, sizeof(ip)))
+		if (load_bytes(skb, l3off, &ip, sizeof(ip)))
 			return -1;
 		if (ip.frag_off & bpf_htons(0x1fff)) /* non-first fragment */
 			return -1;
@@ -132,7 +179,7 @@ static __always_inline int parse_l3l4(struct __sk_buff *skb, __u32 l3off, __u16 
 		l4off = l3off + ip.ihl * 4;
 	} else if (l3proto == ETH_P_IPV6) {
 		struct ipv6hdr ip6;
-		if (bpf_skb_load_bytes(skb, l3off, &ip6, sizeof(ip6)))
+		if (load_bytes(skb, l3off, &ip6, sizeof(ip6)))
 			return -1;
 		p->family = 6;
 		p->l4proto = ip6.nexthdr; /* extension headers are rare on handshakes: not walked */
@@ -145,7 +192,7 @@ static __always_inline int parse_l3l4(struct __sk_buff *skb, __u32 l3off, __u16 
 	p->l4off = l4off;
 	if (p->l4proto == IPPROTO_TCP) {
 		struct tcphdr th;
-		if (bpf_skb_load_bytes(skb, l4off, &th, sizeof(th)))
+		if (load_bytes(skb, l4off, &th, sizeof(th)))
 			return -1;
 		p->sport = bpf_ntohs(th.source);
 		p->dport = bpf_ntohs(th.dest);
@@ -154,7 +201,7 @@ static __always_inline int parse_l3l4(struct __sk_buff *skb, __u32 l3off, __u16 
 		p->payload_off = l4off + th.doff * 4;
 	} else if (p->l4proto == IPPROTO_UDP) {
 		struct udphdr uh;
-		if (bpf_skb_load_bytes(skb, l4off, &uh, sizeof(uh)))
+		if (load_bytes(skb, l4off, &uh, sizeof(uh)))
 			return -1;
 		p->sport = bpf_ntohs(uh.source);
 		p->dport = bpf_ntohs(uh.dest);
@@ -172,10 +219,11 @@ static __always_inline int parse_l3l4(struct __sk_buff *skb, __u32 l3off, __u16 
 static __always_inline __u8 classify(struct __sk_buff *skb, struct pkt *p)
 {
 	__u8 b[6];
-	if (p->payload_len < 6 || bpf_skb_load_bytes(skb, p->payload_off, b, 6))
+	if (p->payload_len < 6 || load_bytes(skb, p->payload_off, b, 6))
 		return 0;
 	if (p->l4proto == IPPROTO_TCP) {
-		if (b[0] == 0x16 && b[1] == 0x03 && b[2] <= 0x04)
+		/* a ClientHello or ServerHello record: what starts either direction of a TLS flow */
+		if (b[0] == 0x16 && b[1] == 0x03 && b[2] <= 0x04 && (b[5] == 1 || b[5] == 2))
 			return CS_PROTO_TLS;
 		if (b[0] == 'S' && b[1] == 'S' && b[2] == 'H' && b[3] == '-')
 			return CS_PROTO_SSH;
@@ -254,58 +302,164 @@ static __always_inline __u32 socket_inode(struct __sk_buff *skb)
 	return (__u32)BPF_CORE_READ(sock, file, f_inode, i_ino);
 }
 
+static __always_inline __u32 slot_of(struct flow_key *k)
+{
+	__u32 *a = (__u32 *)k->saddr, *b = (__u32 *)k->daddr;
+	__u32 h = (__u32)k->id ^ (__u32)(k->id >> 32) ^ k->ifindex ^ ((__u32)k->hook << 8 | k->dir);
+	h = (h ^ a[0]) * 0x9E3779B1;
+	h = (h ^ a[1] ^ a[2] ^ a[3]) * 0x9E3779B1;
+	h = (h ^ b[0]) * 0x9E3779B1;
+	h = (h ^ b[1] ^ b[2] ^ b[3]) * 0x9E3779B1;
+	h = (h ^ ((__u32)k->sport << 16 | k->dport)) * 0x9E3779B1;
+	return h >> 16;
+}
+
+static __always_inline int port_watched(struct pkt *p)
+{
+	__u32 sp = p->sport, dp = p->dport;
+	__u8 *a = bpf_map_lookup_elem(&ports, &sp), *b = bpf_map_lookup_elem(&ports, &dp);
+	return (a && *a) || (b && *b);
+}
+
+/* An established (not listening) TCP socket of this namespace receives the packet. */
+static __always_inline int local_tcp_receiver(struct __sk_buff *skb, struct pkt *p)
+{
+	struct bpf_sock_tuple t = {};
+	__u32 size;
+	if (p->family == 4) {
+		__builtin_memcpy(&t.ipv4.saddr, p->saddr, 4);
+		__builtin_memcpy(&t.ipv4.daddr, p->daddr, 4);
+		t.ipv4.sport = bpf_htons(p->sport);
+		t.ipv4.dport = bpf_htons(p->dport);
+		size = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, p->saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, p->daddr, 16);
+		t.ipv6.sport = bpf_htons(p->sport);
+		t.ipv6.dport = bpf_htons(p->dport);
+		size = sizeof(t.ipv6);
+	}
+	struct bpf_sock *sk = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 0;
+	/* a listener bound to a wildcard address also matches forwarded packets: only a connection counts */
+	int local = sk->state != BPF_TCP_LISTEN;
+	bpf_sk_release(sk);
+	return local;
+}
+
 static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir)
 {
+	struct bpf_sock *sk = NULL;
+	struct sock_flows *sf = NULL;
+	if (hook == CS_HOOK_CGROUP) {
+		sk = skb->sk;
+		if (sk)
+			sk = bpf_sk_fullsock(sk);
+		if (sk && sk->protocol == IPPROTO_TCP) {
+			sf = bpf_sk_storage_get(&sock_flows, sk, 0, 0);
+			if (sf && sf->d[dir & 1].done)
+				return; /* the bulk path: one lookup in the socket, no header read */
+		} else {
+			sk = NULL; /* UDP, or no full socket: the 5-tuple path */
+		}
+	} else if (tc_skip_local && dir == 1) {
+		struct bpf_sock *own = skb->sk;
+		if (own && bpf_sk_fullsock(own))
+			return; /* sent by a local socket: cgroup_skb on the root has seen it */
+	}
+
 	struct pkt p = {};
 	if (parse_l3l4(skb, l3off, l3proto, &p))
 		return;
 
 	struct flow_key k = {};
-	k.hook = hook;
-	k.dir = dir;
-	k.l4proto = p.l4proto;
-	__builtin_memcpy(k.saddr, p.saddr, 16);
-	__builtin_memcpy(k.daddr, p.daddr, 16);
-	k.sport = p.sport;
-	k.dport = p.dport;
 	__u64 cookie = 0;
-	if (hook == CS_HOOK_CGROUP) {
+	if (hook == CS_HOOK_CGROUP)
 		cookie = bpf_get_socket_cookie(skb);
-		k.id = cookie;
+	struct flow_state *st;
+	__u32 slot = 0;
+	__u32 *live = NULL;
+
+	if (sk) {
+		if (p.payload_len == 0)
+			return;
+		if (!sf) {
+			sf = bpf_sk_storage_get(&sock_flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+			if (!sf)
+				return;
+		}
+		st = &sf->d[dir & 1];
+		if (!st->proto) {
+			if (filter_ports && !port_watched(&p)) {
+				sf->d[0].done = sf->d[1].done = 1;
+				return;
+			}
+			__u8 proto = classify(skb, &p);
+			if (!proto) {
+				/* not a handshake protocol (or not yet: STARTTLS, a proxy request): after a few
+				 * segments the whole socket is left alone, so its ACK-only direction is cheap too */
+				if (++st->misses >= max_unclassified)
+					sf->d[0].done = sf->d[1].done = 1;
+				return;
+			}
+			st->proto = proto;
+			st->next_rec = p.seq;
+			st->tracking = proto == CS_PROTO_TLS;
+		}
 	} else {
-		k.ifindex = skb->ifindex;
-	}
+		k.hook = hook;
+		k.dir = dir;
+		k.l4proto = p.l4proto;
+		__builtin_memcpy(k.saddr, p.saddr, 16);
+		__builtin_memcpy(k.daddr, p.daddr, 16);
+		k.sport = p.sport;
+		k.dport = p.dport;
+		if (hook == CS_HOOK_CGROUP)
+			k.id = cookie;
+		else
+			k.ifindex = skb->ifindex;
+		slot = slot_of(&k);
+		live = bpf_map_lookup_elem(&live_slots, &slot);
+		if (!live)
+			return;
 
-	if (p.l4proto == IPPROTO_TCP && (p.flags & (TCP_FIN | TCP_RST))) {
-		bpf_map_delete_elem(&flows, &k);
-		return;
-	}
-	if (p.payload_len == 0)
-		return;
-	if (filter_ports) {
-		__u16 sp = p.sport, dp = p.dport;
-		if (!bpf_map_lookup_elem(&ports, &sp) && !bpf_map_lookup_elem(&ports, &dp))
+		if (p.l4proto == IPPROTO_TCP && (p.flags & (TCP_FIN | TCP_RST))) {
+			if (*live && !bpf_map_delete_elem(&flows, &k))
+				__sync_fetch_and_add(live, -1);
 			return;
-	}
-
-	struct flow_state *st = bpf_map_lookup_elem(&flows, &k);
-	if (!st) {
-		__u8 proto = classify(skb, &p);
-		if (!proto)
+		}
+		if (p.payload_len == 0)
 			return;
-		struct flow_state fresh = {};
-		fresh.proto = proto;
-		fresh.next_rec = p.seq;
-		fresh.tracking = proto == CS_PROTO_TLS;
-		bpf_map_update_elem(&flows, &k, &fresh, BPF_ANY);
-		st = bpf_map_lookup_elem(&flows, &k);
-		if (!st)
+		if (filter_ports && !port_watched(&p))
 			return;
+		__u8 proto = 0;
+		if (p.l4proto == IPPROTO_UDP) {
+			proto = classify(skb, &p);
+			if (proto != CS_PROTO_QUIC)
+				return; /* only Initial packets of a QUIC flow */
+		}
+		st = *live ? bpf_map_lookup_elem(&flows, &k) : NULL;
+		if (!st) {
+			if (!proto)
+				proto = classify(skb, &p);
+			if (!proto)
+				return;
+			if (hook == CS_HOOK_TC && tc_skip_local && dir == 0 && p.l4proto == IPPROTO_TCP && local_tcp_receiver(skb, &p))
+				return; /* cgroup_skb on the root sees it at the receiving socket */
+			struct flow_state fresh = {};
+			fresh.proto = proto;
+			fresh.next_rec = p.seq;
+			fresh.tracking = proto == CS_PROTO_TLS;
+			if (!bpf_map_update_elem(&flows, &k, &fresh, BPF_NOEXIST))
+				__sync_fetch_and_add(live, 1);
+			st = bpf_map_lookup_elem(&flows, &k);
+			if (!st)
+				return;
+		}
 	}
 	if (st->done)
 		return;
-	if (p.l4proto == IPPROTO_UDP && classify(skb, &p) != CS_PROTO_QUIC)
-		return; /* only Initial packets of a QUIC flow */
 
 	__u32 copy = p.payload_len;
 	if (st->proto == CS_PROTO_TLS)
@@ -321,6 +475,9 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		st->done = 1;
 	st->bytes += copy;
 	__u8 last = st->done;
+	__u8 proto = st->proto;
+	if (last && live && p.l4proto == IPPROTO_TCP && !bpf_map_delete_elem(&flows, &k))
+		__sync_fetch_and_add(live, -1); /* later packets of this flow stop at the live_slots check */
 	if (copy == 0)
 		return;
 
@@ -359,7 +516,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	r->family = p.family;
 	r->l4proto = p.l4proto;
 	r->tcp_flags = p.flags;
-	r->proto = st->proto;
+	r->proto = proto;
 	__builtin_memcpy(r->saddr, p.saddr, 16);
 	__builtin_memcpy(r->daddr, p.daddr, 16);
 	r->sport = p.sport;

@@ -7,6 +7,7 @@
 // Blind spots: TC-only flows have no socket (no pid); a process that exits before we look and never ran
 // connect()/send in its own context; sockets handed between processes (fd passing) keep the first owner.
 import { createHash } from "node:crypto";
+import { resolve } from "node:path";
 import { monoNsToUtcMicros } from "../bpf/clock.ts";
 import { cgroup2Root } from "../bpf/kernelfs.ts";
 import { openVerifiedObject, type AgentLog } from "../bpf/loader.ts";
@@ -91,13 +92,16 @@ export class WireCapture {
     this.obj = obj;
     try {
       if (opts.ports?.length) obj.setRodata("filter_ports", 1, 1);
+      const cg = opts.cgroup === undefined ? cgroup2Root() : opts.cgroup;
+      // cgroup_skb on the root sees every local socket: TC then keeps to traffic without one (forwarded,
+      // pods behind a bridge), instead of copying each local handshake a second time
+      if (cg && opts.ifaces?.length && resolve(cg) === resolve(cgroup2Root())) obj.setRodata("tc_skip_local", 1, 1);
       obj.load();
       for (const p of opts.ports ?? []) {
-        const k = Buffer.alloc(2);
-        k.writeUInt16LE(p);
+        const k = Buffer.alloc(4);
+        k.writeUInt32LE(p);
         obj.mapUpdate("ports", k, Buffer.from([1]));
       }
-      const cg = opts.cgroup === undefined ? cgroup2Root() : opts.cgroup;
       if (cg) {
         for (const prog of ["wire_cgroup_ingress", "wire_cgroup_egress", "wire_connect4", "wire_connect6"]) obj.attachCgroup(prog, cg);
       }
