@@ -6,7 +6,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FlowTable, type FlowTableOptions, type FlowTableStats, type Handshake } from "./flow/table.ts";
 import { CaptureFormatError } from "./pcap/errors.ts";
-import { decodeFrame, newDecodeStats, type DecodeStats } from "./pcap/decode.ts";
+import { decodePacket, newDecodeStats, type DecodeStats } from "./pcap/decode.ts";
+import { Packet } from "./flow/segment.ts";
 import { readCaptureFile } from "./pcap/reader.ts";
 import type { Row, TableName } from "./lake/schema.ts";
 import { handshakeRows, sha256Hex } from "./rows.ts";
@@ -102,15 +103,42 @@ export async function loadHashKey(lakeRoot: string, keyFile?: string): Promise<U
  * ingest runs, and far cheaper than a cryptographic hash per handshake.
  */
 export function flowId(transport: string, clientAddr: string, clientPort: number, serverAddr: string, serverPort: number, firstTsUs: number): string {
-  const text = `${transport}|${clientAddr}|${clientPort}|${serverAddr}|${serverPort}|${firstTsUs}`;
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
+  // The hash of `${transport}|${clientAddr}|${clientPort}|${serverAddr}|${serverPort}|${firstTsUs}`,
+  // fed piece by piece (the same ids as hashing that text, without making it).
+  laneA = 0x811c9dc5;
+  laneB = 0x050c5d1f;
+  feed(transport);
+  feed("|");
+  feed(clientAddr);
+  feed("|");
+  feed(String(clientPort));
+  feed("|");
+  feed(serverAddr);
+  feed("|");
+  feed(String(serverPort));
+  feed("|");
+  feed(String(firstTsUs));
+  return hex32(laneA) + hex32(laneB);
+}
+
+let laneA = 0;
+let laneB = 0;
+
+function feed(text: string): void {
+  let a = laneA;
+  let b = laneB;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
   }
-  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+  laneA = a;
+  laneB = b;
+}
+
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function hex32(v: number): string {
+  return HEX2[(v >>> 24) & 0xff]! + HEX2[(v >>> 16) & 0xff]! + HEX2[(v >>> 8) & 0xff]! + HEX2[v & 0xff]!;
 }
 
 class FileIngest {
@@ -129,29 +157,39 @@ class FileIngest {
     return this.opts.hashKey ? hashIdentifier(this.opts.hashKey, v) : v;
   }
 
+  private readonly identity = (v: string): string => this.ident(v);
+  // The handshake whose certificates keepCertificate is asked about.
+  private current: { serverAddr: string; serverPort: number; leaf: unknown } = { serverAddr: "", serverPort: 0, leaf: undefined };
+
+  // One row per certificate per server endpoint per file: the chain a server sends on every
+  // connection is stored once, and which servers present it stays answerable. The same bytes
+  // as last time at this endpoint and position are known without hashing them again.
+  private readonly keepCertificate = (der: Uint8Array, position: number): boolean => {
+    const { serverAddr, serverPort, leaf } = this.current;
+    const slot = `${serverAddr}|${serverPort}|${position}`;
+    const last = this.lastChain.get(slot);
+    if (last && sameBytes(last, der)) return false;
+    this.lastChain.set(slot, der);
+    const digest = position === 0 && typeof leaf === "string" ? leaf : sha256Hex(der);
+    const seenKey = `${digest}|${slot}`;
+    if (this.certsSeen.has(seenKey)) return false;
+    this.certsSeen.add(seenKey);
+    return true;
+  };
+
   onHandshake = (h: Handshake): void => {
     const serverAddr = this.ident(h.serverAddr);
     const id = flowId(h.transport, this.ident(h.clientAddr), h.clientPort, serverAddr, h.serverPort, h.firstTsUs);
-    const leaf = h.result.fields.leaf_cert_sha256;
+    const cur = this.current;
+    cur.serverAddr = serverAddr;
+    cur.serverPort = h.serverPort;
+    cur.leaf = h.result.fields.leaf_cert_sha256;
     const { handshake, certificates } = handshakeRows(h, {
       host: this.opts.host,
       source: "pcap",
-      ident: (v) => this.ident(v),
+      ident: this.identity,
       flowId: id,
-      // One row per certificate per server endpoint per file: the chain a server sends on every
-      // connection is stored once, and which servers present it stays answerable. The same bytes
-      // as last time at this endpoint and position are known without hashing them again.
-      keepCertificate: (der, position) => {
-        const slot = `${serverAddr}|${h.serverPort}|${position}`;
-        const last = this.lastChain.get(slot);
-        if (last && Buffer.compare(last, der) === 0) return false;
-        this.lastChain.set(slot, der);
-        const digest = position === 0 && typeof leaf === "string" ? leaf : sha256Hex(der);
-        const seenKey = `${digest}|${slot}`;
-        if (this.certsSeen.has(seenKey)) return false;
-        this.certsSeen.add(seenKey);
-        return true;
-      },
+      keepCertificate: this.keepCertificate,
     });
     this.sink.append("handshakes", handshake);
     this.handshakes++;
@@ -163,11 +201,19 @@ class FileIngest {
   };
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Ingest one file; never throws for a damaged file (the error is in the result). */
 export async function ingestFile(path: string, sink: RowSink, opts: IngestOptions, fileIndex = 0): Promise<FileResult> {
   const out = new FileIngest(sink, opts);
   const table = new FlowTable(out.onHandshake, opts.flow);
   const decode = newDecodeStats();
+  // One Packet refilled per frame: decoding and the flow lookup allocate nothing.
+  const packet = new Packet();
   let frames = 0;
   let error: Error | undefined;
   let aborted = false;
@@ -176,8 +222,7 @@ export async function ingestFile(path: string, sink: RowSink, opts: IngestOption
       path,
       (f) => {
         frames++;
-        const s = decodeFrame(f.linkType, f.data, f.tsUs, decode, true);
-        if (s) table.add(s);
+        if (decodePacket(f.linkType, f.buffer, f.start, f.end, f.tsUs, packet, decode, true)) table.addPacket(packet);
       },
       (p) => {
         opts.onProgress?.({ file: path, fileIndex, ...p, handshakes: out.handshakes });

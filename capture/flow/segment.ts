@@ -26,3 +26,49 @@ export interface Segment {
    *  so the two local sockets of a loopback connection are two flows, one per process */
   view?: string;
 }
+
+/**
+ * A TCP segment or UDP datagram as numbers, for the per-packet path of the flow table: the
+ * addresses as 32-bit words (IPv4 in a0/b0, the others 0) and the payload as a range of the
+ * frame's bytes, so a packet costs no strings and no objects. One Packet is refilled for every
+ * frame (see decodePacket); the flow table copies what it keeps.
+ */
+export class Packet {
+  tsUs = 0;
+  /** 6 = TCP, 17 = UDP */
+  ipProto = 0;
+  v6 = false;
+  /** source address words (network order, as signed 32-bit numbers) */
+  s0 = 0;
+  s1 = 0;
+  s2 = 0;
+  s3 = 0;
+  /** destination address words */
+  d0 = 0;
+  d1 = 0;
+  d2 = 0;
+  d3 = 0;
+  srcPort = 0;
+  dstPort = 0;
+  seq = 0;
+  flags = 0;
+  /** the frame's bytes; the payload is bytes[payloadStart, payloadEnd) */
+  bytes: Uint8Array = new Uint8Array(0);
+  payloadStart = 0;
+  payloadEnd = 0;
+  /** where the source address starts in bytes (the destination follows it), -1 when the text is given */
+  addrAt = -1;
+  /** address text when the packet came from a Segment (else made from bytes when a flow starts) */
+  srcText = "";
+  dstText = "";
+  /** Segment.view (live capture), or "" */
+  view = "";
+
+  get payloadLength(): number {
+    return this.payloadEnd - this.payloadStart;
+  }
+
+  payload(): Uint8Array {
+    return this.bytes.subarray(this.payloadStart, this.payloadEnd);
+  }
+}

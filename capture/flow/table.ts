@@ -26,8 +26,11 @@ import {
   tcpStreamComplete,
   type HandshakeResult,
 } from "../parse/index.ts";
+import { addressWords } from "./address-words.ts";
+import { FlowIndex, type Indexed } from "./flow-index.ts";
 import { DEFAULT_LIMITS, DirectionStream, seqDiff, type ReassemblyLimits } from "./reassembly.ts";
-import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type Segment, type Transport } from "./segment.ts";
+import { Packet, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type Segment, type Transport } from "./segment.ts";
+import { packetAddress } from "./address-text.ts";
 
 export type FinishReason = "complete" | "closed" | "idle" | "evicted" | "end" | "datagram-limit";
 export type ClientBy = "syn" | "hello" | "port" | "quic-initial";
@@ -78,8 +81,9 @@ export interface FlowTableStats {
   peakMemory: number;
 }
 
-interface FlowBase {
-  key: string;
+interface FlowBase extends Indexed {
+  /** side a (the sender of the first packet seen) is the low endpoint of the index key */
+  aLow: boolean;
   aAddr: string;
   aPort: number;
   bAddr: string;
@@ -88,8 +92,6 @@ interface FlowBase {
   lastTsUs: number;
   /** finished: the entry only remembers that the connection was dealt with */
   finished: boolean;
-  /** capture time of the entry's last move to the recent end of the LRU order */
-  orderUs: number;
   view?: string;
   mem: number;
 }
@@ -121,14 +123,6 @@ interface QuicFlow extends FlowBase {
 }
 
 type Flow = TcpFlow | QuicFlow;
-
-/** The same key for both directions of a connection: the endpoints in a fixed order. */
-function flowKey(kind: string, s: Segment): string {
-  const srcFirst = s.srcAddr < s.dstAddr || (s.srcAddr === s.dstAddr && s.srcPort <= s.dstPort);
-  return srcFirst
-    ? `${s.view ?? ""}${kind}|${s.srcAddr}|${s.srcPort}|${s.dstAddr}|${s.dstPort}`
-    : `${s.view ?? ""}${kind}|${s.dstAddr}|${s.dstPort}|${s.srcAddr}|${s.srcPort}`;
-}
 
 /** Client side by ports (rule 3 above): returns 0 if side a is the client, 1 if b, undefined on a tie. */
 function clientByPorts(aPort: number, bPort: number): 0 | 1 | undefined {
@@ -167,8 +161,13 @@ function isProxyRequest(b: Uint8Array): boolean {
   return false;
 }
 
+const EMPTY = new Uint8Array(0);
+
 export class FlowTable {
-  private readonly flows = new Map<string, Flow>();
+  private readonly flows = new FlowIndex<Flow>();
+  /** the Packet that add(Segment) fills */
+  private readonly scratch = new Packet();
+  private adding = false;
   private readonly limits: ReassemblyLimits;
   private readonly maxFlows: number;
   private readonly maxMemory: number;
@@ -213,27 +212,65 @@ export class FlowTable {
     return this.memory;
   }
 
+  /** Take one segment (addresses as text; live capture and tests). */
   add(s: Segment): void {
-    if (s.tsUs - this.lastSweepUs >= 1e6 || s.tsUs < this.lastSweepUs) this.sweep(s.tsUs);
-    if (s.transport === "tcp") this.addTcp(s);
-    else this.addUdp(s);
+    // (An onHandshake callback that adds a segment gets a Packet of its own.)
+    const reentrant = this.adding;
+    const p = reentrant ? new Packet() : this.scratch;
+    this.adding = true;
+    const src = addressWords(s.srcAddr);
+    const dst = addressWords(s.dstAddr);
+    p.tsUs = s.tsUs;
+    p.ipProto = s.transport === "tcp" ? 6 : 17;
+    p.v6 = src.v6 || dst.v6;
+    [p.s0, p.s1, p.s2, p.s3] = src.w;
+    [p.d0, p.d1, p.d2, p.d3] = dst.w;
+    p.srcPort = s.srcPort;
+    p.dstPort = s.dstPort;
+    p.seq = s.seq;
+    p.flags = s.flags;
+    p.bytes = s.payload;
+    p.payloadStart = 0;
+    p.payloadEnd = s.payload.length;
+    p.addrAt = -1;
+    p.srcText = s.srcAddr;
+    p.dstText = s.dstAddr;
+    p.view = s.view ?? "";
+    try {
+      this.addKeyed(p, src.text || dst.text);
+    } finally {
+      if (!reentrant) this.adding = false;
+      p.bytes = EMPTY; // keep no reference to the caller's buffer
+    }
+  }
+
+  /** Take one decoded packet (pcap ingest: numbers, no strings; see decodePacket). */
+  addPacket(p: Packet): void {
+    this.addKeyed(p, false);
+  }
+
+  private addKeyed(p: Packet, textWords: boolean): void {
+    if (p.tsUs - this.lastSweepUs >= 1e6 || p.tsUs < this.lastSweepUs) this.sweep(p.tsUs);
+    if (p.ipProto === 6) this.addTcp(p, textWords);
+    else this.addUdp(p, textWords);
   }
 
   /** Finish every open flow (end of input) and empty the table. */
   finishAll(): void {
-    for (const f of this.flows.values()) if (!f.finished) this.finish(f, "end");
+    for (let f = this.flows.oldest; f; f = f.newer as Flow | null) if (!f.finished) this.finish(f, "end");
     this.flows.clear();
     this.memory = 0;
   }
 
   // ---- TCP ----
 
-  private addTcp(s: Segment): void {
+  private addTcp(s: Packet, textWords: boolean): void {
+    const payloadLength = s.payloadEnd - s.payloadStart;
     // Pure ACKs carry nothing a handshake needs (and are half of all segments): skip them early.
-    if (s.payload.length === 0 && (s.flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0) return;
-    const key = flowKey("t", s);
+    if (payloadLength === 0 && (s.flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0) return;
+    const srcLow = this.flows.setKey(s, textWords);
     const isSyn = (s.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    let f = this.flows.get(key) as TcpFlow | undefined;
+    let f = this.flows.get() as TcpFlow | undefined;
     if (f && f.finished) {
       // A new SYN on a finished flow's ports is a new connection (port reuse).
       if (!(isSyn && f.clientIsn !== s.seq)) {
@@ -245,11 +282,11 @@ export class FlowTable {
     }
     if (!f) {
       // Pure ACKs and FINs of connections we never saw start nothing.
-      if (!isSyn && s.payload.length === 0) return;
-      f = this.newTcpFlow(key, s);
+      if (!isSyn && payloadLength === 0) return;
+      f = this.newTcpFlow(s, srcLow);
     }
     this.touch(f, s.tsUs);
-    const side: 0 | 1 = s.srcAddr === f.aAddr && s.srcPort === f.aPort ? 0 : 1;
+    const side: 0 | 1 = srcLow === f.aLow ? 0 : 1;
     const dir = f.dirs[side];
 
     if (s.flags & TCP_SYN) {
@@ -261,11 +298,11 @@ export class FlowTable {
       if (!(s.flags & TCP_ACK)) f.clientIsn = s.seq;
       dir.syn(s.seq);
     }
-    if (s.payload.length > 0 && !f.complete[side]) {
+    if (payloadLength > 0 && !f.complete[side]) {
       f.dataSegments++;
       // A sender pushes at the end of each write: a flight can only be complete at a PSH.
       if (s.flags & TCP_PSH) f.pushed[side] = true;
-      const grew = dir.add(s.seq, s.payload);
+      const grew = dir.add(s.seq, s.bytes.subarray(s.payloadStart, s.payloadEnd));
       if (grew) this.onBytes(f, side);
       if (f.finished) return;
     }
@@ -275,7 +312,7 @@ export class FlowTable {
     }
     // A FIN closes its side once every byte before it is in (captures reorder: a FIN may be seen
     // before the last data segment).
-    if (s.flags & TCP_FIN) f.finAt[side] = (s.seq + s.payload.length) >>> 0;
+    if (s.flags & TCP_FIN) f.finAt[side] = (s.seq + payloadLength) >>> 0;
     if (f.finAt[0] !== undefined || f.finAt[1] !== undefined) {
       this.closeSides(f, 0);
       this.closeSides(f, 1);
@@ -284,7 +321,7 @@ export class FlowTable {
         return;
       }
     }
-    if (s.payload.length > 0) this.account(f);
+    if (payloadLength > 0) this.account(f);
     if (f.proto === undefined && f.dataSegments >= this.detectSegments && !f.tunnel) {
       // Many segments and still no handshake start: give up once no side is waiting for a hole
       // to fill (segments queued behind a hole may still hold the hello).
@@ -301,19 +338,21 @@ export class FlowTable {
     if (d.stopped || f.complete[i] || next === undefined || seqDiff(next, at) >= 0) f.closed[i] = true;
   }
 
-  private newTcpFlow(key: string, s: Segment): TcpFlow {
+  private newTcpFlow(s: Packet, srcLow: boolean): TcpFlow {
     const f: TcpFlow = {
-      key,
+      slot: -1,
+      older: null,
+      newer: null,
+      aLow: srcLow,
       transport: "tcp",
-      aAddr: s.srcAddr,
+      aAddr: packetAddress(s, 0),
       aPort: s.srcPort,
-      bAddr: s.dstAddr,
+      bAddr: packetAddress(s, 1),
       bPort: s.dstPort,
       firstTsUs: s.tsUs,
       lastTsUs: s.tsUs,
       finished: false,
-      orderUs: s.tsUs,
-      view: s.view,
+      view: s.view === "" ? undefined : s.view,
       mem: 0,
       dirs: [new DirectionStream(this.limits), new DirectionStream(this.limits)],
       client: undefined,
@@ -432,22 +471,23 @@ export class FlowTable {
 
   // ---- QUIC ----
 
-  private addUdp(s: Segment): void {
-    const key = flowKey("u", s);
-    let f = this.flows.get(key) as QuicFlow | undefined;
+  private addUdp(s: Packet, textWords: boolean): void {
+    const srcLow = this.flows.setKey(s, textWords);
+    let f = this.flows.get() as QuicFlow | undefined;
     if (f?.finished) {
       this.touch(f, s.tsUs);
       return;
     }
-    if (!isQuicLongHeaderInitial(s.payload)) {
+    const payload = s.bytes.subarray(s.payloadStart, s.payloadEnd);
+    if (!isQuicLongHeaderInitial(payload)) {
       if (!f) return;
       this.touch(f, s.tsUs);
       // A server's Retry: its SCID keys the Initials that follow, so the parser needs it too.
-      const fromServer = (s.srcAddr === f.aAddr && s.srcPort === f.aPort ? 0 : 1) !== f.client;
-      if (fromServer && isQuicLongHeaderRetry(s.payload) && f.datagrams[1 - f.client]!.length < this.maxDatagrams) {
-        f.datagrams[1 - f.client]!.push(new Uint8Array(s.payload));
-        f.mem += s.payload.length;
-        this.memory += s.payload.length;
+      const fromServer = (srcLow === f.aLow ? 0 : 1) !== f.client;
+      if (fromServer && isQuicLongHeaderRetry(payload) && f.datagrams[1 - f.client]!.length < this.maxDatagrams) {
+        f.datagrams[1 - f.client]!.push(new Uint8Array(payload)); // a copy (a Buffer's slice would be a view)
+        f.mem += payload.length;
+        this.memory += payload.length;
       }
       return;
     }
@@ -456,17 +496,19 @@ export class FlowTable {
       // The first Initial's sender is the client, unless it sends from a well-known port to a high one.
       const senderIsClient = !(byPort === 1 && s.srcPort < 1024);
       f = {
-        key,
+        slot: -1,
+        older: null,
+        newer: null,
+        aLow: srcLow,
         transport: "udp",
-        aAddr: s.srcAddr,
+        aAddr: packetAddress(s, 0),
         aPort: s.srcPort,
-        bAddr: s.dstAddr,
+        bAddr: packetAddress(s, 1),
         bPort: s.dstPort,
         firstTsUs: s.tsUs,
         lastTsUs: s.tsUs,
         finished: false,
-        orderUs: s.tsUs,
-        view: s.view,
+        view: s.view === "" ? undefined : s.view,
         mem: 0,
         client: senderIsClient ? 0 : 1,
         datagrams: [[], []],
@@ -474,11 +516,11 @@ export class FlowTable {
       this.insert(f);
     }
     this.touch(f, s.tsUs);
-    const side: 0 | 1 = s.srcAddr === f.aAddr && s.srcPort === f.aPort ? 0 : 1;
+    const side: 0 | 1 = srcLow === f.aLow ? 0 : 1;
     const list = f.datagrams[side];
-    list.push(new Uint8Array(s.payload)); // a copy (Buffer.slice would be a view)
-    f.mem += s.payload.length;
-    this.memory += s.payload.length;
+    list.push(new Uint8Array(payload)); // a copy (a Buffer's slice would be a view): the caller reuses its bytes
+    f.mem += payload.length;
+    this.memory += payload.length;
     this.peak();
     if (list.length >= this.maxDatagrams) {
       this.finish(f, "datagram-limit");
@@ -565,27 +607,21 @@ export class FlowTable {
 
   private drop(f: Flow): void {
     this.memory -= f.mem;
-    this.flows.delete(f.key);
+    this.flows.delete(f);
   }
 
+  /** Add a new flow under the key of the packet being handled. */
   private insert(f: Flow): void {
-    this.flows.set(f.key, f);
+    this.flows.insert(f);
     this.stats.flows++;
     if (this.flows.size > this.stats.peakFlows) this.stats.peakFlows = this.flows.size;
     this.enforceBudget();
   }
 
-  /**
-   * Move to the most recently active end of the LRU order. At most once per second of capture time
-   * per flow: the order is then right to within a second, which idle timeouts (minutes) and
-   * eviction do not mind, and the Map is not rewritten for every packet.
-   */
+  /** Note activity: the flow moves to the recent end of the order that sweeps and eviction use. */
   private touch(f: Flow, tsUs: number): void {
     if (tsUs > f.lastTsUs) f.lastTsUs = tsUs;
-    if (tsUs >= f.orderUs && tsUs - f.orderUs < 1e6) return;
-    f.orderUs = tsUs;
-    this.flows.delete(f.key);
-    this.flows.set(f.key, f);
+    this.flows.touch(f);
   }
 
   private account(f: TcpFlow): void {
@@ -603,7 +639,7 @@ export class FlowTable {
 
   private enforceBudget(): void {
     while (this.flows.size > this.maxFlows || this.memory > this.maxMemory) {
-      const oldest = this.flows.values().next().value as Flow | undefined;
+      const oldest = this.flows.oldest;
       if (!oldest) break;
       if (!oldest.finished) {
         this.stats.evicted++;
@@ -613,10 +649,11 @@ export class FlowTable {
     }
   }
 
-  /** Finish flows idle for longer than the timeout (oldest first: the Map is in activity order). */
+  /** Finish flows idle for longer than the timeout (oldest first: the index is in activity order). */
   private sweep(nowUs: number): void {
     this.lastSweepUs = nowUs;
-    for (const f of this.flows.values()) {
+    for (let f = this.flows.oldest, next: Flow | null; f; f = next) {
+      next = f.newer as Flow | null;
       if (nowUs - f.lastTsUs < this.idleUs) break;
       if (!f.finished) {
         this.stats.idleTimeouts++;

@@ -19,9 +19,19 @@ function versionCode(v: number | undefined): string {
 }
 
 const oneShot = (cryptoModule as { hash?: (alg: string, data: string, enc: "hex") => string }).hash;
+// The same lists come from the same client software over and over: keep the last few thousand
+// hashes (input text → 12 hex digits) instead of hashing each again.
+const hashCache = new Map<string, string>();
+const HASH_CACHE_MAX = 4096;
 function hash12(s: string): string {
   if (s === "") return "000000000000";
-  return (oneShot ? oneShot("sha256", s, "hex") : cryptoModule.createHash("sha256").update(s).digest("hex")).slice(0, 12);
+  let h = hashCache.get(s);
+  if (h === undefined) {
+    h = (oneShot ? oneShot("sha256", s, "hex") : cryptoModule.createHash("sha256").update(s).digest("hex")).slice(0, 12);
+    if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
+    hashCache.set(s, h);
+  }
+  return h;
 }
 
 function two(n: number): string {
@@ -48,40 +58,49 @@ export function alpnChars(alpn: Uint8Array | undefined): string {
 }
 
 // Comma-joined 4-digit hex; numeric order equals the hex order JA4 sorts by.
-function hexList(v: ArrayLike<number>): string {
+function hexList(v: readonly number[]): string {
   let s = "";
   for (let i = 0; i < v.length; i++) s += i === 0 ? hex4(v[i]!) : "," + hex4(v[i]!);
   return s;
 }
 
-function notGrease(v: number[] | undefined, skip?: (x: number) => boolean): Uint16Array {
-  const out = new Uint16Array(v?.length ?? 0);
-  let n = 0;
-  if (v) for (const x of v) if (!isGrease(x) && !(skip && skip(x))) out[n++] = x;
-  return out.subarray(0, n);
+const byNumber = (a: number, b: number) => a - b;
+
+/** The values that are not GREASE, sorted when asked (plain arrays: cheaper than typed ones here). */
+function notGrease(v: readonly number[] | undefined, sorted: boolean, skipSniAlpn = false): number[] {
+  const out: number[] = [];
+  if (v) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i]!;
+      if (isGrease(x) || (skipSniAlpn && (x === EXT.server_name || x === EXT.alpn))) continue;
+      out.push(x);
+    }
+  }
+  return sorted && out.length > 1 ? out.sort(byNumber) : out;
 }
 
-const notSniOrAlpn = (e: number) => e === EXT.server_name || e === EXT.alpn;
-
 export function ja4(ch: ClientHello, quic: boolean): string {
-  const exts = notGrease(ch.extensions);
-  const suites = notGrease(ch.suites);
+  let extCount = 0;
+  let sni = false;
+  let sv = false;
+  for (const e of ch.extensions) {
+    if (isGrease(e)) continue;
+    extCount++;
+    if (e === EXT.server_name) sni = true;
+    else if (e === EXT.supported_versions) sv = true;
+  }
+  const suites = notGrease(ch.suites, true);
   let version = ch.legacyVersion;
-  if (ch.versions && exts.includes(EXT.supported_versions)) {
+  if (ch.versions && sv) {
     let best = -1;
     for (const v of ch.versions) if (!isGrease(v) && v > best) best = v;
     if (best >= 0) version = best;
   }
   const a =
-    (quic ? "q" : "t") +
-    versionCode(version) +
-    (exts.includes(EXT.server_name) ? "d" : "i") +
-    two(suites.length) +
-    two(exts.length) +
-    alpnChars(ch.alpnRaw?.[0]);
-  const b = hash12(hexList(suites.slice().sort()));
-  const sortedExts = hexList(notGrease(ch.extensions, notSniOrAlpn).sort());
-  const sigs = hexList(notGrease(ch.sigAlgs));
+    (quic ? "q" : "t") + versionCode(version) + (sni ? "d" : "i") + two(suites.length) + two(extCount) + alpnChars(ch.alpnRaw?.[0]);
+  const b = hash12(hexList(suites));
+  const sortedExts = hexList(notGrease(ch.extensions, true, true));
+  const sigs = hexList(notGrease(ch.sigAlgs, false));
   const c = sortedExts === "" ? "000000000000" : hash12(sigs === "" ? sortedExts : `${sortedExts}_${sigs}`);
   return `${a}_${b}_${c}`;
 }

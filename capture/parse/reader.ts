@@ -121,9 +121,14 @@ export function hex(b: Uint8Array): string {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
+// Node's own latin1 decoder of Buffer#toString("latin1"), which takes any Uint8Array: several times
+// faster than String.fromCharCode over more than a few bytes.
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+
 // Each byte one code point (ISO-8859-1, lossless; TextDecoder's "latin1" is really windows-1252).
 export function ascii(b: Uint8Array): string {
-  if (b.length <= 4096) return String.fromCharCode.apply(null, b as unknown as number[]);
+  if (b.length < 16) return b.length === 0 ? "" : String.fromCharCode.apply(null, b as unknown as number[]);
+  if (latin1Slice) return latin1Slice.call(b, 0, b.length);
   let s = "";
   for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode.apply(null, b.subarray(i, i + 4096) as unknown as number[]);
   return s;

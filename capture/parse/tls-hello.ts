@@ -81,6 +81,88 @@ function readHelloPrefix(r: Reader): { legacyVersion: number; sessionId: Uint8Ar
   return { legacyVersion, sessionId: r.bytes(sidLen) };
 }
 
+// The few facts the completeness check needs, read without building a hello object (it runs each
+// time a flight may have ended). -1: the hello is not well-formed as far as the peek looks; the
+// caller then runs the full parser, which says what is wrong.
+export const PEEK_HRR = 1;
+export const PEEK_TLS13 = 2;
+
+function isTls13Version(v: number): boolean {
+  return v === 0x0304 || v >> 8 === 0x7f || v === 0xfb1a;
+}
+
+/** ServerHello: PEEK_HRR | PEEK_TLS13 bits (selected version, else legacy version), or -1. */
+export function peekServerHello(body: Uint8Array): number {
+  const n = body.length;
+  if (n < 38) return -1;
+  const legacyVersion = (body[0]! << 8) | body[1]!;
+  let hrr = true;
+  for (let i = 0; i < 32; i++) if (body[2 + i] !== HRR_RANDOM[i]) { hrr = false; break; }
+  const draft = legacyVersion >> 8 === 0x7f && (legacyVersion & 0xff) < 22;
+  let p = 34;
+  if (!draft) {
+    const sid = body[p]!;
+    if (sid > 32) return -1;
+    p += 1 + sid + 3; // session id, suite, compression
+  } else {
+    p += 2;
+  }
+  let version = legacyVersion;
+  if (p > n) return -1;
+  if (p < n) {
+    if (p + 2 > n) return -1;
+    const end = p + 2 + ((body[p]! << 8) | body[p + 1]!);
+    if (end > n) return -1;
+    for (p += 2; p < end; ) {
+      if (p + 4 > end) return -1;
+      const type = (body[p]! << 8) | body[p + 1]!;
+      const len = (body[p + 2]! << 8) | body[p + 3]!;
+      p += 4;
+      if (p + len > end) return -1;
+      if (type === EXT.supported_versions) {
+        if (len < 2) return -1;
+        version = (body[p]! << 8) | body[p + 1]!;
+      }
+      p += len;
+    }
+  }
+  return (hrr ? PEEK_HRR : 0) | (isTls13Version(version) ? PEEK_TLS13 : 0);
+}
+
+/** ClientHello: 1 when its supported_versions offers TLS 1.3, 0 when not, -1 when not well-formed. */
+export function peekClientHelloTls13(body: Uint8Array): number {
+  const n = body.length;
+  if (n < 35) return -1;
+  let p = 34;
+  const sid = body[p]!;
+  if (sid > 32) return -1;
+  p += 1 + sid;
+  if (p + 2 > n) return -1;
+  p += 2 + ((body[p]! << 8) | body[p + 1]!); // suites
+  if (p + 1 > n) return -1;
+  p += 1 + body[p]!; // compression methods
+  if (p > n) return -1;
+  if (p === n) return 0; // no extensions
+  if (p + 2 > n) return -1;
+  const end = p + 2 + ((body[p]! << 8) | body[p + 1]!);
+  if (end > n) return -1;
+  let offers = 0;
+  for (p += 2; p < end; ) {
+    if (p + 4 > end) return -1;
+    const type = (body[p]! << 8) | body[p + 1]!;
+    const len = (body[p + 2]! << 8) | body[p + 3]!;
+    p += 4;
+    if (p + len > end) return -1;
+    if (type === EXT.supported_versions && len >= 1) {
+      const listEnd = p + 1 + body[p]!;
+      if (listEnd > p + len) return -1;
+      for (let q = p + 1; q + 1 < listEnd; q += 2) if (isTls13Version((body[q]! << 8) | body[q + 1]!)) offers = 1;
+    }
+    p += len;
+  }
+  return offers;
+}
+
 export function parseClientHello(body: Uint8Array, protocol = "tls"): ClientHello {
   const r = new Reader(body, protocol);
   return within(r, "ClientHello", () => {

@@ -3,7 +3,16 @@
 // (QUIC CRYPTO frames) go straight to splitHandshakeMessages / tlsResultFromMessages.
 import { ParseError, Truncated, guard } from "./errors.ts";
 import { Reader, hex, plain, sha256hex } from "./reader.ts";
-import { parseClientHello, parseServerHello, type ClientHello, type ServerHello } from "./tls-hello.ts";
+import {
+  PEEK_HRR,
+  PEEK_TLS13,
+  parseClientHello,
+  parseServerHello,
+  peekClientHelloTls13,
+  peekServerHello,
+  type ClientHello,
+  type ServerHello,
+} from "./tls-hello.ts";
 import { parseServerKeyExchange } from "./tls-kx.ts";
 import { ja4, ja4s } from "./ja4.ts";
 import type { HandshakeResult } from "./types.ts";
@@ -58,6 +67,15 @@ export interface RecordScan {
 
 function isTls13(v: number | undefined): boolean {
   return v !== undefined && (v === 0x0304 || (v >> 8) === 0x7f || v === 0xfb1a /* draft-era experiment */);
+}
+
+// PEEK_HRR / PEEK_TLS13 of a ServerHello: peeked, or from the full parser when the peek finds it
+// not well-formed (which then throws the ParseError that says why).
+function serverHelloKind(body: Uint8Array): number {
+  const k = peekServerHello(body);
+  if (k >= 0) return k;
+  const sh = parseServerHello(body);
+  return (sh.helloRetry ? PEEK_HRR : 0) | (isTls13(sh.selectedVersion ?? sh.legacyVersion) ? PEEK_TLS13 : 0);
 }
 
 // Handshake bytes not yet split into messages: record fragments, joined only when a message spans
@@ -130,13 +148,17 @@ export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?:
       if (m.type === helloType) {
         hellos++;
         if (dir === "s2c") {
-          const sh = parseServerHello(m.body);
-          if (sh.helloRetry) hrrSeen = true;
-          else if (isTls13(sh.selectedVersion ?? sh.legacyVersion)) scan.complete = true; // the rest is encrypted
+          const k = serverHelloKind(m.body);
+          if (k & PEEK_HRR) hrrSeen = true;
+          else if (k & PEEK_TLS13) scan.complete = true; // the rest is encrypted
         } else if (hellos === 1) {
           // A client that cannot do TLS 1.3 is never asked to retry: its CCS ends the cleartext.
-          const ch = parseClientHello(m.body);
-          if (!ch.versions || !ch.versions.some(isTls13)) no13 = true;
+          let offers = peekClientHelloTls13(m.body);
+          if (offers < 0) {
+            const ch = parseClientHello(m.body); // not well-formed for the peek: the parser says why
+            offers = ch.versions && ch.versions.some(isTls13) ? 1 : 0;
+          }
+          if (offers === 0) no13 = true;
         }
       }
       if (dir === "s2c" && m.type === HS.server_hello_done) scan.complete = true;
@@ -317,7 +339,7 @@ export function parseTlsConversation(client: Uint8Array, server: Uint8Array): Ha
     // A server that answers in something else than TLS leaves the ClientHello standing on its own.
     if (s?.notTls) s = undefined;
     let hrrKnown: boolean | undefined;
-    if (s) hrrKnown = s.messages.some((m) => m.type === HS.server_hello && parseServerHello(m.body).helloRetry);
+    if (s) hrrKnown = s.messages.some((m) => m.type === HS.server_hello && (serverHelloKind(m.body) & PEEK_HRR) !== 0);
     const c = client.length > 0 ? scanTlsRecords(client, "c2s", hrrKnown) : undefined;
     if (c?.notTls) throw new ParseError("tls", 0, `the client does not start with a TLS record (first byte ${client[0]})`);
     return tlsResultFromMessages({

@@ -15,11 +15,30 @@ export interface CapturedFrame {
   /** LINKTYPE_* of the interface the frame was captured on */
   linkType: number;
   /** the captured bytes: a view into the reader's buffer, valid only during the callback (copy to keep) */
-  data: Uint8Array;
+  readonly data: Uint8Array;
+  /** the same bytes without a view made for them: buffer[start, end) (for per-packet hot paths) */
+  buffer: Uint8Array;
+  start: number;
+  end: number;
   /** length of the frame on the wire (may exceed data.length when the snap length cut it) */
   origLen: number;
   /** byte offset of the record in the (decompressed) file */
   offset: number;
+}
+
+// One frame object, refilled for every record. `data` is made only when asked for: a consumer that
+// reads buffer/start/end allocates nothing per frame.
+class Frame implements CapturedFrame {
+  tsUs = 0;
+  linkType = 0;
+  buffer: Uint8Array = new Uint8Array(0);
+  start = 0;
+  end = 0;
+  origLen = 0;
+  offset = 0;
+  get data(): Uint8Array {
+    return this.buffer.subarray(this.start, this.end);
+  }
 }
 /** Gets each frame; the object and its data are reused for the next frame (copy what you keep). */
 export type FrameSink = (frame: CapturedFrame) => void;
@@ -54,7 +73,8 @@ export class CaptureDecoder {
   private pcapLinkType = 0;
   private interfaces: Interface[] = [];
   private pending: Uint8Array | null = null; // bytes of a record not complete yet
-  private base = 0; // file offset of pending[0] / of the next unread byte
+  private base = 0; // file offset of the next unread byte
+  private bufBase = 0; // file offset of byte 0 of the buffer being decoded (positions in it are relative to it)
   private lastTsUs = 0;
   frames = 0;
 
@@ -70,25 +90,45 @@ export class CaptureDecoder {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    let buf: Uint8Array;
+    // A plain Uint8Array: views of it (one per frame) are cheaper to make than a Buffer's.
+    chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let from = 0;
     if (this.pending) {
-      buf = new Uint8Array(this.pending.length + chunk.length);
-      buf.set(this.pending, 0);
-      buf.set(chunk, this.pending.length);
-      this.pending = null;
-    } else {
-      buf = chunk;
+      // A record cut by the previous chunk's end: join it with only as much of this chunk as it
+      // needs (not the whole chunk, which would copy every byte of the file once more).
+      let pending = this.pending;
+      for (let take = Math.min(chunk.length, 4096); ; take = Math.min(chunk.length, take * 8)) {
+        const joined = new Uint8Array(pending.length + take);
+        joined.set(pending, 0);
+        joined.set(chunk.subarray(0, take), pending.length);
+        const used = this.consume(joined, 0);
+        if (used >= pending.length) {
+          this.pending = null;
+          from = used - pending.length;
+          break;
+        }
+        if (take === chunk.length) {
+          this.pending = joined.slice(used);
+          return;
+        }
+        pending = pending.subarray(used);
+      }
     }
+    const pos = this.consume(chunk, from);
+    // A copy: the reader reuses its chunk buffer.
+    if (pos < chunk.length) this.pending = chunk.slice(pos);
+  }
+
+  /** Decode every complete record of buf from pos on; returns where the first incomplete one starts. */
+  private consume(buf: Uint8Array, pos: number): number {
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    let pos = 0;
+    this.bufBase = this.base - pos;
     for (;;) {
       const used = this.next(buf, view, pos);
-      if (used === 0) break;
+      if (used === 0) return pos;
       pos += used;
       this.base += used;
     }
-    // A copy (Buffer.slice would be a view): the reader reuses its chunk buffer.
-    if (pos < buf.length) this.pending = new Uint8Array(buf.subarray(pos));
   }
 
   end(): void {
@@ -110,13 +150,15 @@ export class CaptureDecoder {
   }
 
   // One frame object, refilled for every record: like `data`, it is valid during the callback only.
-  private readonly frame: CapturedFrame = { tsUs: 0, linkType: 0, data: new Uint8Array(0), origLen: 0, offset: 0 };
+  private readonly frame = new Frame();
 
-  private emit(tsUs: number, linkType: number, data: Uint8Array, origLen: number, offset: number): void {
+  private emit(tsUs: number, linkType: number, buf: Uint8Array, start: number, end: number, origLen: number, offset: number): void {
     const f = this.frame;
     f.tsUs = tsUs;
     f.linkType = linkType;
-    f.data = data;
+    f.buffer = buf;
+    f.start = start;
+    f.end = end;
     f.origLen = origLen;
     f.offset = offset;
     this.sink(f);
@@ -127,7 +169,7 @@ export class CaptureDecoder {
   }
 
   private fail(at: number, reason: string): never {
-    throw new CaptureFormatError(this.file, this.base + at, reason);
+    throw new CaptureFormatError(this.file, this.bufBase + at, reason);
   }
 
   /** Consume one header or record starting at pos; return bytes used, 0 if more bytes are needed. */
@@ -164,7 +206,7 @@ export class CaptureDecoder {
     const frac = this.u32(v, pos + 4);
     const tsUs = sec * 1e6 + (this.pcapNs ? Math.floor(frac / 1000) : frac);
     this.frames++;
-    this.emit(tsUs, this.pcapLinkType, buf.subarray(pos + 16, pos + 16 + incl), this.u32(v, pos + 12), this.base + pos);
+    this.emit(tsUs, this.pcapLinkType, buf, pos + 16, pos + 16 + incl, this.u32(v, pos + 12), this.bufBase + pos);
     return 16 + incl;
   }
 
@@ -205,7 +247,7 @@ export class CaptureDecoder {
         const tsUs = this.ticksToUs(iface, this.u32(v, body + 4), this.u32(v, body + 8));
         this.lastTsUs = tsUs;
         this.frames++;
-        this.emit(tsUs, iface.linkType, buf.subarray(body + 20, body + 20 + capLen), this.u32(v, body + 16), this.base + pos);
+        this.emit(tsUs, iface.linkType, buf, body + 20, body + 20 + capLen, this.u32(v, body + 16), this.bufBase + pos);
         break;
       }
       case 3: {
@@ -216,7 +258,7 @@ export class CaptureDecoder {
         const origLen = this.u32(v, body);
         const capLen = Math.min(origLen, bodyLen - 4);
         this.frames++;
-        this.emit(this.lastTsUs, iface.linkType, buf.subarray(body + 4, body + 4 + capLen), origLen, this.base + pos);
+        this.emit(this.lastTsUs, iface.linkType, buf, body + 4, body + 4 + capLen, origLen, this.bufBase + pos);
         break;
       }
       default:
