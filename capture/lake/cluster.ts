@@ -18,10 +18,10 @@ export const CLUSTER_BY: Partial<Record<TableName, string[]>> = {
 /** Rank of each row's value among the sorted distinct values (nulls last). */
 function ranks(buf: ColumnBuffer, n: number): { rank: Int32Array; distinct: number } | null {
   if (buf instanceof StringBuffer && !buf.raw) return dictRanks(buf, n);
+  if (buf instanceof Int32Buffer) return intRanks(buf, n);
   let values: (string | number | null)[];
   if (buf instanceof StringBuffer) values = Array.from({ length: n }, (_, i) => buf.get(i));
   else if (buf instanceof RefBuffer && buf.column.type === "VARCHAR") values = buf.data as (string | null)[];
-  else if (buf instanceof Int32Buffer) values = Array.from(buf.data.subarray(0, n), (x, i) => (buf.validity.valid(i) ? x : null));
   else return null;
   const code = new Map<string | number, number>();
   const codes = new Int32Array(n);
@@ -35,6 +35,32 @@ function ranks(buf: ColumnBuffer, n: number): { rank: Int32Array; distinct: numb
     }
   }
   return rankCodes([...code.keys()], codes, (i) => codes[i] < 0, n);
+}
+
+/** Integers (pids): distinct values by a typed sort, rows ranked through a direct table over the value range when it is small. */
+function intRanks(buf: Int32Buffer, n: number): { rank: Int32Array; distinct: number } {
+  const d = buf.data;
+  const bits = buf.validity.bits;
+  const valid = (i: number) => (bits[i >> 3] & (1 << (i & 7))) !== 0;
+  const vals = new Int32Array(n - buf.validity.nulls);
+  for (let i = 0, k = 0; i < n; i++) if (valid(i)) vals[k++] = d[i];
+  vals.sort();
+  let u = 0;
+  for (let k = 0; k < vals.length; k++) if (k === 0 || vals[k] !== vals[u - 1]) vals[u++] = vals[k];
+  const keys = vals.subarray(0, u);
+  const rank = new Int32Array(n);
+  const lo = u > 0 ? keys[0] : 0;
+  const span = u > 0 ? keys[u - 1] - lo + 1 : 0;
+  if (span <= Math.max(1 << 16, 4 * n)) {
+    const table = new Int32Array(span);
+    for (let k = 0; k < u; k++) table[keys[k] - lo] = k;
+    for (let i = 0; i < n; i++) rank[i] = valid(i) ? table[d[i] - lo] : u;
+  } else {
+    const at = new Map<number, number>();
+    for (let k = 0; k < u; k++) at.set(keys[k], k);
+    for (let i = 0; i < n; i++) rank[i] = valid(i) ? at.get(d[i])! : u;
+  }
+  return { rank, distinct: u + 1 };
 }
 
 /** Dictionary-encoded strings: only the distinct values are sorted; rows map through their codes. */

@@ -260,8 +260,16 @@ export class StringBuffer extends ColumnBuffer {
     if (v === this.last) return this.lastCode; // low-cardinality columns repeat the previous row's value
     // A small direct-mapped cache in front of the Map (a Map lookup is most of an append's cost):
     // low-cardinality columns (comm, exe, role, ja4) hit it; it switches itself off where it misses.
+    // Slot from the length, the characters at 0, 1/4, 1/2, 3/4 and the last eight (where addresses,
+    // hashes and host names differ); a few charCodeAt cost less than a Map lookup.
     const len = v.length;
-    const slot = len === 0 ? 0 : (len * 31 + v.charCodeAt(0) * 7 + v.charCodeAt(len - 1)) & 63;
+    let h = len;
+    if (len > 0) {
+      h = Math.imul(h ^ v.charCodeAt(0), 0x01000193) ^ v.charCodeAt(len >> 2);
+      h = Math.imul(h ^ v.charCodeAt(len >> 1), 0x01000193) ^ v.charCodeAt((3 * len) >> 2);
+      for (let k = len > 8 ? len - 8 : 0; k < len; k++) h = Math.imul(h ^ v.charCodeAt(k), 0x01000193);
+    }
+    const slot = (h ^ (h >>> 13)) & this.cacheMask;
     const useCache = this.cacheOn;
     if (useCache) {
       this.cacheLookups++;
@@ -279,6 +287,7 @@ export class StringBuffer extends ColumnBuffer {
       this.dict.push(v);
       this.index.set(v, c);
       this.putBytes(c, v);
+      if (4 * c >= this.cacheMask && this.cacheMask < 4095) this.growCache(); // at most a quarter full
       // Near-unique: a dictionary would only cost memory and be given up by the encoder anyway.
       if (this.mayGoRaw && c >= 3000 && c > (this.length + 1) / 2 + 64) {
         this.toRaw();
@@ -294,13 +303,24 @@ export class StringBuffer extends ColumnBuffer {
     return c;
   }
   private cacheOn = true;
-  private cacheKeys: (string | null)[] = new Array<string | null>(64).fill(null);
-  private cacheCodes = new Int32Array(64);
+  private cacheMask = 255;
+  private cacheKeys: (string | null)[] = new Array<string | null>(256).fill(null);
+  private cacheCodes = new Int32Array(256);
+  /** The cache grows with the dictionary (up to 4096 slots), so mid-cardinality columns (SNI, addresses) hit it too. */
+  private growCache(): void {
+    const size = (this.cacheMask + 1) * 4;
+    this.cacheMask = size - 1;
+    this.cacheKeys = new Array<string | null>(size).fill(null);
+    this.cacheCodes = new Int32Array(size);
+    this.cacheOn = true; // a bigger cache gets a new verdict
+    this.cacheLookups = 0;
+    this.cacheMisses = 0;
+  }
   private cacheMisses = 0;
   private cacheLookups = 0;
-  /** Every 4096 misses: keep the cache only if it answered at least as many lookups as it missed. */
+  /** Every 4096 misses: keep the cache if it answers at least a fifth of the lookups (a miss costs little, a hit saves a Map lookup). */
   private cacheVerdict(): void {
-    this.cacheOn = this.cacheLookups >= 2 * this.cacheMisses;
+    this.cacheOn = 4 * this.cacheLookups >= 5 * this.cacheMisses;
     this.cacheLookups = 0;
     this.cacheMisses = 0;
   }

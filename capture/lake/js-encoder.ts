@@ -39,7 +39,7 @@ export class JsParquetEncoder implements ParquetEncoder {
   private constructor(private readonly level: number) {}
 
   static async open(level = 3): Promise<JsParquetEncoder> {
-    compress = (await zstd()).compress;
+    compress = (await zstd()).withContext();
     return new JsParquetEncoder(level);
   }
 
@@ -179,6 +179,108 @@ interface Chunk {
 }
 
 /**
+ * A chunk of an INTEGER[] or VARCHAR[] column in one pass over its rows: each distinct list met gets
+ * its elements' chunk-dictionary codes once (lists are interned, and clustered rows repeat them), and
+ * every row then copies its list's codes. Levels land in scratch.rep/def, codes in scratch.codes; the
+ * dictionary (values in order of first appearance, as the generic path orders them) is returned.
+ * Null when a dictionary does not pay (the generic path then writes PLAIN values).
+ */
+function listChunk(list: ListBuffer, vb: ColumnBuffer, perm: Int32Array | null, start: number, count: number): { n: number; nv: number; dict: Uint8Array; dictCount: number } | null {
+  const ints = vb instanceof Int32Buffer ? vb : null;
+  const strs = vb instanceof StringBuffer ? vb : null;
+  if (ints === null && strs === null) return null;
+  const o = list.offsets;
+  const ids = list.ids;
+  const lbits = list.validity.bits;
+  let elems = 0;
+  for (let q = start; q < start + count; q++) {
+    const r = perm === null ? q : perm[q];
+    if (lbits[r >> 3] & (1 << (r & 7))) elems += o[ids[r] + 1] - o[ids[r]];
+  }
+  if (elems === 0) return null;
+  const def = work("def", elems + count);
+  const rep = work("rep", elems + count);
+  const codes = work("codes", elems);
+  // Per distinct list: where its local codes start in `lc` (+1; 0 = not met yet in this chunk).
+  const at = work("listAt", list.lists);
+  const lc = work("listCodes", Math.min(elems, o[list.lists]));
+  const metIds = work("metIds", Math.min(count, list.lists));
+  let met = 0;
+  let lcLen = 0;
+  // Chunk dictionary: value → local code + 1 through a direct table (u16 code points / global string
+  // codes), else a Map; reset afterwards.
+  const small = ints !== null ? SMALL_CODES : work("g2l", strs!.dict.length);
+  const map = new Map<number, number>();
+  const values: number[] = [];
+  const d = ints !== null ? ints.data : strs!.codes;
+  let ok = true;
+  let n = 0;
+  let nv = 0;
+  rows: for (let q = start; q < start + count; q++) {
+    const r = perm === null ? q : perm[q];
+    if (!(lbits[r >> 3] & (1 << (r & 7)))) {
+      def[n] = 0;
+      rep[n++] = 0;
+      continue;
+    }
+    const id = ids[r];
+    const a = o[id];
+    const len = o[id + 1] - a;
+    if (len === 0) {
+      def[n] = 1;
+      rep[n++] = 0;
+      continue;
+    }
+    let s = at[id] - 1;
+    if (s < 0) {
+      s = lcLen;
+      for (let j = a; j < a + len; j++) {
+        const v = d[j];
+        let c: number;
+        if (v >= 0 && v < small.length) {
+          c = small[v] - 1;
+          if (c < 0) {
+            c = values.length;
+            small[v] = c + 1;
+            values.push(v);
+          }
+        } else {
+          const m = map.get(v);
+          if (m !== undefined) c = m;
+          else {
+            c = values.length;
+            map.set(v, c);
+            values.push(v);
+          }
+        }
+        lc[lcLen++] = c;
+      }
+      if (values.length >= MAX_DICT || values.length > elems / 2 + 64) {
+        ok = false;
+        break rows;
+      }
+      at[id] = s + 1;
+      metIds[met++] = id;
+    }
+    rep[n] = 0;
+    for (let t = 0; t < len; t++) {
+      def[n + t] = 2;
+      codes[nv + t] = lc[s + t];
+    }
+    for (let t = 1; t < len; t++) rep[n + t] = 1;
+    n += len;
+    nv += len;
+  }
+  for (let k = 0; k < met; k++) at[metIds[k]] = 0;
+  for (const v of values) if (v >= 0 && v < small.length) small[v] = 0;
+  if (!ok) return null;
+  const ds = sinks.dict.reset();
+  if (ints !== null) for (const v of values) ds.u32le(v);
+  else for (const g of values) putBytes(ds, strs!.bytes, strs!.start(g), strs!.ends[g]);
+  return { n, nv, dict: ds.result(), dictCount: values.length };
+}
+
+/**
  * Levels and the indices (into leaf.values) of the values present, for output rows [start, start+count);
  * output row r is buffer row perm[r] (the clustered order) or r itself.
  */
@@ -253,6 +355,9 @@ const scratch = {
   codes: new Int32Array(1 << 16),
   g2l: new Int32Array(1 << 16), // global dictionary code → local code + 1; all zero between chunks
   l2g: new Int32Array(1 << 16),
+  listAt: new Int32Array(1 << 12), // list id → start of its local codes + 1; all zero between chunks
+  listCodes: new Int32Array(1 << 16),
+  metIds: new Int32Array(1 << 12),
 };
 function work<K extends keyof typeof scratch>(k: K, n: number): (typeof scratch)[K] {
   if (scratch[k].length < n) (scratch as Record<K, Uint8Array | Int32Array>)[k] = new (scratch[k].constructor as new (n: number) => Uint8Array | Int32Array)(Math.max(n, scratch[k].length * 2));
@@ -262,7 +367,6 @@ const sinks = { body: new ByteSink(), level: new ByteSink(), dict: new ByteSink(
 const SMALL_CODES = new Int32Array(65536); // value → dictionary code + 1, all zero between chunks
 
 function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: number, level: number): Chunk {
-  const lv = levels(leaf, perm, start, count);
   const body = sinks.body.reset();
   // Levels (v1: each block prefixed by its byte length).
   const levelBlock = (vals: Uint8Array | null, max: number, n: number) => {
@@ -274,6 +378,18 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
     body.u32le(s.len);
     body.bytes(s.result());
   };
+  if (leaf.list !== null && leaf.maxDef === 2) {
+    const fast = listChunk(leaf.list, leaf.values, perm, start, count);
+    if (fast !== null) {
+      levelBlock(scratch.rep, 1, fast.n);
+      levelBlock(scratch.def, 2, fast.n);
+      const w = Math.max(1, bitWidth(fast.dictCount - 1));
+      body.byte(w);
+      writeHybrid(body, scratch.codes, fast.nv, w);
+      return finishChunk(body.result(), fast.dict, fast.dictCount, Enc.RLE_DICTIONARY, null, fast.n, level);
+    }
+  }
+  const lv = levels(leaf, perm, start, count);
   if (leaf.maxRep > 0) levelBlock(lv.rep, leaf.maxRep, lv.n);
   levelBlock(lv.def, leaf.maxDef, lv.n);
 
@@ -575,6 +691,10 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
     }
   }
 
+  return finishChunk(body.result(), dict, dictCount, encoding, stats, lv.n, level);
+}
+
+function finishChunk(raw: Uint8Array, dict: Uint8Array | null, dictCount: number, encoding: Enc, stats: ThriftField[] | null, numLevels: number, level: number): Chunk {
   const pages: Uint8Array[] = [];
   let uncompressed = 0;
   let compressed = 0;
@@ -587,7 +707,7 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
   };
   if (dict !== null)
     page((u, c) => [[1, "i32", 2], [2, "i32", u], [3, "i32", c], [7, "struct", [[1, "i32", dictCount], [2, "i32", Enc.PLAIN]]]], dict);
-  page((u, c) => [[1, "i32", 0], [2, "i32", u], [3, "i32", c], [5, "struct", [[1, "i32", lv.n], [2, "i32", encoding], [3, "i32", Enc.RLE], [4, "i32", Enc.RLE]]]], body.result());
+  page((u, c) => [[1, "i32", 0], [2, "i32", u], [3, "i32", c], [5, "struct", [[1, "i32", numLevels], [2, "i32", encoding], [3, "i32", Enc.RLE], [4, "i32", Enc.RLE]]]], raw);
   // Header and body are separate arrays; pair them so callers see one buffer per page.
   const joined: Uint8Array[] = [];
   for (let i = 0; i < pages.length; i += 2) {
@@ -597,7 +717,7 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
     joined.push(b);
   }
   const encodings = dict !== null ? [Enc.RLE, Enc.PLAIN, Enc.RLE_DICTIONARY] : [Enc.RLE, encoding];
-  return { pages: joined, hasDict: dict !== null, numValues: lv.n, uncompressed, compressed, stats, encodings };
+  return { pages: joined, hasDict: dict !== null, numValues: numLevels, uncompressed, compressed, stats, encodings };
 }
 
 /** A BYTE_ARRAY value: u32 length, then src[a..b). */
@@ -710,6 +830,24 @@ function writeDeltaBinaryPacked(out: ByteSink, d: Int32Array, idx: Int32Array, n
           const x = j < m ? deltas[j] - min : 0;
           acc |= x << bits;
           bits += w;
+          while (bits >= 8) {
+            buf[p++] = acc & 0xff;
+            acc >>>= 8;
+            bits -= 8;
+          }
+        }
+      } else if (w <= 32) {
+        // Deltas below 2^32 (clustered times jump back and forth within the batch's span): the low
+        // 16 bits, then the remaining w - 16, each through the accumulator.
+        const hw = w - 16;
+        for (let j = mb * 32; j < mb * 32 + 32; j++) {
+          const x = j < m ? (deltas[j] - min) >>> 0 : 0;
+          acc |= (x & 0xffff) << bits;
+          buf[p++] = acc & 0xff;
+          buf[p++] = (acc >>> 8) & 0xff;
+          acc >>>= 16;
+          acc |= (x >>> 16) << bits;
+          bits += hw;
           while (bits >= 8) {
             buf[p++] = acc & 0xff;
             acc >>>= 8;

@@ -33,32 +33,37 @@ export function writeHybrid(out: ByteSink, values: Int32Array | Uint8Array, n: n
       continue;
     }
     // Bit-pack whole groups of 8 until a run of >= 8 starts on a group boundary (or the end).
+    // (Checked only at group boundaries: step a whole group at a time.)
     const start = i;
-    let end = i;
+    let end = i + 8;
     while (end < n) {
-      if (end > start && (end - start) % 8 === 0) {
-        const w = values[end];
-        let k = end + 1;
-        while (k < n && k - end < 8 && values[k] === w) k++;
-        if (k - end >= 8) break;
-      }
-      end++;
+      const w = values[end];
+      let k = end + 1;
+      while (k < n && k - end < 8 && values[k] === w) k++;
+      if (k - end >= 8) break;
+      end += 8;
     }
-    const groups = Math.ceil((end - start) / 8);
+    if (end > n) end = n;
+    const groups = (end - start + 7) >> 3;
     varint(groups * 2 + 1);
     let acc = 0;
     let bits = 0;
-    const stop = start + groups * 8;
-    for (let k = start; k < stop; k++) {
-      const x = k < end ? values[k] : 0;
-      // width <= 24 keeps acc within 32 bits (levels and dictionary indices are far below that)
-      acc |= x << bits;
+    // width <= 24 keeps acc within 32 bits (levels and dictionary indices are far below that)
+    for (let k = start; k < end; k++) {
+      acc |= values[k] << bits;
       bits += width;
       while (bits >= 8) {
         buf[p++] = acc & 0xff;
         acc >>>= 8;
         bits -= 8;
       }
+    }
+    // Zero padding of the last group: (8 - values in it) × width more bits.
+    bits += ((start + groups * 8 - end) * width);
+    while (bits >= 8) {
+      buf[p++] = acc & 0xff;
+      acc >>>= 8;
+      bits -= 8;
     }
     if (bits > 0) buf[p++] = acc & 0xff;
     i = end;

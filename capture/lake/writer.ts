@@ -159,6 +159,7 @@ class Lake implements LakeWriter {
   private readonly compressionLevel: number | undefined;
   private readonly encoderName: EncoderName;
 
+  private lastPartition: Partition | null = null;
   private openRows = 0;
   private buffered = 0;
   private latestHour = -Infinity;
@@ -230,7 +231,8 @@ class Lake implements LakeWriter {
     else throw new LakeError(`lake ${this.root}: bad row for ${table}: ts must be a Date or bigint µs, got ${typeof ts}`);
     if (!Number.isFinite(us)) throw new LakeError(`lake ${this.root}: bad row for ${table}: ts is not a valid time`);
     const hour = hourIndexOfMicros(us);
-    const p = this.partition(table, hour, row);
+    const last = this.lastPartition; // rows come in runs of one table and hour
+    const p = last !== null && last.hourIndex === hour && last.table === table ? last : (this.lastPartition = this.partition(table, hour, row));
     const bufs = p.bufs;
     try {
       p.push(row, ts);
@@ -270,6 +272,7 @@ class Lake implements LakeWriter {
 
   private seal(p: Partition): void {
     this.open.get(p.table)!.delete(p.hourIndex);
+    if (this.lastPartition === p) this.lastPartition = null;
     this.openRows -= p.rows;
     if (p.rows === 0) return;
     if (p.rows >= 1000) this.sizeHint[p.table] = p.bufs.map((b) => [b.length, b instanceof ListBuffer ? b.child.length : 0]);
