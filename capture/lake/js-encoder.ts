@@ -363,7 +363,7 @@ function work<K extends keyof typeof scratch>(k: K, n: number): (typeof scratch)
   if (scratch[k].length < n) (scratch as Record<K, Uint8Array | Int32Array>)[k] = new (scratch[k].constructor as new (n: number) => Uint8Array | Int32Array)(Math.max(n, scratch[k].length * 2));
   return scratch[k];
 }
-const sinks = { body: new ByteSink(), level: new ByteSink(), dict: new ByteSink() };
+const sinks = { body: new ByteSink(), level: new ByteSink(), dict: new ByteSink(), alt: new ByteSink() };
 const SMALL_CODES = new Int32Array(65536); // value → dictionary code + 1, all zero between chunks
 
 function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: number, level: number): Chunk {
@@ -401,6 +401,7 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
   let stats: ThriftField[] | null = null;
   const flat = leaf.list === null;
   const nulls = flat ? count - nv : 0;
+  let alt: Uint8Array | null = null; // a PLAIN alternative to a dictionary-encoded body
 
   if (vb instanceof Int32Buffer) {
     const d = vb.data;
@@ -453,6 +454,14 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
       dict = ds.result();
       dictCount = map.size;
       encoding = Enc.RLE_DICTIONARY;
+      if (flat && map.size * 16 > nv) {
+        // Values that rarely repeat (ports): PLAIN may compress smaller than a big dictionary plus wide
+        // codes (ZSTD squeezes the constant high bytes); both are built and the smaller one is kept.
+        const a = sinks.alt.reset();
+        a.bytes(body.result());
+        for (let k = 0; k < nv; k++) a.u32le(d[idx[k]]);
+        alt = a.result();
+      }
       const w = Math.max(1, bitWidth(map.size - 1));
       body.byte(w);
       writeHybrid(body, codes, nv, w);
@@ -691,15 +700,30 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
     }
   }
 
-  return finishChunk(body.result(), dict, dictCount, encoding, stats, lv.n, level);
+  return finishChunk(body.result(), dict, dictCount, encoding, stats, lv.n, level, alt);
 }
 
-function finishChunk(raw: Uint8Array, dict: Uint8Array | null, dictCount: number, encoding: Enc, stats: ThriftField[] | null, numLevels: number, level: number): Chunk {
+function finishChunk(raw: Uint8Array, dict: Uint8Array | null, dictCount: number, encoding: Enc, stats: ThriftField[] | null, numLevels: number, level: number, alt: Uint8Array | null = null): Chunk {
   const pages: Uint8Array[] = [];
   let uncompressed = 0;
   let compressed = 0;
+  const done = new Map<Uint8Array, Uint8Array>(); // pages compressed while choosing
+  if (alt !== null && dict !== null) {
+    const zd = compress(dict, level);
+    const zb = compress(raw, level);
+    const za = compress(alt, level);
+    if (za.length < zd.length + zb.length) {
+      dict = null;
+      raw = alt;
+      encoding = Enc.PLAIN;
+      done.set(raw, za);
+    } else {
+      done.set(dict, zd);
+      done.set(raw, zb);
+    }
+  }
   const page = (header: (u: number, c: number) => ThriftField[], raw: Uint8Array) => {
-    const z = compress(raw, level);
+    const z = done.get(raw) ?? compress(raw, level);
     const h = encodeStruct(header(raw.length, z.length));
     pages.push(h, z);
     uncompressed += h.length + raw.length;
