@@ -16,9 +16,14 @@
  * and the state goes away with the socket. Elsewhere (TC, UDP) the state is in an LRU hash keyed by the
  * 5-tuple, and a small array of counters indexed by a hash of that key says whether any tracked flow can
  * be behind a packet: a packet of an untracked flow costs the header reads and one array read, never the
- * hash lookup. A TCP flow's entry is deleted as soon as its direction is done. With cgroup_skb on the root
- * as well, TC leaves packets of local sockets to it (egress: the skb has its socket; ingress: a lookup of
- * the established socket when a new flow would start). */
+ * hash lookup. A TCP flow's entry is deleted as soon as its direction is done.
+ *
+ * With cgroup_skb on the root, every byte between two local sockets would be copied twice (at the
+ * sender's egress and the receiver's ingress). The receiver's ingress copy is left out when the sender is
+ * an established socket of the same namespace (loopback, a pod's sidecars): userspace parses such a
+ * connection once, from the two egress streams, and writes a row per socket. TC likewise leaves packets
+ * of local sockets to cgroup_skb (egress: the skb has its socket; ingress: a lookup of the established
+ * receiving socket when a new flow would start). */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -41,7 +46,7 @@ const volatile __u32 max_segments_per_dir = 48;
 const volatile __u32 ssh_max_segments = 4;
 const volatile __u32 quic_max_datagrams = 8;
 const volatile __u8 filter_ports = 0; /* 1: only ports whose `ports` entry is non-zero */
-const volatile __u8 tc_skip_local = 0; /* 1: cgroup_skb is on the cgroup v2 root, it sees every local socket */
+const volatile __u8 cgroup_is_root = 0; /* 1: cgroup_skb is on the cgroup v2 root, it sees every local socket */
 const volatile __u32 max_unclassified = 8; /* payload segments per direction before a flow is left alone */
 
 struct {
@@ -321,22 +326,25 @@ static __always_inline int port_watched(struct pkt *p)
 	return (a && *a) || (b && *b);
 }
 
-/* An established (not listening) TCP socket of this namespace receives the packet. */
-static __always_inline int local_tcp_receiver(struct __sk_buff *skb, struct pkt *p)
+/* An established (not listening) TCP socket of the packet's namespace is its receiver (sender = 0)
+ * or its sender (sender = 1: the lookup of a packet going the other way). */
+static __always_inline int local_tcp_socket(struct __sk_buff *skb, struct pkt *p, int sender)
 {
 	struct bpf_sock_tuple t = {};
+	__u8 *src = sender ? p->daddr : p->saddr, *dst = sender ? p->saddr : p->daddr;
+	__u16 sport = sender ? p->dport : p->sport, dport = sender ? p->sport : p->dport;
 	__u32 size;
 	if (p->family == 4) {
-		__builtin_memcpy(&t.ipv4.saddr, p->saddr, 4);
-		__builtin_memcpy(&t.ipv4.daddr, p->daddr, 4);
-		t.ipv4.sport = bpf_htons(p->sport);
-		t.ipv4.dport = bpf_htons(p->dport);
+		__builtin_memcpy(&t.ipv4.saddr, src, 4);
+		__builtin_memcpy(&t.ipv4.daddr, dst, 4);
+		t.ipv4.sport = bpf_htons(sport);
+		t.ipv4.dport = bpf_htons(dport);
 		size = sizeof(t.ipv4);
 	} else {
-		__builtin_memcpy(t.ipv6.saddr, p->saddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, p->daddr, 16);
-		t.ipv6.sport = bpf_htons(p->sport);
-		t.ipv6.dport = bpf_htons(p->dport);
+		__builtin_memcpy(t.ipv6.saddr, src, 16);
+		__builtin_memcpy(t.ipv6.daddr, dst, 16);
+		t.ipv6.sport = bpf_htons(sport);
+		t.ipv6.dport = bpf_htons(dport);
 		size = sizeof(t.ipv6);
 	}
 	struct bpf_sock *sk = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
@@ -363,7 +371,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		} else {
 			sk = NULL; /* UDP, or no full socket: the 5-tuple path */
 		}
-	} else if (tc_skip_local && dir == 1) {
+	} else if (cgroup_is_root && dir == 1) {
 		struct bpf_sock *own = skb->sk;
 		if (own && bpf_sk_fullsock(own))
 			return; /* sent by a local socket: cgroup_skb on the root has seen it */
@@ -445,7 +453,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 				proto = classify(skb, &p);
 			if (!proto)
 				return;
-			if (hook == CS_HOOK_TC && tc_skip_local && dir == 0 && p.l4proto == IPPROTO_TCP && local_tcp_receiver(skb, &p))
+			if (hook == CS_HOOK_TC && cgroup_is_root && dir == 0 && p.l4proto == IPPROTO_TCP && local_tcp_socket(skb, &p, 0))
 				return; /* cgroup_skb on the root sees it at the receiving socket */
 			struct flow_state fresh = {};
 			fresh.proto = proto;
@@ -479,6 +487,9 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	if (last && live && p.l4proto == IPPROTO_TCP && !bpf_map_delete_elem(&flows, &k))
 		__sync_fetch_and_add(live, -1); /* later packets of this flow stop at the live_slots check */
 	if (copy == 0)
+		return;
+	/* from a local socket of this namespace, whose egress copy already holds these bytes */
+	if (sk && dir == 0 && cgroup_is_root && local_tcp_socket(skb, &p, 1))
 		return;
 
 	/* A first send normally runs in the sending process's own write(); requiring that process to be in

@@ -2,11 +2,17 @@
 // network namespace) and optionally TC on interfaces (forwarded / pod traffic); here the records become
 // flow-table segments, handshakes become lake rows attributed to their process and container.
 //
+// Views: the flow table keys flows by 5-tuple within a view. A TCP connection between two local sockets
+// of one network namespace (loopback, a pod's sidecars) is one flow in the view of that namespace: the
+// kernel copies each direction once, at its sender's egress, so it is parsed once and gives a row per
+// socket. Other cgroup_skb flows are per socket (the two ends in two namespaces each copy both
+// directions), TC flows per interface.
+//
 // Attribution, in order of trust: the process holding the socket's inode open (/proc/PID/fd), then the
 // owner the kernel learnt in process context (connect() for clients, the first send for servers).
 // Blind spots: TC-only flows have no socket (no pid); a process that exits before we look and never ran
 // connect()/send in its own context; sockets handed between processes (fd passing) keep the first owner.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { resolve } from "node:path";
 import { monoNsToUtcMicros } from "../bpf/clock.ts";
 import { cgroup2Root } from "../bpf/kernelfs.ts";
@@ -49,7 +55,10 @@ export interface WireStats {
   dedupedTc: number;
 }
 
+/** One local socket (cgroup_skb) or one interface's view of a flow (TC): who a row is about. */
 interface ViewMeta {
+  /** what identifies it in flow ids: c<cookie> or i<ifindex> */
+  key: string;
   hook: number;
   sockIno: number;
   ownerTgid: number;
@@ -59,6 +68,13 @@ interface ViewMeta {
   localPort?: number;
   ifindex: number;
   process?: ProcessInfo | null;
+  conn?: Connection;
+}
+
+/** A connection as the flow table sees it (one flow view), and the sockets or interfaces that saw it. */
+interface Connection {
+  view: string;
+  members: ViewMeta[];
 }
 
 interface PendingHandshake {
@@ -68,13 +84,24 @@ interface PendingHandshake {
   deadline: number;
 }
 
+/** Bound on sockets and connections remembered (oldest dropped first). A socket stays known after its
+ * handshake so that a late segment of it goes to its finished flow (ignored there), not to a new one. */
+const MAX_TRACKED = 65_536;
+
 
 export class WireCapture {
   readonly stats: WireStats = { records: 0, bytes: 0, handshakes: 0, kernelDrops: 0, userDrops: 0, badRecords: 0, dedupedTc: 0 };
   private obj: BpfObject;
   private consumer: RingBufConsumer;
   private table: FlowTable;
-  private views = new Map<string, ViewMeta>();
+  /** socket (c<cookie>, plus the tuple for UDP) or interface + tuple → its meta */
+  private sockets = new Map<string, ViewMeta>();
+  /** flow view + tuple → connection */
+  private connections = new Map<string, Connection>();
+  /** namespace + tuple → the newest connection between two local TCP sockets there (see onSegment) */
+  private localPairs = new Map<string, Connection>();
+  private connSeq = 0;
+  private containerByCgroup = new Map<bigint, { container_id?: string | null; pod?: string | null }>();
   private owners = new SocketOwners();
   private recentCgroupTuples = new Map<string, number>();
   private ident: (v: string) => string;
@@ -93,9 +120,9 @@ export class WireCapture {
     try {
       if (opts.ports?.length) obj.setRodata("filter_ports", 1, 1);
       const cg = opts.cgroup === undefined ? cgroup2Root() : opts.cgroup;
-      // cgroup_skb on the root sees every local socket: TC then keeps to traffic without one (forwarded,
-      // pods behind a bridge), instead of copying each local handshake a second time
-      if (cg && opts.ifaces?.length && resolve(cg) === resolve(cgroup2Root())) obj.setRodata("tc_skip_local", 1, 1);
+      // cgroup_skb on the root sees every local socket: a connection between two of them is copied at the
+      // senders only, and TC keeps to traffic without one (forwarded, pods behind a bridge)
+      if (cg && resolve(cg) === resolve(cgroup2Root())) obj.setRodata("cgroup_is_root", 1, 1);
       obj.load();
       for (const p of opts.ports ?? []) {
         const k = Buffer.alloc(4);
@@ -136,15 +163,22 @@ export class WireCapture {
   }
 
   private onSegment(rec: SegmentRecord): void {
-    const view = rec.hook === HOOK_CGROUP ? `c${rec.sockCookie}` : `i${rec.ifindex}`;
-    const viewKey = view + tupleKey(rec);
-    let meta = this.views.get(viewKey);
+    const cgroup = rec.hook === HOOK_CGROUP;
+    const tcp = rec.l4proto === 6;
+    const sock = cgroup ? `c${rec.sockCookie}` : `i${rec.ifindex}`;
+    // a TCP socket has one connection; a UDP socket or an interface sees many
+    const socketKey = cgroup && tcp ? sock : sock + tupleKey(rec);
+    let meta = this.sockets.get(socketKey);
     if (!meta) {
-      meta = { hook: rec.hook, sockIno: 0, ownerTgid: 0, ownerComm: "", cgroupId: rec.cgroupId, netnsCookie: rec.netnsCookie, ifindex: rec.ifindex };
-      this.views.set(viewKey, meta);
+      meta = { key: sock, hook: rec.hook, sockIno: 0, ownerTgid: 0, ownerComm: "", cgroupId: rec.cgroupId, netnsCookie: rec.netnsCookie, ifindex: rec.ifindex };
+      if (cgroup) meta.localPort = rec.dir === 1 ? rec.srcPort : rec.dstPort;
+      this.sockets.set(socketKey, meta);
+      meta.conn = cgroup && tcp ? this.localPairOf(meta, rec) : this.connectionOf(sock + tupleKey(rec), sock);
+      meta.conn.members.push(meta);
+      if (this.sockets.size > MAX_TRACKED) this.sockets.delete(this.sockets.keys().next().value!);
     }
+    const view = meta.conn!.view;
     if (rec.sockIno) meta.sockIno = rec.sockIno;
-    if (rec.hook === HOOK_CGROUP) meta.localPort = rec.dir === 1 ? rec.srcPort : rec.dstPort;
     if (rec.ownerTgid && !meta.ownerTgid) {
       // The kernel learnt the owner in its own context (connect(), or a first send from a process of the
       // socket's cgroup); /proc is scanned for the inode only for sockets without one, when the handshake
@@ -156,7 +190,7 @@ export class WireCapture {
     const tsUs = Number(monoNsToUtcMicros(rec.tsNs));
     const base: Segment = {
       tsUs, srcAddr: rec.srcAddr, dstAddr: rec.dstAddr, srcPort: rec.srcPort, dstPort: rec.dstPort,
-      transport: rec.l4proto === 6 ? "tcp" : "udp", seq: rec.seq, flags: rec.tcpFlags, payload: rec.payload, view,
+      transport: tcp ? "tcp" : "udp", seq: rec.seq, flags: rec.tcpFlags, payload: rec.payload, view,
     };
     if (base.transport === "udp" && rec.gsoSize && rec.payload.length > rec.gsoSize) {
       for (let off = 0; off < rec.payload.length; off += rec.gsoSize) this.table.add({ ...base, payload: rec.payload.subarray(off, off + rec.gsoSize) });
@@ -165,26 +199,59 @@ export class WireCapture {
     }
   }
 
-  private onHandshake(h: Handshake): void {
-    const view = viewOf(h);
-    const viewKey = view + handshakeTupleKey(h);
-    const meta = this.views.get(viewKey);
-    this.views.delete(viewKey);
-    const tuple = `${h.transport}|${h.clientAddr}|${h.clientPort}|${h.serverAddr}|${h.serverPort}`;
-    if (meta?.hook === HOOK_CGROUP) {
-      this.recentCgroupTuples.set(tuple, Date.now());
-      if (this.recentCgroupTuples.size > 10000) this.recentCgroupTuples.clear();
-    } else if (this.recentCgroupTuples.has(tuple)) {
-      // the same connection was already attributed through its local socket
-      this.stats.dedupedTc++;
-      return;
+  private connectionOf(key: string, view: string): Connection {
+    let c = this.connections.get(key);
+    if (!c) {
+      c = { view, members: [] };
+      this.connections.set(key, c);
+      if (this.connections.size > MAX_TRACKED) this.connections.delete(this.connections.keys().next().value!);
     }
-    const flowId = createHash("sha256").update(`${view}|${tuple}|${h.firstTsUs}`).digest("hex").slice(0, 32);
-    const p: PendingHandshake = { h, meta, flowId, deadline: Date.now() + 300 };
-    // The exec event of a short-lived client may still be on its way (another ring buffer): wait a moment.
-    if (!this.emitIfResolved(p, false)) {
-      this.pending.push(p);
-      this.pendingTimer ??= setInterval(() => this.retryPending(false), 100).unref();
+    return c;
+  }
+
+  /** The connection a local TCP socket's segments go to: shared with the other end when that is a local
+   * socket of the same namespace (the kernel then copies each direction once, at its sender). Its view is
+   * new for every connection, so a port reused by the next one never meets the finished flow. */
+  private localPairOf(meta: ViewMeta, rec: SegmentRecord): Connection {
+    const pairKey = `n${rec.netnsCookie}${tupleKey(rec)}`;
+    let c = this.localPairs.get(pairKey);
+    if (!c || c.members.some((m) => m.localPort === meta.localPort)) {
+      const view = `n${rec.netnsCookie}#${++this.connSeq}`;
+      c = this.connectionOf(view + tupleKey(rec), view);
+      this.localPairs.set(pairKey, c);
+      if (this.localPairs.size > MAX_TRACKED) this.localPairs.delete(this.localPairs.keys().next().value!);
+    }
+    return c;
+  }
+
+  private onHandshake(h: Handshake): void {
+    const tk = handshakeTupleKey(h);
+    const conn = viewOf(h) + tk;
+    const c = this.connections.get(conn);
+    this.connections.delete(conn);
+    const members = c?.members ?? [];
+    if (c && members[0]?.hook === HOOK_CGROUP && h.transport === "tcp") {
+      const pairKey = `n${members[0].netnsCookie}${tk}`;
+      if (this.localPairs.get(pairKey) === c) this.localPairs.delete(pairKey);
+    }
+    const tuple = `${h.transport}|${h.clientAddr}|${h.clientPort}|${h.serverAddr}|${h.serverPort}`;
+    if (members.length === 0) members.push(undefined as unknown as ViewMeta); // a row without context
+    for (const meta of members) {
+      if (meta?.hook === HOOK_CGROUP) {
+        this.recentCgroupTuples.set(tuple, Date.now());
+        if (this.recentCgroupTuples.size > 10000) this.recentCgroupTuples.clear();
+      } else if (this.recentCgroupTuples.has(tuple)) {
+        // the same connection was already attributed through its local socket
+        this.stats.dedupedTc++;
+        continue;
+      }
+      const flowId = hash("sha256", `${meta?.key ?? viewOf(h)}|${tuple}|${h.firstTsUs}`, "hex").slice(0, 32);
+      const p: PendingHandshake = { h, meta, flowId, deadline: Date.now() + 300 };
+      // The exec event of a short-lived client may still be on its way (another ring buffer): wait a moment.
+      if (!this.emitIfResolved(p, false)) {
+        this.pending.push(p);
+        this.pendingTimer ??= setInterval(() => this.retryPending(false), 100).unref();
+      }
     }
   }
 
@@ -215,7 +282,7 @@ export class WireCapture {
     }
     if (!context.container_id && meta?.cgroupId) {
       // the socket's own cgroup names the container even when its process could not be read
-      const ids = containerFromCgroup(cgroupPathById(meta.cgroupId) ?? "");
+      const ids = this.containerOf(meta.cgroupId);
       if (ids.container_id) Object.assign(context, { container_id: ids.container_id, pod: ids.pod });
     }
     const rows = handshakeRows(h, { host: this.opts.host, source: "wire", ident: this.ident, flowId: p.flowId, context });
@@ -224,6 +291,19 @@ export class WireCapture {
     this.stats.handshakes++;
     this.opts.onHandshake?.(rows.handshake);
     return true;
+  }
+
+  /** container and pod named by a cgroup id's path (cached: every handshake of a socket's cgroup asks) */
+  private containerOf(cgroupId: bigint): { container_id?: string | null; pod?: string | null } {
+    let ids = this.containerByCgroup.get(cgroupId);
+    if (!ids) {
+      const path = cgroupPathById(cgroupId);
+      ids = containerFromCgroup(path ?? "");
+      if (path === null) return ids; // not found (yet): ask again next time
+      if (this.containerByCgroup.size >= 10_000) this.containerByCgroup.clear();
+      this.containerByCgroup.set(cgroupId, ids);
+    }
+    return ids;
   }
 
   private retryPending(force: boolean): void {
