@@ -24,29 +24,52 @@ interface Pending {
 
 export type StopReason = "overflow" | "gap" | "complete" | null;
 
+const EMPTY = new Uint8Array(0);
+
+// Small buffers are carved out of shared 32 KiB slabs (as Buffer.allocUnsafe does out of its 8 KiB
+// pool, but as plain Uint8Arrays, whose views are the cheaper kind): one object per buffer instead
+// of a Buffer and its ArrayBuffer. Every byte is written before it is read. A slab lives as long as
+// any buffer carved from it.
+const SLAB = 32 * 1024;
+const SLAB_MAX_CARVE = 4096;
+let slab = new ArrayBuffer(SLAB);
+let slabUsed = 0;
+
+function carve(n: number): Uint8Array {
+  if (n > SLAB_MAX_CARVE) return new Uint8Array(n);
+  if (slabUsed + n > SLAB) {
+    slab = new ArrayBuffer(SLAB);
+    slabUsed = 0;
+  }
+  const b = new Uint8Array(slab, slabUsed, n);
+  slabUsed += (n + 7) & ~7;
+  return b;
+}
+const NONE_PENDING: Pending[] = []; // shared, never written to
+
 export class DirectionStream {
-  private buf: Uint8Array;
+  private buf: Uint8Array = EMPTY;
   private len = 0;
+  /** bytes() as last handed out, until the assembled bytes change */
+  private view: Uint8Array | null = null;
   /** sequence number of the next byte expected (undefined until SYN or first data) */
   private next: number | undefined;
   /** a SYN fixed the start; without one the start may still move back (see add) */
   private anchored = false;
   /** the assembled prefix was handed to a consumer: the start may no longer move */
   committed = false;
-  private pending: Pending[] = [];
+  private pending: Pending[] = NONE_PENDING; // replaced by an array of its own at the first out-of-order segment
   private pendingBytes = 0;
   /** why this direction stopped taking bytes; null while it still does */
   stopped: StopReason = null;
   /** count of segments that carried only bytes we already had */
   retransmits = 0;
 
-  constructor(private readonly limits: ReassemblyLimits = DEFAULT_LIMITS) {
-    this.buf = new Uint8Array(0);
-  }
+  constructor(private readonly limits: ReassemblyLimits = DEFAULT_LIMITS) {}
 
   /** the contiguous bytes from the start of the stream (a view; copy to keep) */
   get bytes(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    return (this.view ??= this.buf.subarray(0, this.len));
   }
 
   get length(): number {
@@ -102,25 +125,32 @@ export class DirectionStream {
   /** Stop taking bytes and release what is waiting (the assembled prefix stays readable). */
   stop(reason: Exclude<StopReason, null>): void {
     if (!this.stopped) this.stopped = reason;
-    this.pending = [];
+    this.pending = NONE_PENDING;
     this.pendingBytes = 0;
   }
 
   /** Release everything. */
   release(): void {
     this.stop(this.stopped ?? "gap");
-    this.buf = new Uint8Array(0);
+    this.buf = EMPTY;
     this.len = 0;
+    this.view = null;
+  }
+
+  private own(): Pending[] {
+    if (this.pending === NONE_PENDING) this.pending = [];
+    return this.pending;
   }
 
   private requeueAssembled(): void {
     if (this.len > 0 && this.next !== undefined) {
       const start = (this.next - this.len) >>> 0;
-      this.pending.unshift({ seq: start, data: new Uint8Array(this.buf.subarray(0, this.len)) });
+      this.own().unshift({ seq: start, data: new Uint8Array(this.buf.subarray(0, this.len)) });
       this.pendingBytes += this.len;
       this.pending.sort((a, b) => seqDiff(a.seq, b.seq));
     }
     this.len = 0;
+    this.view = null;
   }
 
   private place(seq: number, payload: Uint8Array): void {
@@ -147,7 +177,7 @@ export class DirectionStream {
     const copy = new Uint8Array(payload); // a copy: payload may be a view the caller reuses (Buffer.slice would not copy)
     let i = this.pending.length;
     while (i > 0 && seqDiff(this.pending[i - 1]!.seq, seq) > 0) i--;
-    this.pending.splice(i, 0, { seq, data: copy });
+    this.own().splice(i, 0, { seq, data: copy });
     this.pendingBytes += copy.length;
   }
 
@@ -171,17 +201,17 @@ export class DirectionStream {
     if (n > 0) {
       if (this.len + n > this.buf.length) {
         // The first segment gets a buffer of its own size (most hellos fit one segment); later
-        // growth doubles. allocUnsafe: every byte is written before it is read, and small
-        // buffers come from Node's pool instead of each being a GC object of its own.
+        // growth doubles.
         let cap = this.buf.length === 0 ? n : this.buf.length * 2;
         while (cap < this.len + n) cap *= 2;
-        const grown = Buffer.allocUnsafe(Math.min(cap, this.limits.maxBytes));
+        const grown = carve(Math.min(cap, this.limits.maxBytes));
         if (this.len > 0) grown.set(this.buf.subarray(0, this.len));
         this.buf = grown;
       }
       if (n === data.length) this.buf.set(data, this.len);
       else this.buf.set(data.subarray(0, n), this.len);
       this.len += n;
+      this.view = null;
       this.next = (this.next! + n) >>> 0;
     }
     if (n < data.length) this.stop("overflow");

@@ -23,6 +23,7 @@ import {
   isQuicLongHeaderRetry,
   parseQuicConversation,
   parseTcpConversation,
+  quicHandshakeComplete,
   tcpStreamComplete,
   type HandshakeResult,
 } from "../parse/index.ts";
@@ -373,7 +374,8 @@ export class FlowTable {
 
   /** the bytes of one side from the handshake on (after any proxy preamble) */
   private view(f: TcpFlow, side: 0 | 1): Uint8Array {
-    return f.dirs[side].bytes.subarray(f.skip[side]);
+    const b = f.dirs[side].bytes;
+    return f.skip[side] === 0 ? b : b.subarray(f.skip[side]);
   }
 
   private onBytes(f: TcpFlow, side: 0 | 1): void {
@@ -526,8 +528,9 @@ export class FlowTable {
       this.finish(f, "datagram-limit");
       return;
     }
-    // A server Initial may complete the picture: try (Initials are few, this is cheap enough).
-    if (side !== f.client && f.datagrams[f.client].length > 0) {
+    // A server Initial may complete the picture: look (each datagram is decrypted once however
+    // often this asks), and parse the conversation only once both hellos are there.
+    if (side !== f.client && f.datagrams[f.client].length > 0 && quicHandshakeComplete(f.datagrams[f.client], f.datagrams[1 - f.client]!)) {
       const r = this.parseQuic(f);
       if (r && r.complete) this.emitAndRetire(f, r, "complete");
     }

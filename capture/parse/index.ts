@@ -29,7 +29,14 @@ import type { HandshakeResult, StreamProto } from "./types.ts";
 
 export { ParseError } from "./errors.ts";
 export type { HandshakeResult, StreamProto } from "./types.ts";
-export { isQuicLongHeaderInitial, isQuicLongHeaderRetry, parseQuicConversation, quicInitialCrypto, type QuicCrypto } from "./quic.ts";
+export {
+  isQuicLongHeaderInitial,
+  isQuicLongHeaderRetry,
+  parseQuicConversation,
+  quicHandshakeComplete,
+  quicInitialCrypto,
+  type QuicCrypto,
+} from "./quic.ts";
 export { certificateFields } from "./x509.ts";
 // Lower-level pieces, for callers that have handshake messages without TLS records.
 export { splitHandshakeMessages, tlsResultFromMessages, type HandshakeMessage } from "./tls.ts";

@@ -19,20 +19,47 @@ function versionCode(v: number | undefined): string {
 }
 
 const oneShot = (cryptoModule as { hash?: (alg: string, data: string, enc: "hex") => string }).hash;
-// The same lists come from the same client software over and over: keep the last few thousand
-// hashes (input text → 12 hex digits) instead of hashing each again.
-const hashCache = new Map<string, string>();
-const HASH_CACHE_MAX = 4096;
-function hash12(s: string): string {
-  if (s === "") return "000000000000";
-  let h = hashCache.get(s);
-  if (h === undefined) {
-    h = (oneShot ? oneShot("sha256", s, "hex") : cryptoModule.createHash("sha256").update(s).digest("hex")).slice(0, 12);
-    if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
-    hashCache.set(s, h);
-  }
-  return h;
+function sha12(text: string): string {
+  return (oneShot ? oneShot("sha256", text, "hex") : cryptoModule.createHash("sha256").update(text).digest("hex")).slice(0, 12);
 }
+
+// The same lists come from the same client software over and over: the last few thousand hashes
+// are kept, each under a compact key (one UTF-16 code unit per 16-bit value, made in one call)
+// so that a repeat costs neither the hex text nor the SHA-256.
+const HASH_CACHE_MAX = 4096;
+const ZEROS = "000000000000";
+
+function listText(a: readonly number[], b: readonly number[] | undefined): string {
+  return b && b.length > 0 ? `${hexList(a)}_${hexList(b)}` : hexList(a);
+}
+
+class ListHashes {
+  private readonly cache = new Map<string, string>();
+  private readonly key: number[] = [];
+
+  /** sha256(hex(a) [+ "_" + hex(b)])[:12], cached; b only when it is not empty */
+  of(a: readonly number[], b?: readonly number[]): string {
+    // Lists too long for one fromCharCode call are hashed as they are (and never repeat anyway).
+    if (a.length + (b?.length ?? 0) > 4096) return sha12(listText(a, b));
+    const key = this.key;
+    key.length = 0;
+    key.push(a.length);
+    for (let i = 0; i < a.length; i++) key.push(a[i]!);
+    if (b) for (let i = 0; i < b.length; i++) key.push(b[i]!);
+    const k = String.fromCharCode.apply(null, key);
+    let h = this.cache.get(k);
+    if (h === undefined) {
+      h = sha12(listText(a, b));
+      if (this.cache.size >= HASH_CACHE_MAX) this.cache.clear();
+      this.cache.set(k, h);
+    }
+    return h;
+  }
+}
+
+const suitesHash = new ListHashes();
+const extsHash = new ListHashes();
+const serverExtsHash = new ListHashes();
 
 function two(n: number): string {
   return n > 99 ? "99" : n < 10 ? `0${n}` : String(n);
@@ -64,11 +91,14 @@ function hexList(v: readonly number[]): string {
   return s;
 }
 
-const byNumber = (a: number, b: number) => a - b;
+// Scratch lists, refilled for every hello (ja4 is not re-entrant).
+const SUITES: number[] = [];
+const EXTS: number[] = [];
+const SIGS: number[] = [];
 
-/** The values that are not GREASE, sorted when asked (plain arrays: cheaper than typed ones here). */
-function notGrease(v: readonly number[] | undefined, sorted: boolean, skipSniAlpn = false): number[] {
-  const out: number[] = [];
+/** The values that are not GREASE, into out (emptied first), optionally without SNI and ALPN. */
+function notGrease(out: number[], v: readonly number[] | undefined, skipSniAlpn = false): number[] {
+  out.length = 0;
   if (v) {
     for (let i = 0; i < v.length; i++) {
       const x = v[i]!;
@@ -76,7 +106,21 @@ function notGrease(v: readonly number[] | undefined, sorted: boolean, skipSniAlp
       out.push(x);
     }
   }
-  return sorted && out.length > 1 ? out.sort(byNumber) : out;
+  return out;
+}
+
+// Insertion sort: the lists are a few dozen values, and Array#sort with a comparator allocates.
+function sortNumbers(a: number[]): number[] {
+  for (let i = 1; i < a.length; i++) {
+    const x = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > x) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = x;
+  }
+  return a;
 }
 
 export function ja4(ch: ClientHello, quic: boolean): string {
@@ -89,7 +133,7 @@ export function ja4(ch: ClientHello, quic: boolean): string {
     if (e === EXT.server_name) sni = true;
     else if (e === EXT.supported_versions) sv = true;
   }
-  const suites = notGrease(ch.suites, true);
+  const suites = sortNumbers(notGrease(SUITES, ch.suites));
   let version = ch.legacyVersion;
   if (ch.versions && sv) {
     let best = -1;
@@ -98,15 +142,14 @@ export function ja4(ch: ClientHello, quic: boolean): string {
   }
   const a =
     (quic ? "q" : "t") + versionCode(version) + (sni ? "d" : "i") + two(suites.length) + two(extCount) + alpnChars(ch.alpnRaw?.[0]);
-  const b = hash12(hexList(suites));
-  const sortedExts = hexList(notGrease(ch.extensions, true, true));
-  const sigs = hexList(notGrease(ch.sigAlgs, false));
-  const c = sortedExts === "" ? "000000000000" : hash12(sigs === "" ? sortedExts : `${sortedExts}_${sigs}`);
+  const b = suites.length === 0 ? ZEROS : suitesHash.of(suites);
+  const exts = sortNumbers(notGrease(EXTS, ch.extensions, true));
+  const c = exts.length === 0 ? ZEROS : extsHash.of(exts, notGrease(SIGS, ch.sigAlgs));
   return `${a}_${b}_${c}`;
 }
 
 export function ja4s(sh: ServerHello, quic: boolean): string {
   const version = sh.selectedVersion ?? sh.legacyVersion;
   const a = (quic ? "q" : "t") + versionCode(version) + two(sh.extensions.length) + alpnChars(sh.alpnRaw);
-  return `${a}_${hex4(sh.suite)}_${hash12(hexList(sh.extensions))}`;
+  return `${a}_${hex4(sh.suite)}_${sh.extensions.length === 0 ? ZEROS : serverExtsHash.of(sh.extensions)}`;
 }

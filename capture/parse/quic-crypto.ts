@@ -1,6 +1,7 @@
 // QUIC Initial packet protection (RFC 9001 §5, RFC 9369 §3.3): keys from the client's Destination
 // Connection ID, header protection with an AES-ECB mask, payload in AES-128-GCM.
-import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
+import * as cryptoModule from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, type Cipher } from "node:crypto";
 
 export const QUIC_V1 = 0x00000001;
 export const QUIC_V2 = 0x6b3343cf;
@@ -34,26 +35,62 @@ export function versionParams(version: number): VersionParams | undefined {
   return undefined;
 }
 
-function hkdfExtract(salt: Buffer, ikm: Uint8Array): Buffer {
-  return createHmac("sha256", salt).update(ikm).digest();
+// HMAC-SHA256 (RFC 2104) over one-shot hashes: a key schedule is a dozen small HMACs per connection,
+// and a one-shot hash costs far less than an Hmac object each (createHmac where crypto.hash is missing).
+const oneShot = (cryptoModule as { hash?: (alg: string, data: Uint8Array, enc: "buffer") => Buffer }).hash;
+const IPAD = new Uint8Array(64 + 256);
+const OPAD = new Uint8Array(64 + 32);
+
+function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
+  if (!oneShot || key.length > 64) {
+    const h = createHmac("sha256", key);
+    for (const m of parts) h.update(m);
+    return h.digest();
+  }
+  let n = 0;
+  for (const m of parts) n += m.length;
+  const inner = n <= 256 ? IPAD.subarray(0, 64 + n) : new Uint8Array(64 + n);
+  for (let i = 0; i < 64; i++) inner[i] = (i < key.length ? key[i]! : 0) ^ 0x36;
+  let o = 64;
+  for (const m of parts) {
+    inner.set(m, o);
+    o += m.length;
+  }
+  const ih = oneShot("sha256", inner, "buffer");
+  for (let i = 0; i < 64; i++) OPAD[i] = (i < key.length ? key[i]! : 0) ^ 0x5c;
+  OPAD.set(ih, 64);
+  return oneShot("sha256", OPAD, "buffer");
 }
+
+function hkdfExtract(salt: Buffer, ikm: Uint8Array): Buffer {
+  return hmacSha256(salt, ikm);
+}
+
+const ONE = Uint8Array.of(1);
+const labelInfo = new Map<string, Buffer>();
 
 // HKDF-Expand (RFC 5869) for outputs of at most one SHA-256 block, which is all QUIC Initial keys need.
 function hkdfExpandLabel(secret: Buffer, label: string, length: number): Buffer {
-  const full = Buffer.from("tls13 " + label, "ascii");
-  const info = Buffer.alloc(2 + 1 + full.length + 1);
-  info.writeUInt16BE(length, 0);
-  info[2] = full.length;
-  full.copy(info, 3);
-  info[3 + full.length] = 0; // empty context
-  const t = createHmac("sha256", secret).update(info).update(Buffer.of(1)).digest();
-  return t.subarray(0, length);
+  const id = label + "/" + length;
+  let info = labelInfo.get(id);
+  if (!info) {
+    const full = Buffer.from("tls13 " + label, "ascii");
+    info = Buffer.alloc(2 + 1 + full.length + 1);
+    info.writeUInt16BE(length, 0);
+    info[2] = full.length;
+    full.copy(info, 3);
+    info[3 + full.length] = 0; // empty context
+    labelInfo.set(id, info);
+  }
+  return hmacSha256(secret, info, ONE).subarray(0, length);
 }
 
 export interface InitialKeys {
   key: Buffer;
   iv: Buffer;
   hp: Buffer;
+  /** AES-ECB under hp, made once and reused for every packet's mask (ECB carries no state between blocks) */
+  hpCipher?: Cipher;
 }
 
 export interface InitialSecrets {
@@ -91,9 +128,19 @@ function deriveInitialKeys(version: number, dcid: Uint8Array): InitialSecrets | 
   return { client: side("client in"), server: side("server in") };
 }
 
-export function headerProtectionMask(hp: Buffer, sample: Uint8Array): Buffer {
-  const c = createCipheriv("aes-128-ecb", hp, null);
-  c.setAutoPadding(false);
+/** The 5-byte-plus mask for a packet (RFC 9001 §5.4.3); given the key set, its ECB cipher is reused. */
+export function headerProtectionMask(keys: InitialKeys | Buffer, sample: Uint8Array): Buffer {
+  if (keys instanceof Uint8Array) {
+    const one = createCipheriv("aes-128-ecb", keys, null);
+    one.setAutoPadding(false);
+    return one.update(sample);
+  }
+  let c = keys.hpCipher;
+  if (!c) {
+    c = createCipheriv("aes-128-ecb", keys.hp, null);
+    c.setAutoPadding(false);
+    keys.hpCipher = c;
+  }
   return c.update(sample);
 }
 

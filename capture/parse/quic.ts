@@ -3,7 +3,8 @@
 import { ParseError, Truncated, guard } from "./errors.ts";
 import { Reader, plain } from "./reader.ts";
 import { headerProtectionMask, initialKeys, openPayload, versionParams, type InitialKeys, type InitialSecrets } from "./quic-crypto.ts";
-import { splitHandshakeMessages, tlsResultFromMessages } from "./tls.ts";
+import { HS, splitHandshakeMessages, tlsResultFromMessages } from "./tls.ts";
+import { PEEK_HRR, peekServerHello } from "./tls-hello.ts";
 import type { HandshakeResult } from "./types.ts";
 
 const MAX_CID = 20;
@@ -86,7 +87,7 @@ export interface CryptoChunk {
 function openInitial(d: Uint8Array, h: LongHeader, keys: InitialKeys): { pn: number; payload: Buffer } | undefined {
   const sampleAt = h.pnOffset + 4;
   if (h.end < 0 || sampleAt + 16 > h.end) return undefined;
-  const mask = headerProtectionMask(keys.hp, d.subarray(sampleAt, sampleAt + 16));
+  const mask = headerProtectionMask(keys, d.subarray(sampleAt, sampleAt + 16));
   const first = h.first ^ (mask[0]! & 0x0f);
   const pnLen = (first & 3) + 1;
   const header = Buffer.from(d.subarray(h.start, h.pnOffset + pnLen));
@@ -292,6 +293,28 @@ export function quicInitialCrypto(clientDatagrams: Uint8Array[], serverDatagrams
       server: assemble(server.chunks),
     };
   });
+}
+
+/**
+ * Whether the Initials hold both a ClientHello and a ServerHello that is not a HelloRetryRequest,
+ * i.e. whether parseQuicConversation would say complete (or fail on a malformed hello), without
+ * building its result: the flow table asks after every server Initial.
+ */
+export function quicHandshakeComplete(clientDatagrams: Uint8Array[], serverDatagrams: Uint8Array[]): boolean {
+  let crypto: QuicCrypto;
+  try {
+    crypto = quicInitialCrypto(clientDatagrams, serverDatagrams);
+  } catch (e) {
+    if (e instanceof ParseError) return false;
+    throw e;
+  }
+  if (crypto.server.length < 4 || crypto.client.length < 4 || crypto.client[0] !== HS.client_hello) return false;
+  for (const m of splitHandshakeMessages(crypto.server, "quic").messages) {
+    if (m.type !== HS.server_hello) continue;
+    const k = peekServerHello(m.body);
+    if (k < 0 || (k & PEEK_HRR) === 0) return true;
+  }
+  return false;
 }
 
 export function parseQuicConversation(clientDatagrams: Uint8Array[], serverDatagrams: Uint8Array[]): HandshakeResult {

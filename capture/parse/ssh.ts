@@ -56,11 +56,23 @@ function findBanner(b: Uint8Array): { banner: string; next: number } | undefined
   return undefined;
 }
 
+// The same implementations send the same lists over and over: keep the split lists of the last few
+// thousand, and hand out copies (callers own their arrays).
+const listCache = new Map<string, string[]>();
+const LIST_CACHE_MAX = 4096;
+
 function nameList(r: Reader): string[] {
   const len = r.u32();
   if (len > r.remaining) r.fail(`name-list of ${len} bytes runs past the packet`);
   const s = ascii(r.bytes(len));
-  return s === "" ? [] : s.split(",");
+  if (s === "") return [];
+  let list = listCache.get(s);
+  if (list === undefined) {
+    list = s.split(",");
+    if (listCache.size >= LIST_CACHE_MAX) listCache.clear();
+    listCache.set(s, list);
+  }
+  return list.slice();
 }
 
 export function parseKexInitPayload(payload: Uint8Array, base = 0): KexInit {
@@ -134,8 +146,13 @@ const AEAD = new Set(["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com",
 
 // RFC 4253 §7.1: the first algorithm on the client's list that the server also supports.
 function choose(client: string[], server: string[], skip?: (n: string) => boolean): string | undefined {
-  const s = new Set(server);
-  for (const c of client) if (!(skip && skip(c)) && s.has(c)) return c;
+  // Lists are a few dozen names at most: a scan costs less than building a Set each time.
+  if (server.length > 64) {
+    const s = new Set(server);
+    for (const c of client) if (!(skip && skip(c)) && s.has(c)) return c;
+    return undefined;
+  }
+  for (const c of client) if (!(skip && skip(c)) && server.includes(c)) return c;
   return undefined;
 }
 

@@ -91,15 +91,14 @@ function isTls13Version(v: number): boolean {
   return v === 0x0304 || v >> 8 === 0x7f || v === 0xfb1a;
 }
 
-/** ServerHello: PEEK_HRR | PEEK_TLS13 bits (selected version, else legacy version), or -1. */
-export function peekServerHello(body: Uint8Array): number {
-  const n = body.length;
-  if (n < 38) return -1;
-  const legacyVersion = (body[0]! << 8) | body[1]!;
+/** ServerHello body[start, n): PEEK_HRR | PEEK_TLS13 bits (selected version, else legacy version), or -1. */
+export function peekServerHello(body: Uint8Array, start = 0, n = body.length): number {
+  if (n - start < 38) return -1;
+  const legacyVersion = (body[start]! << 8) | body[start + 1]!;
   let hrr = true;
-  for (let i = 0; i < 32; i++) if (body[2 + i] !== HRR_RANDOM[i]) { hrr = false; break; }
+  for (let i = 0; i < 32; i++) if (body[start + 2 + i] !== HRR_RANDOM[i]) { hrr = false; break; }
   const draft = legacyVersion >> 8 === 0x7f && (legacyVersion & 0xff) < 22;
-  let p = 34;
+  let p = start + 34;
   if (!draft) {
     const sid = body[p]!;
     if (sid > 32) return -1;
@@ -129,11 +128,10 @@ export function peekServerHello(body: Uint8Array): number {
   return (hrr ? PEEK_HRR : 0) | (isTls13Version(version) ? PEEK_TLS13 : 0);
 }
 
-/** ClientHello: 1 when its supported_versions offers TLS 1.3, 0 when not, -1 when not well-formed. */
-export function peekClientHelloTls13(body: Uint8Array): number {
-  const n = body.length;
-  if (n < 35) return -1;
-  let p = 34;
+/** ClientHello body[start, n): 1 when its supported_versions offers TLS 1.3, 0 when not, -1 when not well-formed. */
+export function peekClientHelloTls13(body: Uint8Array, start = 0, n = body.length): number {
+  if (n - start < 35) return -1;
+  let p = start + 34;
   const sid = body[p]!;
   if (sid > 32) return -1;
   p += 1 + sid;

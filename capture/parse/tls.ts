@@ -71,100 +71,101 @@ function isTls13(v: number | undefined): boolean {
 
 // PEEK_HRR / PEEK_TLS13 of a ServerHello: peeked, or from the full parser when the peek finds it
 // not well-formed (which then throws the ParseError that says why).
-function serverHelloKind(body: Uint8Array): number {
-  const k = peekServerHello(body);
+function serverHelloKind(buf: Uint8Array, start = 0, end = buf.length): number {
+  const k = peekServerHello(buf, start, end);
   if (k >= 0) return k;
-  const sh = parseServerHello(body);
+  const sh = parseServerHello(buf.subarray(start, end));
   return (sh.helloRetry ? PEEK_HRR : 0) | (isTls13(sh.selectedVersion ?? sh.legacyVersion) ? PEEK_TLS13 : 0);
 }
 
-// Handshake bytes not yet split into messages: record fragments, joined only when a message spans
-// several of them (a Certificate over many records), so each byte is copied at most once.
+// Handshake bytes not yet split into messages: record fragments as ranges of the direction's bytes,
+// joined only when a message spans several of them (a Certificate over many records), so each byte
+// is copied at most once and a message inside one record is read in place. One instance serves
+// every scan (scans do not nest); next() leaves the message in msgBuf[msgStart, msgEnd).
 class HandshakeBuffer {
-  private chunks: Uint8Array[] = [];
-  private head = 0; // first live chunk
-  pending = 0; // bytes in chunks[head..]
+  private bytes: Uint8Array = new Uint8Array(0);
+  private readonly ranges: number[] = []; // start, end, start, end, ...
+  private head = 0; // index of the first live range's start
+  pending = 0; // bytes in the live ranges
+  msgType = 0;
+  msgBuf: Uint8Array = this.bytes;
+  msgStart = 0; // the body (after the 4-byte header)
+  msgEnd = 0;
 
-  append(frag: Uint8Array): void {
-    if (frag.length === 0) return;
-    this.chunks.push(frag);
-    this.pending += frag.length;
+  reset(bytes: Uint8Array): void {
+    this.bytes = bytes;
+    this.ranges.length = 0;
+    this.head = 0;
+    this.pending = 0;
+    this.msgBuf = bytes;
+  }
+
+  append(start: number, end: number): void {
+    if (end <= start) return;
+    this.ranges.push(start, end);
+    this.pending += end - start;
   }
 
   // Total size of the next message (header included), or -1 when its header is not all here.
   nextMessageSize(): number {
     if (this.pending < 4) return -1;
+    const r = this.ranges;
+    const b = this.bytes;
     let k = 0, len = 0;
-    for (let c = this.head; c < this.chunks.length && k < 4; c++) {
-      const ch = this.chunks[c]!;
-      for (let i = 0; i < ch.length && k < 4; i++, k++) if (k > 0) len = (len << 8) | ch[i]!;
+    for (let c = this.head; c < r.length && k < 4; c += 2) {
+      for (let i = r[c]!; i < r[c + 1]! && k < 4; i++, k++) if (k > 0) len = (len << 8) | b[i]!;
     }
     return 4 + len;
   }
 
-  take(n: number): Uint8Array {
-    const first = this.chunks[this.head]!;
+  // Take the next n bytes (n <= pending) as one message.
+  next(n: number): void {
+    const r = this.ranges;
+    const start = r[this.head]!;
     this.pending -= n;
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.head++;
-      else this.chunks[this.head] = first.subarray(n);
-      return out;
+    if (r[this.head + 1]! - start >= n) {
+      this.msgBuf = this.bytes;
+      this.msgType = this.bytes[start]!;
+      this.msgStart = start + 4;
+      this.msgEnd = start + n;
+      r[this.head] = start + n;
+      if (r[this.head] === r[this.head + 1]) this.head += 2;
+      return;
     }
     const out = new Uint8Array(n);
     let o = 0;
     while (o < n) {
-      const c = this.chunks[this.head]!;
-      const m = Math.min(c.length, n - o);
-      out.set(c.subarray(0, m), o);
+      const s0 = r[this.head]!;
+      const m = Math.min(r[this.head + 1]! - s0, n - o);
+      out.set(this.bytes.subarray(s0, s0 + m), o);
       o += m;
-      if (m === c.length) this.head++;
-      else this.chunks[this.head] = c.subarray(m);
+      r[this.head] = s0 + m;
+      if (r[this.head] === r[this.head + 1]) this.head += 2;
     }
-    return out;
+    this.msgBuf = out;
+    this.msgType = out[0]!;
+    this.msgStart = 4;
+    this.msgEnd = n;
   }
 }
+
+const hs = new HandshakeBuffer();
 
 // Walk the records of one direction, collecting the cleartext handshake messages (a client's own
 // Certificate in TLS 1.2 mutual authentication too). Handshake records are cleartext until this direction's
 // ChangeCipherSpec; after it only the hello that follows a HelloRetryRequest (TLS 1.3 middlebox mode)
 // is still cleartext, everything else is encrypted (TLS 1.2 Finished) and ends what we can see.
-export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?: boolean): RecordScan {
+// collect=false only answers complete/truncated/notTls (messages stays empty): the completeness check.
+export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?: boolean, collect = true): RecordScan {
   const helloType = dir === "c2s" ? HS.client_hello : HS.server_hello;
   const scan: RecordScan = { messages: [], truncated: false, complete: false, messagesBeforeCcs: -1, notTls: false };
-  const hs = new HandshakeBuffer();
+  hs.reset(bytes);
   let ccs = false;
   let hellos = 0;
   let hrrSeen = false;
   let no13 = false; // c2s: the ClientHello offers no TLS 1.3
+  let count = 0; // messages so far
   let p = 0;
-
-  // Split what has arrived into messages and look at the hellos among them.
-  const consume = (): void => {
-    for (let size = hs.nextMessageSize(); size >= 0 && size <= hs.pending; size = hs.nextMessageSize()) {
-      const raw = hs.take(size);
-      const m: HandshakeMessage = { type: raw[0]!, body: raw.subarray(4) };
-      scan.messages.push(m);
-      if (m.type === helloType) {
-        hellos++;
-        if (dir === "s2c") {
-          const k = serverHelloKind(m.body);
-          if (k & PEEK_HRR) hrrSeen = true;
-          else if (k & PEEK_TLS13) scan.complete = true; // the rest is encrypted
-        } else if (hellos === 1) {
-          // A client that cannot do TLS 1.3 is never asked to retry: its CCS ends the cleartext.
-          let offers = peekClientHelloTls13(m.body);
-          if (offers < 0) {
-            const ch = parseClientHello(m.body); // not well-formed for the peek: the parser says why
-            offers = ch.versions && ch.versions.some(isTls13) ? 1 : 0;
-          }
-          if (offers === 0) no13 = true;
-        }
-      }
-      if (dir === "s2c" && m.type === HS.server_hello_done) scan.complete = true;
-      if (scan.complete) return;
-    }
-  };
 
   while (p < bytes.length) {
     if (p + 5 > bytes.length) { scan.truncated = true; break; }
@@ -180,42 +181,69 @@ export function scanTlsRecords(bytes: Uint8Array, dir: "c2s" | "s2c", hrrKnown?:
       throw new ParseError("tls", p, `not a TLS record (type ${type}, version ${major}.${bytes[p + 2]})`);
     }
     if (len > MAX_RECORD) throw new ParseError("tls", p, `record of ${len} bytes (max ${MAX_RECORD})`);
+    let partial = false;
     if (p + 5 + len > bytes.length) {
       scan.truncated = true;
       // A partial handshake record still carries the start of a message: keep it for partial results.
-      if (type === REC.handshake && !ccs) {
-        hs.append(bytes.subarray(p + 5));
-        consume();
+      if (type !== REC.handshake || ccs) break;
+      hs.append(p + 5, bytes.length);
+      partial = true;
+    } else {
+      const fragStart = p + 5;
+      p += 5 + len;
+      if (type === REC.application_data || type === REC.alert) { scan.complete = true; break; }
+      if (type === REC.change_cipher_spec) {
+        if (!ccs) {
+          ccs = true;
+          scan.messagesBeforeCcs = count;
+        }
+        // Nothing cleartext follows a CCS unless it sits between a HelloRetryRequest and the second hello.
+        if (dir === "s2c" ? !hrrSeen : hrrKnown === false || no13) { scan.complete = true; break; }
+        continue;
       }
-      break;
-    }
-    const frag = bytes.subarray(p + 5, p + 5 + len);
-    p += 5 + len;
-    if (type === REC.application_data || type === REC.alert) { scan.complete = true; break; }
-    if (type === REC.change_cipher_spec) {
-      if (!ccs) {
-        ccs = true;
-        scan.messagesBeforeCcs = scan.messages.length;
+      if (type !== REC.handshake) continue;
+      if (ccs) {
+        // After CCS: only the second hello of a HelloRetryRequest exchange is readable.
+        const allowed =
+          len > 0 && bytes[fragStart] === helloType && hellos === 1 &&
+          (dir === "s2c" ? hrrSeen : hrrKnown !== false);
+        if (!allowed || hs.pending > 0) { scan.complete = true; break; }
       }
-      // Nothing cleartext follows a CCS unless it sits between a HelloRetryRequest and the second hello.
-      if (dir === "s2c" ? !hrrSeen : hrrKnown === false || no13) { scan.complete = true; break; }
-      continue;
+      hs.append(fragStart, fragStart + len);
     }
-    if (type !== REC.handshake) continue;
-    if (ccs) {
-      // After CCS: only the second hello of a HelloRetryRequest exchange is readable.
-      const allowed =
-        frag.length > 0 && frag[0] === helloType && hellos === 1 &&
-        (dir === "s2c" ? hrrSeen : hrrKnown !== false);
-      if (!allowed || hs.pending > 0) { scan.complete = true; break; }
+    // Split what has arrived into messages and look at the hellos among them.
+    for (let size = hs.nextMessageSize(); size >= 0 && size <= hs.pending; size = hs.nextMessageSize()) {
+      hs.next(size);
+      count++;
+      const mType = hs.msgType;
+      if (collect) scan.messages.push({ type: mType, body: hs.msgBuf.subarray(hs.msgStart, hs.msgEnd) });
+      if (mType === helloType) {
+        hellos++;
+        if (dir === "s2c") {
+          const k = serverHelloKind(hs.msgBuf, hs.msgStart, hs.msgEnd);
+          if (k & PEEK_HRR) hrrSeen = true;
+          else if (k & PEEK_TLS13) scan.complete = true; // the rest is encrypted
+        } else if (hellos === 1) {
+          // A client that cannot do TLS 1.3 is never asked to retry: its CCS ends the cleartext.
+          let offers = peekClientHelloTls13(hs.msgBuf, hs.msgStart, hs.msgEnd);
+          if (offers < 0) {
+            const ch = parseClientHello(hs.msgBuf.subarray(hs.msgStart, hs.msgEnd)); // not well-formed for the peek: the parser says why
+            offers = ch.versions && ch.versions.some(isTls13) ? 1 : 0;
+          }
+          if (offers === 0) no13 = true;
+        }
+      }
+      if (dir === "s2c" && mType === HS.server_hello_done) scan.complete = true;
+      if (scan.complete) break;
     }
-    hs.append(frag);
-    consume();
-    if (scan.complete) break;
+    if (partial || scan.complete) break;
   }
   if (!scan.complete && hs.pending > 0) scan.truncated = true;
+  hs.reset(EMPTY);
   return scan;
 }
+
+const EMPTY = new Uint8Array(0);
 
 function parseCertificateList(body: Uint8Array, withContext: boolean): Uint8Array[] {
   const r = new Reader(body, "tls");
@@ -322,7 +350,7 @@ export function tlsResultFromMessages(input: TlsMessagesInput): HandshakeResult 
 
 export function tlsStreamComplete(bytes: Uint8Array, dir: "c2s" | "s2c"): boolean {
   try {
-    return scanTlsRecords(plain(bytes), dir).complete;
+    return scanTlsRecords(plain(bytes), dir, undefined, false).complete;
   } catch (e) {
     // Malformed: more bytes will not help.
     if (e instanceof ParseError) return true;
