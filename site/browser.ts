@@ -45,16 +45,18 @@ export interface PageReport {
   text: string;
   consoleErrors: string[];
   cellErrors: string[];
-  /** performance marks of the page (site/src/components/marts.js sets marts:start, marts:duckdb-ready, marts:loaded) */
+  /** performance marks of the page (site/src/components/pagedata.js: page:start, page:boot, engine:start:<why>;
+   *  engine.js: marts:start, marts:duckdb-ready, marts:loaded) */
   marks: Record<string, number>;
   page: Page;
 }
 
 // Framework shows <observablehq-loading> in a cell until its promise settles; data pages are ready once
-// none is left and a chart or table has been drawn. Checked twice in a row to skip the gap between cells.
+// none is left, no query is still out with DuckDB-WASM (pagedata.js sets aria-busy) and a chart or table has
+// been drawn. Checked twice in a row to skip the gap between cells.
 const READY = `(() => {
   const main = document.querySelector("#observablehq-main") ?? document.body;
-  const busy = main.querySelector("observablehq-loading");
+  const busy = main.querySelector("observablehq-loading") || main.getAttribute("aria-busy") === "true";
   const drawn = main.querySelectorAll("svg, table").length > 0;
   return !busy && drawn;
 })()`;

@@ -86,18 +86,50 @@ describe("site build", () => {
   });
 
   for (const [name, expected] of Object.entries(PAGES)) {
-    it(`page ${name} shows the fixture's data, with no errors`, async () => {
+    it(`page ${name} shows the fixture's data, with no errors, drawn from its precomputed answers`, async () => {
       const r = await openPage(browser, `${server.url}/${name}.html`, { screenshot: join(shots, `${name}.png`) });
+      let text: string;
       try {
-        const text = (await r.page.textContent("#observablehq-main")) ?? "";
+        text = (await r.page.textContent("#observablehq-main")) ?? "";
         for (const s of expected) expect(text, `${name}: ${s}`).toContain(s);
         expect(r.cellErrors).toEqual([]);
         expect(r.consoleErrors).toEqual([]);
+        // Every query of the page as opened had a precomputed answer: DuckDB-WASM was not needed to draw it.
+        expect(Object.keys(r.marks).filter((m) => m === "engine:start:miss")).toEqual([]);
       } finally {
         await r.page.close();
       }
+      // The same page with every query sent to DuckDB-WASM in the browser shows exactly the same.
+      const live = await openPage(browser, `${server.url}/${name}.html?live`);
+      try {
+        expect(live.marks["marts:loaded"], "DuckDB-WASM answered").toBeGreaterThan(0);
+        expect(live.cellErrors).toEqual([]);
+        expect(live.consoleErrors).toEqual([]);
+        expect((await live.page.textContent("#observablehq-main")) ?? "").toBe(text);
+      } finally {
+        await live.page.close();
+      }
     });
   }
+
+  it("serves the site precompressed, and Framework's hashed files as immutable", async () => {
+    const wasm = "/_npm/@duckdb/duckdb-wasm@1.29.0/dist/duckdb-eh.wasm";
+    expect(existsSync(join(site, `${wasm}.gz`))).toBe(true);
+    const plain = readFileSync(join(site, wasm));
+    const r = await fetch(`${server.url}${wasm}`, { headers: { "accept-encoding": "gzip" } });
+    expect(r.headers.get("content-encoding")).toBe("gzip");
+    expect(r.headers.get("cache-control")).toMatch(/immutable/);
+    expect(Number(r.headers.get("content-length"))).toBeLessThan(plain.length / 3);
+    // fetch inflates it: the bytes are the wasm itself.
+    expect(Buffer.from(await r.arrayBuffer()).equals(plain)).toBe(true);
+    const page = await fetch(`${server.url}/index.html`, { headers: { "accept-encoding": "gzip" } });
+    expect(page.headers.get("cache-control")).toBe("no-cache");
+    // A range is of the plain file.
+    const range = await fetch(`${server.url}${wasm}`, { headers: { "accept-encoding": "gzip", range: "bytes=0-3" } });
+    expect(range.status).toBe(206);
+    expect(range.headers.get("content-encoding")).toBeNull();
+    expect(Buffer.from(await range.arrayBuffer())).toEqual(plain.subarray(0, 4));
+  });
 
   it("re-queries in the browser when the host filter changes", async () => {
     const r = await openPage(browser, `${server.url}/index.html`);
@@ -197,6 +229,7 @@ describe("site build", () => {
         try {
           expect(r.cellErrors, name).toEqual([]);
           expect(r.consoleErrors, name).toEqual([]);
+          expect(r.marks["engine:start:miss"], `${name} drawn from its precomputed answers`).toBeUndefined();
         } finally {
           await r.page.close();
         }

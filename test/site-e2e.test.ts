@@ -85,6 +85,16 @@ describe("site over the marts of the real pipeline (pcap corpus)", () => {
           algorithms: ["corpus-vm"],
         };
         for (const s of want[page]) expect(text, `${page}: ${s}`).toContain(s);
+        // Drawn from the answers precomputed at build time, and DuckDB-WASM in the browser agrees with them.
+        expect(r.marks["engine:start:miss"]).toBeUndefined();
+        const live = await openPage(browser, `${server.url}/${page}.html?live`);
+        try {
+          expect(live.cellErrors).toEqual([]);
+          expect(live.consoleErrors).toEqual([]);
+          expect((await live.page.textContent("#observablehq-main")) ?? "").toBe(text);
+        } finally {
+          await live.page.close();
+        }
       } finally {
         await r.page.close();
       }

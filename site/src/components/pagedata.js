@@ -21,18 +21,28 @@ export async function pageData(spec, answersFile, files) {
   const answers = LIVE ? {} : (await answersFile.json()).results;
 
   let engine;
-  const start = () => (engine ??= import("./engine.js").then((m) => m.openEngine(files)));
+  // Why the engine started is left as a mark (engine:start:miss, :settled, :input or :live) for the tests and bench.
+  const start = (why) => (engine ??= (performance.mark(`engine:start:${why}`), import("./engine.js").then((m) => m.openEngine(files))));
+  // aria-busy on the page while DuckDB-WASM is answering (assistive tech, the tests and the bench read it).
+  const main = document.querySelector("#observablehq-main") ?? document.body;
+  let pending = 0;
+  const busy = (d) => ((pending += d) > 0 ? main.setAttribute("aria-busy", "true") : main.removeAttribute("aria-busy"));
   const run = async ([sql, params]) => {
     const stored = answers[answerKey(sql, params)];
     if (stored) return decodeResult(stored);
-    const db = await start();
-    return rows(await db.query(sql, params));
+    busy(+1);
+    try {
+      const db = await start("miss");
+      return rows(await db.query(sql, params));
+    } finally {
+      busy(-1);
+    }
   };
 
   const boot = {};
   for (const [name, q] of Object.entries(spec.boot)) boot[name] = await run(toQuery(q(boot)));
   performance.mark("page:boot");
-  if (LIVE) start();
+  if (LIVE) start("live");
   else startWhenSettled(start);
 
   return {
@@ -46,17 +56,13 @@ export async function pageData(spec, answersFile, files) {
   };
 }
 
-// Once no cell is still loading (and the browser is idle), or at the first touch of an input.
+// Once no cell is still loading (the page is drawn) and the browser is idle, or at the first touch of an input.
 function startWhenSettled(start) {
   const main = document.querySelector("#observablehq-main") ?? document.body;
-  const now = () => {
-    main.removeEventListener("focusin", now);
-    main.removeEventListener("pointerdown", now);
-    start();
-  };
-  main.addEventListener("focusin", now);
-  main.addEventListener("pointerdown", now);
+  const input = () => start("input");
+  main.addEventListener("focusin", input, {once: true});
+  main.addEventListener("pointerdown", input, {once: true});
   const idle = window.requestIdleCallback ?? ((f) => setTimeout(f, 50));
-  const check = () => (main.querySelector("observablehq-loading") ? setTimeout(check, 250) : idle(now, {timeout: 2000}));
-  setTimeout(check, 1000);
+  const check = () => (main.querySelector("observablehq-loading") ? setTimeout(check, 100) : idle(() => start("settled"), {timeout: 2000}));
+  setTimeout(check, 100);
 }

@@ -44,7 +44,7 @@ export const views = {
             array_to_string(suites, ', ') AS suites, array_to_string(sig_algs, ', ') AS sig_algs,
             array_to_string(alpn, ', ') AS alpn, cert_subject, cert_key_alg, cert_key_bits, cert_not_after,
             array_to_string(hosts, ', ') AS seen_by, first_seen, last_seen
-     FROM endpoints ${c.sql} ORDER BY handshakes DESC, endpoint LIMIT ${LIMIT}`, c.params];
+     FROM endpoints ${c.sql} ORDER BY handshakes DESC, endpoint, proto, server_addr, server_port, sni LIMIT ${LIMIT}`, c.params];
   },
   clients: ({filter, search}, b) => {
     const w = where(filter, {time: {first: "first_seen", last: "last_seen"}, bounds: b.bounds[0]});

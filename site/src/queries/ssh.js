@@ -34,7 +34,7 @@ export const views = {
   },
   busiest: ({filter}, b) => {
     const c = ws(filter, b);
-    return [`SELECT endpoint, pq_share FROM servers ${c.sql} ORDER BY handshakes DESC, endpoint LIMIT ${TOP}`, c.params];
+    return [`SELECT endpoint, pq_share FROM servers ${c.sql} ORDER BY handshakes DESC, endpoint, server_addr, server_port LIMIT ${TOP}`, c.params];
   },
   servers: ({filter, serverSearch}, b) => {
     const c = search(ws(filter, b), SERVER_TEXT, serverSearch);
@@ -42,7 +42,7 @@ export const views = {
             array_to_string(kex_chosen, ', ') AS kex_chosen, array_to_string(hostkeys_chosen, ', ') AS hostkeys,
             array_to_string(ciphers_chosen, ', ') AS ciphers, array_to_string(kex_offered, ', ') AS kex_offered,
             array_to_string(hosts, ', ') AS seen_by, last_seen, count(*) OVER ()::INTEGER AS matching
-     FROM servers ${c.sql} ORDER BY handshakes DESC, endpoint LIMIT ${LIMIT}`, c.params];
+     FROM servers ${c.sql} ORDER BY handshakes DESC, endpoint, server_addr, server_port LIMIT ${LIMIT}`, c.params];
   },
   clients: ({filter, clientSearch}, b) => {
     const c = search(wc(filter, b), CLIENT_TEXT, clientSearch);
