@@ -46,6 +46,17 @@ export function writeHybrid(out: ByteSink, values: Int32Array | Uint8Array, n: n
     if (end > n) end = n;
     const groups = (end - start + 7) >> 3;
     varint(groups * 2 + 1);
+    if (width <= 4) {
+      // Levels and small dictionaries: a group of 8 values is at most 32 bits, packed in one word.
+      for (let k = start; k < end; k += 8) {
+        let a = 0;
+        const m = end - k < 8 ? end - k : 8;
+        for (let t = 0; t < m; t++) a |= values[k + t] << (t * width);
+        for (let b = 0; b < width; b++) buf[p++] = (a >>> (8 * b)) & 0xff;
+      }
+      i = end;
+      continue;
+    }
     let acc = 0;
     let bits = 0;
     // width <= 24 keeps acc within 32 bits (levels and dictionary indices are far below that)
