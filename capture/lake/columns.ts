@@ -19,35 +19,45 @@ function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: numb
   return b;
 }
 
-/** Validity bitmap shared by every column kind. */
+/**
+ * Validity bitmap shared by every column kind. Bits start out set (valid), so appending a value only
+ * has to clear a bit for a null: most values are not null.
+ */
 class Validity {
-  bits = new Uint8Array(INITIAL / 8);
+  bits = new Uint8Array(INITIAL / 8).fill(0xff);
   nulls = 0;
+  /** Room for the bits of rows [0, 8 * nbytes), new ones set. */
+  reserve(nbytes: number, exact = false): void {
+    const old = this.bits;
+    if (nbytes <= old.length) return;
+    let n = exact ? nbytes : old.length * 2;
+    while (n < nbytes) n *= 2;
+    const b = new Uint8Array(n);
+    b.set(old);
+    b.fill(0xff, old.length);
+    this.bits = b;
+  }
   set(i: number, valid: boolean): void {
-    if ((i >> 3) >= this.bits.length) this.bits = grow(this.bits, (i >> 3) + 1);
-    if (valid) this.bits[i >> 3] |= 1 << (i & 7);
-    else {
+    if ((i >> 3) >= this.bits.length) this.reserve((i >> 3) + 1);
+    if (!valid) {
       this.bits[i >> 3] &= ~(1 << (i & 7));
       this.nulls++;
     }
   }
   /** Marks rows [a, b) valid (none of them null). */
   setValidRange(a: number, b: number): void {
-    if (b === a) return;
-    if (((b - 1) >> 3) >= this.bits.length) this.bits = grow(this.bits, ((b - 1) >> 3) + 1);
-    const bits = this.bits;
-    let i = a;
-    for (; i < b && (i & 7) !== 0; i++) bits[i >> 3] |= 1 << (i & 7);
-    for (; i + 8 <= b; i += 8) bits[i >> 3] = 0xff;
-    for (; i < b; i++) bits[i >> 3] |= 1 << (i & 7);
+    if (b > a && ((b - 1) >> 3) >= this.bits.length) this.reserve(((b - 1) >> 3) + 1);
   }
   valid(i: number): boolean {
     return (this.bits[i >> 3] & (1 << (i & 7))) !== 0;
   }
+  /** Forgets rows [n, from): their bits are set again for the rows appended next. */
   truncate(n: number, from: number): void {
     for (let i = n; i < from; i++) {
-      if (!this.valid(i)) this.nulls--;
-      this.bits[i >> 3] &= ~(1 << (i & 7));
+      if (!this.valid(i)) {
+        this.nulls--;
+        this.bits[i >> 3] |= 1 << (i & 7);
+      }
     }
   }
 }
@@ -65,7 +75,7 @@ export abstract class ColumnBuffer {
   }
   /** Pre-sizes the arrays for n rows (and childElems list elements), so filling them never copies. */
   reserve(n: number, _childElems = 0): void {
-    if ((n >> 3) + 1 > this.validity.bits.length) this.validity.bits = grow(this.validity.bits, (n >> 3) + 1, true);
+    this.validity.reserve((n >> 3) + 1, true);
   }
   protected bad(v: unknown, what: string): never {
     const shown = typeof v === "string" ? JSON.stringify(v.slice(0, 40)) : typeof v === "bigint" ? `${v}n` : String(v);

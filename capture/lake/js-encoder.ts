@@ -192,18 +192,13 @@ function listChunk(list: ListBuffer, vb: ColumnBuffer, perm: Int32Array | null, 
   const o = list.offsets;
   const ids = list.ids;
   const lbits = list.validity.bits;
-  let elems = 0;
-  for (let q = start; q < start + count; q++) {
-    const r = perm === null ? q : perm[q];
-    if (lbits[r >> 3] & (1 << (r & 7))) elems += o[ids[r] + 1] - o[ids[r]];
-  }
-  if (elems === 0) return null;
-  const def = work("def", elems + count);
-  const rep = work("rep", elems + count);
-  const codes = work("codes", elems);
+  // Level and code arrays grow as rows are copied (no separate pass to count the elements).
+  let def = work("def", count + 1024);
+  let rep = work("rep", count + 1024);
+  let codes = work("codes", count + 1024);
   // Per distinct list: where its local codes start in `lc` (+1; 0 = not met yet in this chunk).
   const at = work("listAt", list.lists);
-  const lc = work("listCodes", Math.min(elems, o[list.lists]));
+  const lc = work("listCodes", o[list.lists]);
   const metIds = work("metIds", Math.min(count, list.lists));
   let met = 0;
   let lcLen = 0;
@@ -255,13 +250,18 @@ function listChunk(list: ListBuffer, vb: ColumnBuffer, perm: Int32Array | null, 
         }
         lc[lcLen++] = c;
       }
-      if (values.length >= MAX_DICT || values.length > elems / 2 + 64) {
+      if (values.length >= MAX_DICT) {
         ok = false;
         break rows;
       }
       at[id] = s + 1;
       metIds[met++] = id;
     }
+    if (n + len + 1 > def.length) {
+      def = workKeep("def", n + len + 1, n);
+      rep = workKeep("rep", n + len + 1, n);
+    }
+    if (nv + len > codes.length) codes = workKeep("codes", nv + len, nv);
     rep[n] = 0;
     for (let t = 0; t < len; t++) {
       def[n + t] = 2;
@@ -273,7 +273,8 @@ function listChunk(list: ListBuffer, vb: ColumnBuffer, perm: Int32Array | null, 
   }
   for (let k = 0; k < met; k++) at[metIds[k]] = 0;
   for (const v of values) if (v >= 0 && v < small.length) small[v] = 0;
-  if (!ok) return null;
+  // A dictionary pays unless values are mostly distinct (the generic path then writes PLAIN).
+  if (!ok || nv === 0 || values.length > nv / 2 + 64) return null;
   const ds = sinks.dict.reset();
   if (ints !== null) for (const v of values) ds.u32le(v);
   else for (const g of values) putBytes(ds, strs!.bytes, strs!.start(g), strs!.ends[g]);
@@ -362,6 +363,13 @@ const scratch = {
 function work<K extends keyof typeof scratch>(k: K, n: number): (typeof scratch)[K] {
   if (scratch[k].length < n) (scratch as Record<K, Uint8Array | Int32Array>)[k] = new (scratch[k].constructor as new (n: number) => Uint8Array | Int32Array)(Math.max(n, scratch[k].length * 2));
   return scratch[k];
+}
+/** work(), keeping the first `used` entries when the array has to grow. */
+function workKeep<K extends keyof typeof scratch>(k: K, n: number, used: number): (typeof scratch)[K] {
+  const old = scratch[k];
+  const a = work(k, n);
+  if (a !== old) (a as Int32Array).set((old as Int32Array).subarray(0, used));
+  return a;
 }
 const sinks = { body: new ByteSink(), level: new ByteSink(), dict: new ByteSink(), alt: new ByteSink() };
 const SMALL_CODES = new Int32Array(65536); // value → dictionary code + 1, all zero between chunks
