@@ -197,7 +197,8 @@ class FileIngest {
     const slot = `${serverAddr}|${serverPort}|${position}`;
     const last = this.lastChain.get(slot);
     if (last && sameBytes(last, der)) return false;
-    this.lastChain.set(slot, der);
+    // A copy: der is a view of the connection's reassembly buffer, which would stay alive with it.
+    this.lastChain.set(slot, new Uint8Array(der));
     const digest = position === 0 && typeof leaf === "string" ? leaf : sha256Hex(der);
     const seenKey = `${digest}|${slot}`;
     if (this.certsSeen.has(seenKey)) return false;

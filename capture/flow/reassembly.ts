@@ -26,12 +26,13 @@ export type StopReason = "overflow" | "gap" | "complete" | null;
 
 const EMPTY = new Uint8Array(0);
 
-// Small buffers are carved out of shared 32 KiB slabs (as Buffer.allocUnsafe does out of its 8 KiB
+// Small buffers are carved out of shared 128 KiB slabs (as Buffer.allocUnsafe does out of its 8 KiB
 // pool, but as plain Uint8Arrays, whose views are the cheaper kind): one object per buffer instead
-// of a Buffer and its ArrayBuffer. Every byte is written before it is read. A slab lives as long as
-// any buffer carved from it.
-const SLAB = 32 * 1024;
-const SLAB_MAX_CARVE = 4096;
+// of a Buffer and an ArrayBuffer of its own (a backing store each is what makes those costly).
+// Every byte is written before it is read. A slab lives as long as any view of it: keep copies,
+// not views, of anything held long (see FileIngest's lastChain).
+const SLAB = 128 * 1024;
+const SLAB_MAX_CARVE = 16 * 1024;
 let slab = new ArrayBuffer(SLAB);
 let slabUsed = 0;
 
@@ -162,7 +163,7 @@ export class DirectionStream {
         this.retransmits++;
         return;
       }
-      this.append(payload.subarray(skip));
+      this.append(skip === 0 ? payload : payload.subarray(skip));
       return;
     }
     // A hole before this segment: wait for it to be filled.
@@ -189,7 +190,7 @@ export class DirectionStream {
       this.pending.shift();
       this.pendingBytes -= p.data.length;
       const skip = -d;
-      if (skip < p.data.length) this.append(p.data.subarray(skip));
+      if (skip < p.data.length) this.append(skip === 0 ? p.data : p.data.subarray(skip));
       else this.retransmits++;
     }
   }

@@ -74,12 +74,14 @@ function isAlnum(b: number): boolean {
   return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
 }
 
+const PAIRS: (string | undefined)[] = new Array(65536);
+
 // First and last character of the first ALPN value; its hex form's first and last digits when either
 // end byte is not alphanumeric; "00" when there is none.
 export function alpnChars(alpn: Uint8Array | undefined): string {
   if (!alpn || alpn.length === 0) return "00";
   const first = alpn[0]!, last = alpn[alpn.length - 1]!;
-  if (isAlnum(first) && isAlnum(last)) return String.fromCharCode(first, last);
+  if (isAlnum(first) && isAlnum(last)) return (PAIRS[(first << 8) | last] ??= String.fromCharCode(first, last));
   const h = first.toString(16).padStart(2, "0")[0]! + last.toString(16).padStart(2, "0")[1]!;
   return h;
 }

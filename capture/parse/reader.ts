@@ -133,6 +133,12 @@ export function ascii(b: Uint8Array): string {
   for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode.apply(null, b.subarray(i, i + 4096) as unknown as number[]);
   return s;
 }
+// ascii() of b[start, end), without a view made for it.
+export function asciiRange(b: Uint8Array, start: number, end: number): string {
+  if (latin1Slice && end - start >= 16) return latin1Slice.call(b, start, end);
+  return ascii(b.subarray(start, end));
+}
+
 export function text(b: Uint8Array): string {
   return utf8.decode(b);
 }

@@ -1,7 +1,7 @@
 // SSH: the identification banner and the first binary packet (KEXINIT) of each direction, before any
 // encryption (RFC 4253 §4.2, §6, §7.1), and the algorithms the two sides settle on.
 import { ParseError, Truncated, guard } from "./errors.ts";
-import { Reader, ascii, plain } from "./reader.ts";
+import { Reader, ascii, asciiRange, plain } from "./reader.ts";
 import type { HandshakeResult } from "./types.ts";
 
 const MSG_KEXINIT = 20;
@@ -64,8 +64,9 @@ const LIST_CACHE_MAX = 4096;
 function nameList(r: Reader): string[] {
   const len = r.u32();
   if (len > r.remaining) r.fail(`name-list of ${len} bytes runs past the packet`);
-  const s = ascii(r.bytes(len));
-  if (s === "") return [];
+  if (len === 0) return [];
+  const s = asciiRange(r.buf, r.pos, r.pos + len);
+  r.pos += len;
   let list = listCache.get(s);
   if (list === undefined) {
     list = s.split(",");

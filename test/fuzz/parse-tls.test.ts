@@ -1,9 +1,10 @@
 // Fuzzing the TLS parsers: mutated real handshakes (both directions), random bytes behind a valid record
 // header, and mutated hello bodies: only ParseError may come out, never a hang.
 import fc from "fast-check";
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { detectTcpProto, parseClientHello, parseServerHello, parseTcpConversation, tcpStreamComplete } from "../../capture/parse/index.ts";
 import { HS, scanTlsRecords } from "../../capture/parse/tls.ts";
+import { PEEK_HRR, PEEK_TLS13, peekClientHelloTls13, peekServerHello } from "../../capture/parse/tls-hello.ts";
 import { tcpStreams } from "../parse-corpus.ts";
 import { mutate, mutationsArb, neverThrows, onlyParseError, RUNS } from "./parse-mutate.ts";
 
@@ -63,6 +64,45 @@ describe("TLS fuzz", () => {
         onlyParseError(() => parseServerHello(b));
       }),
       { numRuns: RUNS },
+    );
+  });
+
+  // The completeness check peeks at hellos instead of parsing them: whenever the parser reads a
+  // (mutated) hello, the peek says the same about it or declines (-1, and the parser is asked).
+  it("hello peeks agree with the parsers", () => {
+    const tls13 = (v: number | undefined) => v !== undefined && (v === 0x0304 || v >> 8 === 0x7f || v === 0xfb1a);
+    const check = (type: number, body: Uint8Array) => {
+      if (type === 1) {
+        const peek = peekClientHelloTls13(body);
+        let ch;
+        try {
+          ch = parseClientHello(body);
+        } catch {
+          return;
+        }
+        if (peek >= 0) expect(peek).toBe(ch.versions && ch.versions.some(tls13) ? 1 : 0);
+      } else {
+        const peek = peekServerHello(body);
+        let sh;
+        try {
+          sh = parseServerHello(body);
+        } catch {
+          return;
+        }
+        if (peek >= 0) expect(peek).toBe((sh.helloRetry ? PEEK_HRR : 0) | (tls13(sh.selectedVersion ?? sh.legacyVersion) ? PEEK_TLS13 : 0));
+      }
+    };
+    // Unmutated, the peek never declines.
+    for (const h of hellos) {
+      expect(h.type === 1 ? peekClientHelloTls13(h.body) : peekServerHello(h.body)).toBeGreaterThanOrEqual(0);
+      check(h.type, h.body);
+    }
+    fc.assert(
+      fc.property(fc.nat(hellos.length - 1), mutationsArb, (i, muts) => {
+        const h = hellos[i]!;
+        check(h.type, mutate(h.body, muts));
+      }),
+      { numRuns: RUNS * 4 },
     );
   });
 });

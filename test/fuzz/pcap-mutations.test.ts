@@ -64,6 +64,42 @@ describe("fuzz: damaged captures give CaptureFormatError or nothing", () => {
     }
   });
 
+  it("frames and errors carry their true byte offsets, in any chunking", () => {
+    // Record offsets walked independently of the reader: classic pcap (24-byte header, 16-byte
+    // record headers) and pcapng (blocks carry their length; packets are type 6 or 3).
+    const offsets = (b: Uint8Array): number[] => {
+      const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      const out: number[] = [];
+      if (v.getUint32(0, true) === 0x0a0d0d0a) {
+        for (let o = 0; o < b.length; o += v.getUint32(o + 4, true)) if ([2, 3, 6].includes(v.getUint32(o, true))) out.push(o);
+      } else {
+        const le = v.getUint32(0, true) === 0xa1b2c3d4 || v.getUint32(0, true) === 0xa1b23c4d;
+        for (let o = 24; o < b.length; o += 16 + v.getUint32(o + 8, le)) out.push(o);
+      }
+      return out;
+    };
+    for (const f of FILES.filter((x) => !x.name.endsWith(".gz"))) {
+      const want = offsets(f.bytes);
+      for (const chunk of [f.bytes.length, 1000, 333]) {
+        const got: number[] = [];
+        const dec = new CaptureDecoder(f.name, (fr) => got.push(fr.offset));
+        for (let i = 0; i < f.bytes.length; i += chunk) dec.push(f.bytes.subarray(i, i + chunk));
+        dec.end();
+        expect(got).toEqual(want);
+      }
+      // A record length broken in the middle of the file is reported at that record.
+      if (f.name.endsWith(".pcap")) {
+        const at = want[Math.floor(want.length / 2)]!;
+        const b = f.bytes.slice();
+        new DataView(b.buffer).setUint32(at + 8, 0x7fffffff, true);
+        const dec = new CaptureDecoder(f.name, () => {});
+        expect(() => {
+          for (let i = 0; i < b.length; i += 1000) dec.push(b.subarray(i, i + 1000));
+        }).toThrow(new RegExp(`at byte ${at}$`));
+      }
+    }
+  });
+
   it("truncation anywhere", () => {
     fc.assert(
       fc.property(file, fc.nat(), fc.integer({ min: 1, max: 5000 }), (f, at, chunk) => {
