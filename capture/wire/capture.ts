@@ -17,13 +17,14 @@ import { resolve } from "node:path";
 import { monoNsToUtcMicros } from "../bpf/clock.ts";
 import { cgroup2Root } from "../bpf/kernelfs.ts";
 import { openVerifiedObject, type AgentLog } from "../bpf/loader.ts";
-import { forEachRecord, type BpfObject, type RingBufConsumer } from "../bpf/native.ts";
+import type { BpfObject, RingBufConsumer } from "../bpf/native.ts";
 import { cgroupPathById, containerFromCgroup, processInfo, watchProcesses, type ProcessInfo } from "../enrich/index.ts";
 import { FlowTable, type Handshake } from "../flow/table.ts";
-import type { Segment } from "../flow/segment.ts";
+import { formatIpv4, formatIpv6 } from "../flow/address-text.ts";
+import { Packet } from "../flow/segment.ts";
 import type { Row, TableName } from "../lake/schema.ts";
 import { handshakeRows } from "../rows.ts";
-import { decodeSegment, HOOK_CGROUP, REC_SEGMENT, RecordError, type SegmentRecord } from "./records.ts";
+import { cstr, decodeSegment, HOOK_CGROUP, R, REC_SEGMENT, SEGMENT_HEADER_SIZE, type SegmentRecord } from "./records.ts";
 import { SocketOwners } from "./socket-owners.ts";
 
 export interface WireSink extends AgentLog {
@@ -94,8 +95,14 @@ export class WireCapture {
   private obj: BpfObject;
   private consumer: RingBufConsumer;
   private table: FlowTable;
-  /** socket (c<cookie>, plus the tuple for UDP) or interface + tuple → its meta */
+  /** TCP socket (cgroup_skb) by cookie → its meta */
+  private tcpSockets = new Map<number, ViewMeta>();
+  /** UDP socket (c<cookie>) or interface (i<ifindex>), plus the tuple → its meta */
   private sockets = new Map<string, ViewMeta>();
+  /** refilled for every record (the flow table copies what it keeps) */
+  private packet = new Packet();
+  /** UTC µs at CLOCK_MONOTONIC 0: record time = this + ns / 1000 */
+  private tsBaseUs = Number(monoNsToUtcMicros(0n));
   /** flow view + tuple → connection */
   private connections = new Map<string, Connection>();
   /** namespace + tuple → the newest connection between two local TCP sockets there (see onSegment) */
@@ -146,57 +153,121 @@ export class WireCapture {
   }
 
   private onBatch(batch: Buffer): void {
-    forEachRecord(batch, (r) => {
-      if (r.length < 4 || r.readUInt32LE(0) !== REC_SEGMENT) return;
-      let rec: SegmentRecord;
-      try {
-        rec = decodeSegment(r);
-      } catch (e) {
-        if (e instanceof RecordError) { this.stats.badRecords++; return; }
-        throw e;
-      }
+    // Records are read in place (offsets of struct cs_segment_rec, see records.ts): no object, string or
+    // bigint per record unless a socket is new. Batch layout: [u32 length][record], padded to 4 bytes.
+    let off = 0;
+    while (off + 4 <= batch.length) {
+      const len = batch.readUInt32LE(off);
+      const at = off + 4;
+      off = at + ((len + 3) & ~3);
+      if (len < 4 || at + len > batch.length || batch.readUInt32LE(at) !== REC_SEGMENT) continue;
+      const payloadLen = len >= SEGMENT_HEADER_SIZE ? batch.readUInt16LE(at + R.payloadLen) : -1;
+      if (payloadLen < 0 || SEGMENT_HEADER_SIZE + payloadLen > len) { this.stats.badRecords++; continue; }
       this.stats.records++;
-      this.stats.bytes += rec.payload.length;
-      this.opts.onRecord?.(rec);
-      this.onSegment(rec);
-    });
+      this.stats.bytes += payloadLen;
+      if (this.opts.onRecord) this.opts.onRecord(decodeSegment(batch.subarray(at, at + len)));
+      this.onSegment(batch, at, payloadLen);
+    }
+    this.packet.bytes = EMPTY; // keep no reference to the batch
   }
 
-  private onSegment(rec: SegmentRecord): void {
-    const cgroup = rec.hook === HOOK_CGROUP;
-    const tcp = rec.l4proto === 6;
-    const sock = cgroup ? `c${rec.sockCookie}` : `i${rec.ifindex}`;
-    // a TCP socket has one connection; a UDP socket or an interface sees many
-    const socketKey = cgroup && tcp ? sock : sock + tupleKey(rec);
-    let meta = this.sockets.get(socketKey);
-    if (!meta) {
-      meta = { key: sock, hook: rec.hook, sockIno: 0, ownerTgid: 0, ownerComm: "", cgroupId: rec.cgroupId, netnsCookie: rec.netnsCookie, ifindex: rec.ifindex };
-      if (cgroup) meta.localPort = rec.dir === 1 ? rec.srcPort : rec.dstPort;
-      this.sockets.set(socketKey, meta);
-      meta.conn = cgroup && tcp ? this.localPairOf(meta, rec) : this.connectionOf(sock + tupleKey(rec), sock);
-      meta.conn.members.push(meta);
-      if (this.sockets.size > MAX_TRACKED) this.sockets.delete(this.sockets.keys().next().value!);
+  private onSegment(b: Buffer, at: number, payloadLen: number): void {
+    const cgroup = b[at + R.hook] === HOOK_CGROUP;
+    const tcp = b[at + R.l4proto] === 6;
+    const v6 = b[at + R.family] === 6;
+    const p = this.packet;
+    if (v6) {
+      p.addrAt = at + R.saddr; // saddr then daddr, 16 bytes each: the table reads the text from there
+    } else {
+      p.addrAt = -1;
+      p.srcText = formatIpv4(b, at + R.saddr);
+      p.dstText = formatIpv4(b, at + R.daddr);
     }
-    const view = meta.conn!.view;
-    if (rec.sockIno) meta.sockIno = rec.sockIno;
-    if (rec.ownerTgid && !meta.ownerTgid) {
+    p.srcPort = b.readUInt16LE(at + R.sport);
+    p.dstPort = b.readUInt16LE(at + R.dport);
+    // a TCP socket (cgroup_skb) has one connection, found by its cookie; a UDP socket or an interface
+    // sees many, found by socket/interface and tuple
+    let meta: ViewMeta | undefined;
+    let socketKey = "";
+    let cookie = 0;
+    if (cgroup && tcp) {
+      cookie = b.readUInt32LE(at + R.sockCookie) + b.readUInt32LE(at + R.sockCookie + 4) * 2 ** 32;
+      meta = this.tcpSockets.get(cookie);
+    } else {
+      socketKey = (cgroup ? `c${b.readBigUInt64LE(at + R.sockCookie)}` : `i${b.readUInt32LE(at + R.ifindex)}`) + this.packetTupleKey(b, at, v6);
+      meta = this.sockets.get(socketKey);
+    }
+    if (!meta) meta = this.newSocket(b, at, v6, cgroup, tcp, cookie, socketKey);
+    const ino = b.readUInt32LE(at + R.sockIno);
+    if (ino) meta.sockIno = ino;
+    const tgid = b.readUInt32LE(at + R.ownerTgid);
+    if (tgid && !meta.ownerTgid) {
       // The kernel learnt the owner in its own context (connect(), or a first send from a process of the
       // socket's cgroup); /proc is scanned for the inode only for sockets without one, when the handshake
       // ends. Read the process now: short-lived clients are often gone by the time the flow finishes.
-      meta.ownerTgid = rec.ownerTgid;
-      meta.ownerComm = rec.ownerComm;
-      meta.process = processInfo(rec.ownerTgid);
+      meta.ownerTgid = tgid;
+      meta.ownerComm = cstr(b, at + R.ownerComm, 16);
+      meta.process = processInfo(tgid);
     }
-    const tsUs = Number(monoNsToUtcMicros(rec.tsNs));
-    const base: Segment = {
-      tsUs, srcAddr: rec.srcAddr, dstAddr: rec.dstAddr, srcPort: rec.srcPort, dstPort: rec.dstPort,
-      transport: tcp ? "tcp" : "udp", seq: rec.seq, flags: rec.tcpFlags, payload: rec.payload, view,
-    };
-    if (base.transport === "udp" && rec.gsoSize && rec.payload.length > rec.gsoSize) {
-      for (let off = 0; off < rec.payload.length; off += rec.gsoSize) this.table.add({ ...base, payload: rec.payload.subarray(off, off + rec.gsoSize) });
+    const ns = b.readUInt32LE(at + R.tsNs) + b.readUInt32LE(at + R.tsNs + 4) * 2 ** 32;
+    p.tsUs = this.tsBaseUs + Math.floor(ns / 1000);
+    p.ipProto = tcp ? 6 : 17;
+    p.v6 = v6;
+    p.s0 = word(b, at + R.saddr);
+    p.d0 = word(b, at + R.daddr);
+    if (v6) {
+      p.s1 = word(b, at + R.saddr + 4); p.s2 = word(b, at + R.saddr + 8); p.s3 = word(b, at + R.saddr + 12);
+      p.d1 = word(b, at + R.daddr + 4); p.d2 = word(b, at + R.daddr + 8); p.d3 = word(b, at + R.daddr + 12);
     } else {
-      this.table.add(base);
+      p.s1 = p.s2 = p.s3 = p.d1 = p.d2 = p.d3 = 0;
     }
+    p.seq = b.readUInt32LE(at + R.seq);
+    p.flags = b[at + R.tcpFlags]!;
+    p.bytes = b;
+    p.view = meta.conn!.view;
+    const start = at + SEGMENT_HEADER_SIZE;
+    const gso = tcp ? 0 : b.readUInt16LE(at + R.gsoSize);
+    if (gso && payloadLen > gso) {
+      // one UDP GSO send of several datagrams
+      for (let o = 0; o < payloadLen; o += gso) {
+        p.payloadStart = start + o;
+        p.payloadEnd = start + Math.min(o + gso, payloadLen);
+        this.table.addPacket(p);
+      }
+    } else {
+      p.payloadStart = start;
+      p.payloadEnd = start + payloadLen;
+      this.table.addPacket(p);
+    }
+  }
+
+  /** What a socket (or interface) seen for the first time is, and which connection its segments join. */
+  private newSocket(b: Buffer, at: number, v6: boolean, cgroup: boolean, tcp: boolean, cookie: number, socketKey: string): ViewMeta {
+    const sock = cgroup ? `c${b.readBigUInt64LE(at + R.sockCookie)}` : `i${b.readUInt32LE(at + R.ifindex)}`;
+    const meta: ViewMeta = {
+      key: sock, hook: b[at + R.hook]!, sockIno: 0, ownerTgid: 0, ownerComm: "",
+      cgroupId: b.readBigUInt64LE(at + R.cgroupId), netnsCookie: b.readBigUInt64LE(at + R.netnsCookie), ifindex: b.readUInt32LE(at + R.ifindex),
+    };
+    const tk = this.packetTupleKey(b, at, v6);
+    if (cgroup) meta.localPort = b[at + R.dir] === 1 ? b.readUInt16LE(at + R.sport) : b.readUInt16LE(at + R.dport);
+    if (cgroup && tcp) {
+      this.tcpSockets.set(cookie, meta);
+      if (this.tcpSockets.size > MAX_TRACKED) this.tcpSockets.delete(this.tcpSockets.keys().next().value!);
+      meta.conn = this.localPairOf(meta, tk);
+    } else {
+      this.sockets.set(socketKey, meta);
+      if (this.sockets.size > MAX_TRACKED) this.sockets.delete(this.sockets.keys().next().value!);
+      meta.conn = this.connectionOf(sock + tk, sock);
+    }
+    meta.conn.members.push(meta);
+    return meta;
+  }
+
+  /** The tuple key of the packet being filled (both directions alike), from its address text. */
+  private packetTupleKey(b: Buffer, at: number, v6: boolean): string {
+    const p = this.packet;
+    const src = v6 ? formatIpv6(b, at + R.saddr) : p.srcText, dst = v6 ? formatIpv6(b, at + R.daddr) : p.dstText;
+    return tupleKey({ srcAddr: src, srcPort: p.srcPort, dstAddr: dst, dstPort: p.dstPort });
   }
 
   private connectionOf(key: string, view: string): Connection {
@@ -212,12 +283,12 @@ export class WireCapture {
   /** The connection a local TCP socket's segments go to: shared with the other end when that is a local
    * socket of the same namespace (the kernel then copies each direction once, at its sender). Its view is
    * new for every connection, so a port reused by the next one never meets the finished flow. */
-  private localPairOf(meta: ViewMeta, rec: SegmentRecord): Connection {
-    const pairKey = `n${rec.netnsCookie}${tupleKey(rec)}`;
+  private localPairOf(meta: ViewMeta, tk: string): Connection {
+    const pairKey = `n${meta.netnsCookie}${tk}`;
     let c = this.localPairs.get(pairKey);
     if (!c || c.members.some((m) => m.localPort === meta.localPort)) {
-      const view = `n${rec.netnsCookie}#${++this.connSeq}`;
-      c = this.connectionOf(view + tupleKey(rec), view);
+      const view = `n${meta.netnsCookie}#${++this.connSeq}`;
+      c = this.connectionOf(view, view); // unique: found by its view alone
       this.localPairs.set(pairKey, c);
       if (this.localPairs.size > MAX_TRACKED) this.localPairs.delete(this.localPairs.keys().next().value!);
     }
@@ -226,7 +297,8 @@ export class WireCapture {
 
   private onHandshake(h: Handshake): void {
     const tk = handshakeTupleKey(h);
-    const conn = viewOf(h) + tk;
+    const view = viewOf(h);
+    const conn = this.connections.has(view) ? view : view + tk;
     const c = this.connections.get(conn);
     this.connections.delete(conn);
     const members = c?.members ?? [];
@@ -238,8 +310,10 @@ export class WireCapture {
     if (members.length === 0) members.push(undefined as unknown as ViewMeta); // a row without context
     for (const meta of members) {
       if (meta?.hook === HOOK_CGROUP) {
-        this.recentCgroupTuples.set(tuple, Date.now());
-        if (this.recentCgroupTuples.size > 10000) this.recentCgroupTuples.clear();
+        if (this.opts.ifaces?.length) {
+          this.recentCgroupTuples.set(tuple, Date.now());
+          if (this.recentCgroupTuples.size > 10000) this.recentCgroupTuples.clear();
+        }
       } else if (this.recentCgroupTuples.has(tuple)) {
         // the same connection was already attributed through its local socket
         this.stats.dedupedTc++;
@@ -333,6 +407,13 @@ export class WireCapture {
     this.retryPending(true);
     return this.stats;
   }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A big-endian 32-bit word as a signed number (how the flow table keys addresses). */
+function word(b: Buffer, at: number): number {
+  return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
 }
 
 function tupleKey(r: { srcAddr: string; srcPort: number; dstAddr: string; dstPort: number; l4proto?: number }): string {

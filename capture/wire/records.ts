@@ -3,6 +3,13 @@ export const REC_SEGMENT = 20;
 // hdr 16 | 3×u64 | 5×u32 | 2×u16 | 8×u8 | saddr 16 | daddr 16 | 2×u16 | comm 16  (packed)
 export const SEGMENT_HEADER_SIZE = 124;
 
+/** Field offsets in the record (struct cs_segment_rec, packed). */
+export const R = {
+  tsNs: 8, sockCookie: 16, netnsCookie: 24, cgroupId: 32, ifindex: 40, ownerTgid: 44, sockIno: 48, seq: 52,
+  origLen: 56, payloadLen: 60, gsoSize: 62, hook: 64, dir: 65, family: 66, l4proto: 67, tcpFlags: 68, proto: 69,
+  last: 70, ownerHow: 71, saddr: 72, daddr: 88, sport: 104, dport: 106, ownerComm: 108,
+} as const;
+
 export const HOOK_CGROUP = 1;
 export const HOOK_TC = 2;
 export const PROTO_NAMES = ["", "tls", "ssh", "quic"] as const;
@@ -54,7 +61,7 @@ function ipString(b: Buffer, off: number, family: number): string {
   return `${parts.slice(0, best).join(":")}::${parts.slice(best + bestLen).join(":")}`;
 }
 
-function cstr(b: Buffer, off: number, len: number): string {
+export function cstr(b: Buffer, off: number, len: number): string {
   const end = b.indexOf(0, off);
   return b.toString("latin1", off, end >= 0 && end < off + len ? end : off + len);
 }
