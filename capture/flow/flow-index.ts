@@ -136,6 +136,24 @@ export class FlowIndex<T extends Indexed> {
     this.vals[i] = undefined;
   }
 
+  /** Put `neu` where `old` is: the same key, slot and place in the activity order; old leaves. */
+  replace(old: T, neu: T): void {
+    const i = old.slot;
+    if (i < 0) return;
+    this.vals[i] = neu;
+    neu.slot = i;
+    old.slot = -1;
+    const o = old.older as T | null;
+    const n = old.newer as T | null;
+    neu.older = o;
+    neu.newer = n;
+    if (o) o.newer = neu;
+    else this.oldest = neu;
+    if (n) n.older = neu;
+    else this.newest = neu;
+    old.older = old.newer = null;
+  }
+
   /** Make a flow the most recently active one. */
   touch(v: T): void {
     if (this.newest === v) return;

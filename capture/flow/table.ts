@@ -95,6 +95,8 @@ interface FlowBase extends Indexed {
   finished: boolean;
   view?: string;
   mem: number;
+  /** the record that took this flow's place in the table when it was finished */
+  retired?: Retired;
 }
 
 interface TcpFlow extends FlowBase {
@@ -123,7 +125,24 @@ interface QuicFlow extends FlowBase {
   datagrams: [Uint8Array[], Uint8Array[]];
 }
 
+/**
+ * What stays of a connection once its handshake is dealt with: enough to recognise (and ignore) its
+ * later packets, to see a new connection on the same ports, and to time it out. The flow object
+ * itself, with its buffers and streams, is let go at once (so it dies young instead of being kept
+ * and promoted by the garbage collector until the idle timeout).
+ */
+interface Retired extends Indexed {
+  transport: Transport;
+  finished: true;
+  lastTsUs: number;
+  mem: number;
+  /** TCP: the client's ISN (a SYN with another ISN on these ports is a new connection) */
+  clientIsn: number | undefined;
+  aLow: boolean;
+}
+
 type Flow = TcpFlow | QuicFlow;
+type Entry = Flow | Retired;
 
 /** Client side by ports (rule 3 above): returns 0 if side a is the client, 1 if b, undefined on a tie. */
 function clientByPorts(aPort: number, bPort: number): 0 | 1 | undefined {
@@ -165,7 +184,7 @@ function isProxyRequest(b: Uint8Array): boolean {
 const EMPTY = new Uint8Array(0);
 
 export class FlowTable {
-  private readonly flows = new FlowIndex<Flow>();
+  private readonly flows = new FlowIndex<Entry>();
   /** the Packet that add(Segment) fills */
   private readonly scratch = new Packet();
   private adding = false;
@@ -258,7 +277,10 @@ export class FlowTable {
 
   /** Finish every open flow (end of input) and empty the table. */
   finishAll(): void {
-    for (let f = this.flows.oldest; f; f = f.newer as Flow | null) if (!f.finished) this.finish(f, "end");
+    for (let f = this.flows.oldest, next: Entry | null; f; f = next) {
+      next = f.newer as Entry | null;
+      if (!f.finished) this.finish(f, "end");
+    }
     this.flows.clear();
     this.memory = 0;
   }
@@ -271,15 +293,17 @@ export class FlowTable {
     if (payloadLength === 0 && (s.flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0) return;
     const srcLow = this.flows.setKey(s, textWords);
     const isSyn = (s.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    let f = this.flows.get() as TcpFlow | undefined;
-    if (f && f.finished) {
+    const e = this.flows.get();
+    let f: TcpFlow | undefined;
+    if (e && e.finished) {
       // A new SYN on a finished flow's ports is a new connection (port reuse).
-      if (!(isSyn && f.clientIsn !== s.seq)) {
-        this.touch(f, s.tsUs);
+      if (!(isSyn && (e as Retired | TcpFlow).clientIsn !== s.seq)) {
+        this.touch(e, s.tsUs);
         return;
       }
-      this.drop(f);
-      f = undefined;
+      this.drop(e);
+    } else {
+      f = e as TcpFlow | undefined;
     }
     if (!f) {
       // Pure ACKs and FINs of connections we never saw start nothing.
@@ -355,6 +379,7 @@ export class FlowTable {
       finished: false,
       view: s.view === "" ? undefined : s.view,
       mem: 0,
+      retired: undefined,
       dirs: [new DirectionStream(this.limits), new DirectionStream(this.limits)],
       client: undefined,
       clientBy: undefined,
@@ -475,11 +500,12 @@ export class FlowTable {
 
   private addUdp(s: Packet, textWords: boolean): void {
     const srcLow = this.flows.setKey(s, textWords);
-    let f = this.flows.get() as QuicFlow | undefined;
-    if (f?.finished) {
-      this.touch(f, s.tsUs);
+    const e = this.flows.get();
+    if (e?.finished) {
+      this.touch(e, s.tsUs);
       return;
     }
+    let f = e as QuicFlow | undefined;
     const payload = s.bytes.subarray(s.payloadStart, s.payloadEnd);
     if (!isQuicLongHeaderInitial(payload)) {
       if (!f) return;
@@ -512,6 +538,7 @@ export class FlowTable {
         finished: false,
         view: s.view === "" ? undefined : s.view,
         mem: 0,
+        retired: undefined,
         client: senderIsClient ? 0 : 1,
         datagrams: [[], []],
       };
@@ -595,7 +622,7 @@ export class FlowTable {
     this.onHandshake(h);
   }
 
-  /** Keep only the record that this connection was dealt with; free its buffers. */
+  /** Keep only the record that this connection was dealt with (a Retired in its place); free its buffers. */
   private retire(f: Flow): void {
     f.finished = true;
     if (f.transport === "tcp") {
@@ -606,9 +633,30 @@ export class FlowTable {
     }
     this.memory -= f.mem;
     f.mem = 0;
+    if (f.slot < 0) return; // not in the index (any more)
+    const r: Retired = {
+      slot: -1,
+      older: null,
+      newer: null,
+      view: f.view,
+      transport: f.transport,
+      finished: true,
+      lastTsUs: f.lastTsUs,
+      mem: 0,
+      clientIsn: f.transport === "tcp" ? f.clientIsn : undefined,
+      aLow: f.aLow,
+    };
+    this.flows.replace(f, r);
+    f.retired = r;
   }
 
-  private drop(f: Flow): void {
+  /** Finish a flow and take it (or the Retired record now in its place) out of the table. */
+  private finishAndDrop(f: Entry, reason: FinishReason): void {
+    if (!f.finished) this.finish(f as Flow, reason);
+    this.drop((f as Flow).retired ?? f);
+  }
+
+  private drop(f: Entry): void {
     this.memory -= f.mem;
     this.flows.delete(f);
   }
@@ -622,7 +670,7 @@ export class FlowTable {
   }
 
   /** Note activity: the flow moves to the recent end of the order that sweeps and eviction use. */
-  private touch(f: Flow, tsUs: number): void {
+  private touch(f: Entry, tsUs: number): void {
     if (tsUs > f.lastTsUs) f.lastTsUs = tsUs;
     this.flows.touch(f);
   }
@@ -644,25 +692,19 @@ export class FlowTable {
     while (this.flows.size > this.maxFlows || this.memory > this.maxMemory) {
       const oldest = this.flows.oldest;
       if (!oldest) break;
-      if (!oldest.finished) {
-        this.stats.evicted++;
-        this.finish(oldest, "evicted");
-      }
-      this.drop(oldest);
+      if (!oldest.finished) this.stats.evicted++;
+      this.finishAndDrop(oldest, "evicted");
     }
   }
 
   /** Finish flows idle for longer than the timeout (oldest first: the index is in activity order). */
   private sweep(nowUs: number): void {
     this.lastSweepUs = nowUs;
-    for (let f = this.flows.oldest, next: Flow | null; f; f = next) {
-      next = f.newer as Flow | null;
+    for (let f = this.flows.oldest, next: Entry | null; f; f = next) {
+      next = f.newer as Entry | null;
       if (nowUs - f.lastTsUs < this.idleUs) break;
-      if (!f.finished) {
-        this.stats.idleTimeouts++;
-        this.finish(f, "idle");
-      }
-      this.drop(f);
+      if (!f.finished) this.stats.idleTimeouts++;
+      this.finishAndDrop(f, "idle");
     }
   }
 }
