@@ -70,6 +70,8 @@ interface ViewMeta {
   ifindex: number;
   process?: ProcessInfo | null;
   conn?: Connection;
+  /** the local pair this socket opened (localPairs key) */
+  pairKey?: string;
 }
 
 /** A connection as the flow table sees it (one flow view), and the sockets or interfaces that saw it. */
@@ -243,17 +245,19 @@ export class WireCapture {
 
   /** What a socket (or interface) seen for the first time is, and which connection its segments join. */
   private newSocket(b: Buffer, at: number, v6: boolean, cgroup: boolean, tcp: boolean, cookie: number, socketKey: string): ViewMeta {
-    const sock = cgroup ? `c${b.readBigUInt64LE(at + R.sockCookie)}` : `i${b.readUInt32LE(at + R.ifindex)}`;
+    const ifindex = b.readUInt32LE(at + R.ifindex);
+    const sock = cgroup ? `c${tcp ? cookie : b.readBigUInt64LE(at + R.sockCookie)}` : `i${ifindex}`;
     const meta: ViewMeta = {
       key: sock, hook: b[at + R.hook]!, sockIno: 0, ownerTgid: 0, ownerComm: "",
-      cgroupId: b.readBigUInt64LE(at + R.cgroupId), netnsCookie: b.readBigUInt64LE(at + R.netnsCookie), ifindex: b.readUInt32LE(at + R.ifindex),
+      cgroupId: b.readBigUInt64LE(at + R.cgroupId), netnsCookie: b.readBigUInt64LE(at + R.netnsCookie), ifindex,
     };
     const tk = this.packetTupleKey(b, at, v6);
     if (cgroup) meta.localPort = b[at + R.dir] === 1 ? b.readUInt16LE(at + R.sport) : b.readUInt16LE(at + R.dport);
     if (cgroup && tcp) {
       this.tcpSockets.set(cookie, meta);
       if (this.tcpSockets.size > MAX_TRACKED) this.tcpSockets.delete(this.tcpSockets.keys().next().value!);
-      meta.conn = this.localPairOf(meta, tk);
+      const netns = b.readUInt32LE(at + R.netnsCookie) + b.readUInt32LE(at + R.netnsCookie + 4) * 2 ** 32;
+      meta.conn = this.localPairOf(meta, `n${netns}`, tk);
     } else {
       this.sockets.set(socketKey, meta);
       if (this.sockets.size > MAX_TRACKED) this.sockets.delete(this.sockets.keys().next().value!);
@@ -283,11 +287,12 @@ export class WireCapture {
   /** The connection a local TCP socket's segments go to: shared with the other end when that is a local
    * socket of the same namespace (the kernel then copies each direction once, at its sender). Its view is
    * new for every connection, so a port reused by the next one never meets the finished flow. */
-  private localPairOf(meta: ViewMeta, tk: string): Connection {
-    const pairKey = `n${meta.netnsCookie}${tk}`;
+  private localPairOf(meta: ViewMeta, netns: string, tk: string): Connection {
+    const pairKey = netns + tk;
     let c = this.localPairs.get(pairKey);
-    if (!c || c.members.some((m) => m.localPort === meta.localPort)) {
-      const view = `n${meta.netnsCookie}#${++this.connSeq}`;
+    if (!c || c.members[0]!.localPort === meta.localPort || c.members[1]) {
+      const view = `${netns}#${++this.connSeq}`;
+      meta.pairKey = pairKey;
       c = this.connectionOf(view, view); // unique: found by its view alone
       this.localPairs.set(pairKey, c);
       if (this.localPairs.size > MAX_TRACKED) this.localPairs.delete(this.localPairs.keys().next().value!);
@@ -296,16 +301,18 @@ export class WireCapture {
   }
 
   private onHandshake(h: Handshake): void {
-    const tk = handshakeTupleKey(h);
     const view = viewOf(h);
-    const conn = this.connections.has(view) ? view : view + tk;
-    const c = this.connections.get(conn);
-    this.connections.delete(conn);
-    const members = c?.members ?? [];
-    if (c && members[0]?.hook === HOOK_CGROUP && h.transport === "tcp") {
-      const pairKey = `n${members[0].netnsCookie}${tk}`;
-      if (this.localPairs.get(pairKey) === c) this.localPairs.delete(pairKey);
+    // a local pair's view names one connection; other views need the tuple as well
+    let c = this.connections.get(view);
+    if (c) this.connections.delete(view);
+    else {
+      const conn = view + handshakeTupleKey(h);
+      c = this.connections.get(conn);
+      this.connections.delete(conn);
     }
+    const members = c?.members ?? [];
+    const opener = members[0]?.pairKey;
+    if (opener && this.localPairs.get(opener) === c) this.localPairs.delete(opener);
     const tuple = `${h.transport}|${h.clientAddr}|${h.clientPort}|${h.serverAddr}|${h.serverPort}`;
     if (members.length === 0) members.push(undefined as unknown as ViewMeta); // a row without context
     for (const meta of members) {
