@@ -291,7 +291,8 @@ function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: numbe
     const idx = work("idx", count);
     let nv = 0;
     if (vb.validity.nulls === 0) {
-      for (let r = 0; r < count; r++) idx[r] = perm === null ? start + r : perm[start + r];
+      if (perm !== null) return { def: null, rep: null, n: count, idx: perm.subarray(start, start + count), nv: count }; // the order is the index
+      for (let r = 0; r < count; r++) idx[r] = start + r;
       return { def: null, rep: null, n: count, idx, nv: count };
     }
     const def = work("def", count);
