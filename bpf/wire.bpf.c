@@ -105,9 +105,21 @@ struct {
 	__type(value, __u32);
 } live_slots SEC(".maps");
 
-/* TCP at cgroup_skb: both directions' state in the socket (0 ingress, 1 egress) */
+/* The process owning a socket, learnt where the kernel runs in that process's context: connect()
+ * (cgroup/connect4|6) for clients, the first egress payload for servers. */
+struct owner {
+	__u32 tgid;
+	__u32 how; /* 1 = connect(), 2 = first send */
+	char comm[16];
+};
+
+/* Socket-local storage (freed with the socket): for TCP at cgroup_skb both directions' state (0 ingress,
+ * 1 egress); for every socket its owner and inode, found again without a hash lookup or pointer chase. */
 struct sock_flows {
 	struct flow_state d[2];
+	struct owner owner;
+	__u32 ino;
+	__u32 pad;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -115,20 +127,6 @@ struct {
 	__type(key, int);
 	__type(value, struct sock_flows);
 } sock_flows SEC(".maps");
-
-/* socket cookie -> owning process, learnt where the kernel runs in that process's context:
- * connect() (cgroup/connect4|6) for clients, the first egress payload for servers. */
-struct owner {
-	__u32 tgid;
-	__u32 how; /* 1 = connect(), 2 = first send */
-	char comm[16];
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct owner);
-} owners SEC(".maps");
 
 /* per-CPU scratch: one record header + the largest chunk */
 struct scratch {
@@ -282,17 +280,16 @@ static __always_inline __u32 tls_copy_len(struct __sk_buff *skb, struct pkt *p, 
 	return len;
 }
 
-static __always_inline void learn_owner(__u64 cookie, __u32 how)
+static __always_inline void learn_owner(struct sock_flows *sf, __u32 how)
 {
-	if (!cookie || bpf_map_lookup_elem(&owners, &cookie))
+	if (!sf || sf->owner.tgid)
 		return;
-	struct owner o = {};
-	o.tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!o.tgid)
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!tgid)
 		return;
-	o.how = how;
-	bpf_get_current_comm(o.comm, sizeof(o.comm));
-	bpf_map_update_elem(&owners, &cookie, &o, BPF_NOEXIST);
+	sf->owner.how = how;
+	bpf_get_current_comm(sf->owner.comm, sizeof(sf->owner.comm));
+	sf->owner.tgid = tgid;
 }
 
 static __always_inline __u32 socket_inode(struct __sk_buff *skb)
@@ -358,12 +355,13 @@ static __always_inline int local_tcp_socket(struct __sk_buff *skb, struct pkt *p
 
 static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir)
 {
-	struct bpf_sock *sk = NULL;
+	struct bpf_sock *sk = NULL, *fsk = NULL;
 	struct sock_flows *sf = NULL;
 	if (hook == CS_HOOK_CGROUP) {
-		sk = skb->sk;
-		if (sk)
-			sk = bpf_sk_fullsock(sk);
+		fsk = skb->sk;
+		if (fsk)
+			fsk = bpf_sk_fullsock(fsk);
+		sk = fsk;
 		if (sk && sk->protocol == IPPROTO_TCP) {
 			sf = bpf_sk_storage_get(&sock_flows, sk, 0, 0);
 			if (sf && sf->d[dir & 1].done)
@@ -492,10 +490,14 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	if (sk && dir == 0 && cgroup_is_root && local_tcp_socket(skb, &p, 1))
 		return;
 
+	/* the socket's own storage: TCP has it already, a UDP socket gets it at its first copied send */
+	struct sock_flows *os = sf;
+	if (!os && fsk)
+		os = bpf_sk_storage_get(&sock_flows, fsk, 0, dir == 1 ? BPF_SK_STORAGE_GET_F_CREATE : 0);
 	/* A first send normally runs in the sending process's own write(); requiring that process to be in
 	 * the socket's cgroup rules out softirq work done on behalf of another container. */
-	if (hook == CS_HOOK_CGROUP && dir == 1 && bpf_get_current_cgroup_id() == bpf_skb_cgroup_id(skb))
-		learn_owner(cookie, 2);
+	if (os && dir == 1 && !os->owner.tgid && bpf_get_current_cgroup_id() == bpf_skb_cgroup_id(skb))
+		learn_owner(os, 2);
 
 	__u32 zero = 0;
 	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
@@ -511,15 +513,17 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	r->owner_tgid = 0;
 	r->owner_how = 0;
 	__builtin_memset(r->owner_comm, 0, sizeof(r->owner_comm));
-	if (cookie) {
-		struct owner *o = bpf_map_lookup_elem(&owners, &cookie);
-		if (o) {
-			r->owner_tgid = o->tgid;
-			r->owner_how = o->how;
-			__builtin_memcpy(r->owner_comm, o->comm, sizeof(r->owner_comm));
-		}
+	r->sock_ino = 0;
+	if (os) {
+		r->owner_tgid = os->owner.tgid;
+		r->owner_how = os->owner.how;
+		__builtin_memcpy(r->owner_comm, os->owner.comm, sizeof(r->owner_comm));
+		if (!os->ino)
+			os->ino = socket_inode(skb);
+		r->sock_ino = os->ino;
+	} else if (hook == CS_HOOK_CGROUP) {
+		r->sock_ino = socket_inode(skb);
 	}
-	r->sock_ino = hook == CS_HOOK_CGROUP ? socket_inode(skb) : 0;
 	r->orig_len = p.payload_len;
 	r->gso_size = p.l4proto == IPPROTO_UDP ? skb->gso_size : 0;
 	r->hook = hook;
@@ -588,16 +592,23 @@ int wire_tc_egress(struct __sk_buff *skb)
 }
 
 /* connect() runs in the client's own context: the definitive owner of the socket. */
+static __always_inline void connecting(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	if (sk)
+		learn_owner(bpf_sk_storage_get(&sock_flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE), 1);
+}
+
 SEC("cgroup/connect4")
 int wire_connect4(struct bpf_sock_addr *ctx)
 {
-	learn_owner(bpf_get_socket_cookie(ctx), 1);
+	connecting(ctx);
 	return 1;
 }
 
 SEC("cgroup/connect6")
 int wire_connect6(struct bpf_sock_addr *ctx)
 {
-	learn_owner(bpf_get_socket_cookie(ctx), 1);
+	connecting(ctx);
 	return 1;
 }
