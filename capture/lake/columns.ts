@@ -1,6 +1,6 @@
 // Columnar buffers for one partition of one table: rows are split into typed arrays as they are
-// appended (cheap, compact: ints stay ints, strings stay shared references, lists are offsets + a flat
-// child array), so a flush can hand whole column slices to the encoder without touching rows again.
+// appended (cheap, compact: ints stay ints, strings become dictionary codes, lists become indexes of
+// interned lists), so a flush can hand whole column slices to the encoder without touching rows again.
 // Every buffer keeps a validity bitmap with the same bit layout DuckDB uses (bit i of byte i>>3 = row i
 // is not null), so a chunk's validity is a plain byte slice.
 

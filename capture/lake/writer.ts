@@ -1,7 +1,7 @@
 // The rolling lake writer: rows are appended into columnar buffers per (table, hour of the row's ts);
 // a buffer is sealed at the hour boundary, at a row/byte limit, under memory pressure or at the flush
-// interval, and sealed buffers are written one at a time by DuckDB's Parquet writer (duckdb-encoder.ts)
-// to hidden temp files that are fsynced and then published (layout.ts). Memory is bounded: past
+// interval, and sealed buffers are written one at a time by the JS Parquet encoder (js-encoder.ts; or
+// DuckDB's COPY, duckdb-encoder.ts) to hidden temp files that are fsynced and then published (layout.ts). Memory is bounded: past
 // maxBufferedRows, appends are counted as drops and reported to agent_log at the next flush.
 
 import { existsSync } from "node:fs";
