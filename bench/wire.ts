@@ -229,7 +229,7 @@ if (PARTS.has("sustain")) {
   console.log(`   capture on, ${SUSTAIN_S} s${SUSTAIN_RATE ? ` paced at ${SUSTAIN_RATE}/s` : ""}: ${r.handshakes} handshakes = ${rate.toFixed(0)}/s (${r.failures} failures); rows ${st.handshakes} ` +
     `(${(st.handshakes / 2 / r.handshakes * 100).toFixed(1)}% of connections × 2 sockets); drops kernel ${st.kernelDrops}, consumer ${st.userDrops}`);
   console.log(`   agent CPU ${agentCore.toFixed(0)}% of one core (${((a.user + a.system) / r.handshakes).toFixed(1)} µs per connection); load average ${load()}`);
-  const limit = agentCore > 85 ? "the agent (one JS thread near a full core)" : "the peers (the agent had CPU to spare)";
+  const limit = drops > 0 ? "the agent (it fell behind: records dropped)" : agentCore > 85 ? "the agent (one JS thread near a full core)" : "the peers (the agent had CPU to spare)";
   console.log(`   target 10k handshakes/s for ${SUSTAIN_S} s with 0 drops: ${rate >= 10_000 && drops === 0 ? "met" : `highest rate ${rate.toFixed(0)}/s with ${drops} drops; limit: ${limit}`}`);
   stopChild(server);
 }
