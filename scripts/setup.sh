@@ -21,7 +21,7 @@ APT_PACKAGES=(
   clang llvm libelf-dev zlib1g-dev pkg-config dpkg-dev make g++ python3
   iproute2 iputils-ping ethtool procps psmisc util-linux ca-certificates xz-utils
   openssl gnutls-bin curl openssh-server openssh-client tcpdump tshark iperf3
-  golang-go systemtap-sdt-dev libnss3-tools
+  golang-go systemtap-sdt-dev libnss3-tools libssl-dev
   chromium jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client
 )
 missing=()
