@@ -2,6 +2,8 @@
 // each candidate in its own child process (so peak RSS is its own), on one core's worth of DuckDB threads.
 // Figures: rows/s (wall), rows per CPU-second (all threads of the process), bytes per row on disk, peak RSS.
 // Rows are generated in small batches inside the run, timed around each batch, and that time subtracted.
+// A garbage collection that a candidate's own garbage triggers during a refill counts as generation: for the
+// DuckDB appender (one native call and wrapper per value) that flatters the baseline, never the lake.
 //
 //   node --import tsx bench/lake.ts            # all candidates, prints a table
 //   LAKE_BENCH_ROWS=200000 node --import tsx bench/lake.ts
