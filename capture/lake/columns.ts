@@ -473,8 +473,11 @@ export class ListBuffer extends ColumnBuffer {
     o.ids = ids;
     return o;
   }
+  // Both typed kinds of list are interned the same way: their elements as int32 codes (the ints
+  // themselves, or the strings' dictionary codes) in `scratch`, hashed, looked up among the distinct lists.
   private internInts(v: unknown[], child: Int32Buffer): number {
     const n = v.length;
+    const codes = this.scratchFor(n);
     let h = n | 0;
     for (let k = 0; k < n; k++) {
       const e = v[k];
@@ -482,34 +485,22 @@ export class ListBuffer extends ColumnBuffer {
         if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
         this.bad(e, `element ${k}: expected a 32-bit integer`);
       }
+      codes[k] = e;
       h = Math.imul(h ^ e, 0x9e3779b1) ^ (h >>> 15);
     }
     h = mix(h);
-    const table = this.table!;
-    const mask = table.length - 1;
-    const d = child.data;
-    const o = this.offsets;
-    let slot = h & mask;
-    for (let t = table[slot]; t !== 0; t = table[(slot = (slot + 1) & mask)]) {
-      const k = t - 1;
-      if (this.hashes[k] !== h || o[k + 1] - o[k] !== n) continue;
-      let j = 0;
-      const a = o[k];
-      while (j < n && d[a + j] === v[j]) j++;
-      if (j === n) return k;
-    }
+    const found = this.find(h, n, child.data, codes);
+    if (found >= 0) return found;
     const start = child.length;
     if (start + n > child.data.length) child.data = grow(child.data, start + n);
-    const cd = child.data;
-    for (let k = 0; k < n; k++) cd[start + k] = v[k] as number;
+    child.data.set(codes.subarray(0, n), start);
     child.length = start + n;
     child.validity.setValidRange(start, start + n);
-    return this.addList(slot, h, start + n);
+    return this.addList(~found, h, start + n);
   }
   private internStrings(v: unknown[], child: StringBuffer): number {
     const n = v.length;
-    if (n > this.scratch.length) this.scratch = new Int32Array(n * 2);
-    const codes = this.scratch;
+    const codes = this.scratchFor(n);
     let h = n | 0;
     for (let k = 0; k < n; k++) {
       const e = v[k];
@@ -522,9 +513,21 @@ export class ListBuffer extends ColumnBuffer {
       h = Math.imul(h ^ c, 0x9e3779b1) ^ (h >>> 15);
     }
     h = mix(h);
+    const found = this.find(h, n, child.codes, codes);
+    if (found >= 0) return found;
+    const start = child.length;
+    for (let k = 0; k < n; k++) child.pushCode(codes[k]);
+    child.validity.setValidRange(start, start + n);
+    return this.addList(~found, h, start + n);
+  }
+  private scratchFor(n: number): Int32Array {
+    if (n > this.scratch.length) this.scratch = new Int32Array(n * 2);
+    return this.scratch;
+  }
+  /** The distinct list equal to codes[0, n) (hash h), its elements stored in `d`; or ~slot, the free slot to add it at. */
+  private find(h: number, n: number, d: Int32Array, codes: Int32Array): number {
     const table = this.table!;
     const mask = table.length - 1;
-    const d = child.codes;
     const o = this.offsets;
     let slot = h & mask;
     for (let t = table[slot]; t !== 0; t = table[(slot = (slot + 1) & mask)]) {
@@ -535,10 +538,7 @@ export class ListBuffer extends ColumnBuffer {
       while (j < n && d[a + j] === codes[j]) j++;
       if (j === n) return k;
     }
-    const start = child.length;
-    for (let k = 0; k < n; k++) child.pushCode(codes[k]);
-    child.validity.setValidRange(start, start + n);
-    return this.addList(slot, h, start + n);
+    return ~slot;
   }
   private appendList(v: unknown[]): number {
     const child = this.child;

@@ -17,7 +17,8 @@ import { bitWidth, writeHybrid } from "./rle-hybrid.js";
 import type { Column } from "./schema.js";
 import { ByteSink, type ThriftField, encodeStruct } from "./thrift-compact.js";
 
-const MAGIC = new TextEncoder().encode("PAR1");
+const UTF8 = new TextEncoder();
+const MAGIC = UTF8.encode("PAR1");
 const enum PType { BOOLEAN = 0, INT32 = 1, INT64 = 2, BYTE_ARRAY = 6 }
 const enum Enc { PLAIN = 0, RLE = 3, DELTA_BINARY_PACKED = 5, RLE_DICTIONARY = 8 }
 const ZSTD = 6;
@@ -633,12 +634,7 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
       const w = Math.max(1, bitWidth(size - 1));
       body.byte(w);
       writeHybrid(body, scratch.codes, nv, w);
-      if (flat) {
-        const enc = new TextEncoder();
-        const mn = ordered && min !== null ? enc.encode(min) : null;
-        const mx = ordered && max !== null ? enc.encode(max) : null;
-        stats = numericStats(nulls, mn && mn.length <= 64 ? mn : null, mx && mx.length <= 64 ? mx : null);
-      }
+      if (flat) stats = stringStats(nulls, ordered, min, max);
     } else {
       // PLAIN: each value's UTF-8 bytes, already encoded once at append time.
       if (vb.raw) for (let k = 0; k < nv; k++) { const i = idx[k]; putBytes(body, src, i === 0 ? 0 : ends[i - 1], ends[i]); }
@@ -696,12 +692,7 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
         const w = Math.max(1, bitWidth(map.size - 1));
         body.byte(w);
         writeHybrid(body, codes, nv, w);
-        if (flat) {
-          const enc = new TextEncoder();
-          const mn = ordered && min !== null ? enc.encode(min) : null;
-          const mx = ordered && max !== null ? enc.encode(max) : null;
-          stats = numericStats(nulls, mn && mn.length <= 64 ? mn : null, mx && mx.length <= 64 ? mx : null);
-        }
+        if (flat) stats = stringStats(nulls, ordered, min, max);
       } else {
         for (let k = 0; k < nv; k++) writeString(body, d[idx[k]] as string);
         if (flat) stats = numericStats(nulls, null, null);
@@ -710,6 +701,13 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
   }
 
   return finishChunk(body.result(), dict, dictCount, encoding, stats, lv.n, level, alt);
+}
+
+/** Statistics of a string chunk: min/max as UTF-8 only when the strings compare in byte order and are short. */
+function stringStats(nulls: number, ordered: boolean, min: string | null, max: string | null): ThriftField[] {
+  const mn = ordered && min !== null ? UTF8.encode(min) : null;
+  const mx = ordered && max !== null ? UTF8.encode(max) : null;
+  return numericStats(nulls, mn && mn.length <= 64 ? mn : null, mx && mx.length <= 64 ? mx : null);
 }
 
 function finishChunk(raw: Uint8Array, dict: Uint8Array | null, dictCount: number, encoding: Enc, stats: ThriftField[] | null, numLevels: number, level: number, alt: Uint8Array | null = null): Chunk {
