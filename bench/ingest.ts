@@ -6,7 +6,9 @@
 // as on a real network: no two connections share Initial keys (for us or for tshark).
 // Measured: cryptoscope in process (1) without the lake (rows counted), (2) with the real lake
 // (Parquet written and closed); (3) `cryptoscope ingest F` as a process, as a user runs it (Node
-// and tsx start-up, lake included); tshark as `tshark -r F -Y "tls.handshake or ssh"` (output piped
+// start-up, the compiled CLI's imports, lake included; the bench says if bin/cryptoscope fell back to
+// tsx because the build is stale), also on a capture BENCH_LARGE_HANDSHAKES (5x) big, which gives
+// each tool's marginal rate between the two sizes; tshark as `tshark -r F -Y "tls.handshake or ssh"` (output piped
 // to wc), a process as well. Wall and CPU time (user + sys) of each, best of BENCH_RUNS (3).
 // Both sides are checked to find every handshake: ingest's rows, and (once, untimed) tshark's count
 // of connections with a ClientHello or KEXINIT. Target: ingest >= 10x tshark.
@@ -30,6 +32,10 @@ import { detectTcpProto, parseQuicConversation, parseTcpConversation } from "../
 import { headerProtectionMask, initialKeys } from "../capture/parse/quic-crypto.ts";
 
 const N = Number(process.env.BENCH_HANDSHAKES ?? 20_000);
+// A second, larger capture for the process-against-process comparison: start-up (Node's and tshark's)
+// and JIT warm-up weigh less in it, and the two sizes give each tool's marginal rate (start-up removed).
+const N_LARGE = Number(process.env.BENCH_LARGE_HANDSHAKES ?? 5 * N);
+const LARGE_RUNS = Number(process.env.BENCH_LARGE_RUNS ?? 2);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const corpus = path.resolve(repo, "../shared/corpus/generated");
 const tmp = mkdtempSync(path.join(tmpdir(), "cs-bench-ingest-"));
@@ -129,8 +135,8 @@ function rekeyQuicInitials(d: Uint8Array, oldDcid: Uint8Array, newDcid: Uint8Arr
 const EPHEMERAL_FIRST = 32768;
 const EPHEMERAL_COUNT = 60999 - 32768 + 1;
 
-/** One pcap of N handshakes: copy i of template i % T, client port/address made unique. */
-function buildCapture(templates: Template[], file: string): number {
+/** One pcap of n handshakes: copy i of template i % T, client port/address made unique. */
+function buildCapture(templates: Template[], file: string, n: number): number {
   // Written as it is built, so that building it does not raise the process's peak RSS.
   const fd = openSync(file, "w");
   let parts: Uint8Array[] = [];
@@ -143,7 +149,7 @@ function buildCapture(templates: Template[], file: string): number {
   parts.push(header);
   let t = 1_790_000_000e6;
   let frames = 0;
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < n; i++) {
     const tpl = templates[i % templates.length]!;
     const serverPort = tpl.proto === "ssh" ? 22 : 443;
     // Client ports from Linux's ephemeral range, as real clients use: low ports of registered
@@ -244,12 +250,15 @@ function tsharkHandshakes(file: string): Promise<number> {
 }
 
 /** `cryptoscope ingest F` as a process (what a user runs), timed by bash's `time` like tshark. */
-function cliIngest(file: string): Promise<Timing & { rows: number }> {
+function cliIngest(file: string): Promise<Timing & { rows: number; compiled: boolean }> {
   return new Promise((resolve, reject) => {
     const out = path.join(tmp, "cli.time");
     const lake = path.join(tmp, `cli-lake-${Date.now()}`);
     const script = `TIMEFORMAT='%R %U %S'; { time "$1" ingest "$2" --lake "$3" --host bench > "$4.out" 2>&1; } 2> "$4"`;
-    const p = spawn("bash", ["-c", script, "bash", path.join(repo, "bin/cryptoscope"), file, lake, out], { stdio: "ignore" });
+    const p = spawn("bash", ["-c", script, "bash", path.join(repo, "bin/cryptoscope"), file, lake, out], {
+      stdio: "ignore",
+      env: { ...process.env, CRYPTOSCOPE_DEBUG: "1" }, // bin/cryptoscope says whether it runs the compiled CLI
+    });
     p.on("error", reject);
     p.on("close", (code) => {
       const said = readFileSync(`${out}.out`, "utf8");
@@ -257,7 +266,7 @@ function cliIngest(file: string): Promise<Timing & { rows: number }> {
       if (code !== 0) return reject(new Error(`cryptoscope ingest exited ${code}: ${said.trim()}`));
       const [real, user, sys] = readFileSync(out, "utf8").trim().split(/\s+/).map(Number);
       const m = /(\d+) handshakes/.exec(said);
-      resolve({ wall: real!, cpu: user! + sys!, rows: m ? Number(m[1]) : -1 });
+      resolve({ wall: real!, cpu: user! + sys!, rows: m ? Number(m[1]) : -1, compiled: said.includes("running the compiled CLI") });
     });
   });
 }
@@ -355,7 +364,7 @@ async function best<T extends Timing>(n: number, fn: () => Promise<T>): Promise<
 try {
   const templates = await loadTemplates();
   const file = path.join(tmp, "bench.pcap");
-  const frames = buildCapture(templates, file);
+  const frames = buildCapture(templates, file, N);
   const mb = statSync(file).size / 1e6;
   console.log(`capture: ${N} handshakes from ${templates.length} corpus templates, ${frames} packets, ${mb.toFixed(1)} MB`);
 
@@ -378,7 +387,7 @@ try {
   line("cryptoscope ingest, in process, no lake (rows counted)", a, `, ${a.value} handshakes`);
   console.log(`memory: RSS ${(rssBefore / 1e6).toFixed(0)} MB before ingest, peak ${(peakRss / 1e6).toFixed(0)} MB, capture file ${mb.toFixed(0)} MB`);
   line("cryptoscope ingest, in process, with the lake (Parquet written, DuckDB start included)", b, `, ${b.value} rows`);
-  line("cryptoscope ingest F, as a process (start-up and lake included)", cli, `, ${cli.rows} handshakes`);
+  line(`cryptoscope ingest F, as a process (start-up and lake included; ${cli.compiled ? "compiled CLI" : "tsx: build/cli is stale, run the set-up"})`, cli, `, ${cli.rows} handshakes`);
   line(`tshark -r F -Y "tls.handshake or ssh"`, ts, `, ${ts.lines} frames printed; connections with a ClientHello/KEXINIT (checked apart): ${tsFound}`);
   line("of which the parsers alone (capture/parse, once per handshake, in process after the runs above)", floor, "");
   console.log(
@@ -386,12 +395,47 @@ try {
       `with lake ${(ts.wall / b.wall).toFixed(1)}x wall, ${(ts.cpu / b.cpu).toFixed(1)}x cpu; ` +
       `process against process ${(ts.wall / cli.wall).toFixed(1)}x wall, ${(ts.cpu / cli.cpu).toFixed(1)}x cpu (target >= 10x)`,
   );
-  if (a.value !== N || b.value !== N || cli.rows !== N) {
+
+  // Process against process again on the larger capture, then each tool's marginal rate between the
+  // two sizes: (N_LARGE - N) / (t_large - t_small) handshakes/s, a fixed start-up cost cancelled.
+  let large: { cli: Timing & { rows: number }; ts: Timing; found: number } | undefined;
+  if (N_LARGE > N) {
+    rmSync(file, { force: true });
+    const big = path.join(tmp, "bench-large.pcap");
+    const bigFrames = buildCapture(templates, big, N_LARGE);
+    const bigMb = statSync(big).size / 1e6;
+    const lcli = await best(LARGE_RUNS, () => cliIngest(big));
+    const lts = await best(LARGE_RUNS, () => tshark(big));
+    const found = await tsharkHandshakes(big);
+    rmSync(big, { force: true });
+    large = { cli: lcli, ts: lts, found };
+    const rateL = (s: number) => `${Math.round(N_LARGE / s).toLocaleString("en-US")} handshakes/s`;
+    console.log(`larger capture: ${N_LARGE} handshakes, ${bigFrames} packets, ${bigMb.toFixed(0)} MB; best of ${LARGE_RUNS} runs each, load average now ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+    console.log(`cryptoscope ingest F, as a process: wall ${lcli.wall.toFixed(2)} s (${rateL(lcli.wall)}), cpu ${lcli.cpu.toFixed(2)} s (${rateL(lcli.cpu)}), ${lcli.rows} handshakes`);
+    console.log(`tshark: wall ${lts.wall.toFixed(2)} s (${rateL(lts.wall)}), cpu ${lts.cpu.toFixed(2)} s (${rateL(lts.cpu)}); connections with a ClientHello/KEXINIT: ${found}`);
+    const marginal = (small: Timing, big: Timing, k: "wall" | "cpu") => (N_LARGE - N) / (big[k] - small[k]);
+    const m = {
+      cliWall: marginal(cli, lcli, "wall"), cliCpu: marginal(cli, lcli, "cpu"),
+      tsWall: marginal(ts, lts, "wall"), tsCpu: marginal(ts, lts, "cpu"),
+    };
+    const k = (x: number) => `${Math.round(x).toLocaleString("en-US")}/s`;
+    console.log(`marginal rate between ${N} and ${N_LARGE} handshakes (start-up cancelled): ingest ${k(m.cliWall)} wall, ${k(m.cliCpu)} cpu; tshark ${k(m.tsWall)} wall, ${k(m.tsCpu)} cpu`);
+    console.log(
+      `ratio tshark / ingest, process against process on the larger capture: ${(lts.wall / lcli.wall).toFixed(1)}x wall, ${(lts.cpu / lcli.cpu).toFixed(1)}x cpu; ` +
+        `marginal rates: ${(m.cliWall / m.tsWall).toFixed(1)}x wall, ${(m.cliCpu / m.tsCpu).toFixed(1)}x cpu (target >= 10x)`,
+    );
+  }
+
+  if (a.value !== N || b.value !== N || cli.rows !== N || (large && large.cli.rows !== N_LARGE)) {
     console.error(`ingest found ${a.value} / ${b.value} / ${cli.rows} handshakes, expected ${N}`);
     process.exitCode = 1;
   }
   if (tsFound !== N) {
     console.error(`tshark found ${tsFound} handshakes, expected ${N}: the comparison does not hold`);
+    process.exitCode = 1;
+  }
+  if (large && large.found !== N_LARGE) {
+    console.error(`tshark found ${large.found} handshakes in the larger capture, expected ${N_LARGE}: the comparison does not hold`);
     process.exitCode = 1;
   }
 } finally {

@@ -3,7 +3,7 @@
 // when they run, so starting the CLI stays cheap, and one broken command cannot take the others down.
 import { Command } from "commander";
 import { readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 export interface CommandModule {
@@ -15,13 +15,16 @@ const program = new Command()
   .description("Live cryptographic inventory for the post-quantum migration")
   .showHelpAfterError();
 
-const commandsDir = join(dirname(fileURLToPath(import.meta.url)), "commands");
-for (const file of readdirSync(commandsDir).filter((f) => f.endsWith(".ts")).sort()) {
+// Next to this module: capture/commands/*.ts under tsx, build/cli/capture/commands/*.js once compiled.
+const self = fileURLToPath(import.meta.url);
+const ext = extname(self);
+const commandsDir = join(dirname(self), "commands");
+for (const file of readdirSync(commandsDir).filter((f) => f.endsWith(ext)).sort()) {
   try {
     const mod = (await import(pathToFileURL(join(commandsDir, file)).href)) as CommandModule;
     mod.register(program);
   } catch (err) {
-    const name = file.replace(/\.ts$/, "");
+    const name = file.slice(0, -ext.length);
     const why = `command "${name}" cannot be loaded: ${(err as Error).message.split("\n")[0]}`;
     program
       .command(name)

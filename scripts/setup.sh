@@ -134,6 +134,9 @@ fi
 if [ -f site/prepare.ts ]; then
   node --import tsx site/prepare.ts || die "preparing the site's offline cache failed"
 fi
+# ---- the CLI compiled ahead of time (bin/cryptoscope runs it while it is newer than the sources) ----
+node --import tsx scripts/compile-cli.ts || die "compiling the CLI failed"
+
 # ---- the notebooks' TypeScript kernel (tslab), registered in notebooks/.jupyter only -------------
 if [ -f notebooks/setup.ts ]; then
   node --import tsx notebooks/setup.ts || die "registering the notebook kernel failed"

@@ -12,15 +12,15 @@ import {
   cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { REPO_ROOT } from "../capture/repo-root.ts";
 import { MART_NAMES, martColumns, type MartName } from "./marts.ts";
 import { cacheDir, prepare } from "./prepare.ts";
 import { writeDerived } from "./derive.ts";
 import { writePrecomputed } from "./precompute.ts";
 import { writeGzipCopies } from "./compress.ts";
 
-export const siteDir = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(siteDir, "..");
+export const siteDir = join(REPO_ROOT, "site"); // not import.meta.url: compiled, this module runs from build/cli/
+const repoRoot = REPO_ROOT;
 const frameworkBin = join(repoRoot, "node_modules/@observablehq/framework/dist/bin/observable.js");
 // Written into every output folder: the build only ever replaces a folder that carries it.
 const MARKER = ".cryptoscope-site";

@@ -9,9 +9,10 @@ import { build } from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { REPO_ROOT } from "../capture/repo-root.ts";
 
-const siteDir = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(siteDir, "..");
+const siteDir = join(REPO_ROOT, "site"); // not import.meta.url: compiled, this module runs from build/cli/
+const repoRoot = REPO_ROOT;
 export const cacheDir = join(siteDir, ".observablehq", "cache");
 const frameworkClient = join(repoRoot, "node_modules/@observablehq/framework/dist/client");
 

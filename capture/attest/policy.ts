@@ -48,7 +48,7 @@ export interface PolicyJson {
   rules: RuleJson[];
 }
 
-const policySchema = JSON.parse(readFileSync(new URL("./policy.schema.json", import.meta.url), "utf8")) as SchemaObject;
+const policySchema = JSON.parse(readFileSync(resolve(REPO_ROOT, "capture/attest/policy.schema.json"), "utf8")) as SchemaObject;
 const checkPolicy = compile<PolicyJson>(policySchema);
 
 export interface TrustFile {
