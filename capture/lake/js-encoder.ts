@@ -13,6 +13,7 @@ import { open } from "node:fs/promises";
 import { zstd } from "./zstd.js";
 import { BoolBuffer, type ColumnBuffer, Int32Buffer, Int64Buffer, ListBuffer, RefBuffer, StringBuffer, StructBuffer, structFields } from "./columns.js";
 import type { ParquetEncoder, ParquetOptions } from "./encoder.js";
+import { writeListChunk } from "./list-chunk.js";
 import { bitWidth, writeHybrid } from "./rle-hybrid.js";
 import type { Column } from "./schema.js";
 import { ByteSink, type ThriftField, encodeStruct } from "./thrift-compact.js";
@@ -180,109 +181,6 @@ interface Chunk {
 }
 
 /**
- * A chunk of an INTEGER[] or VARCHAR[] column in one pass over its rows: each distinct list met gets
- * its elements' chunk-dictionary codes once (lists are interned, and clustered rows repeat them), and
- * every row then copies its list's codes. Levels land in scratch.rep/def, codes in scratch.codes; the
- * dictionary (values in order of first appearance, as the generic path orders them) is returned.
- * Null when a dictionary does not pay (the generic path then writes PLAIN values).
- */
-function listChunk(list: ListBuffer, vb: ColumnBuffer, perm: Int32Array | null, start: number, count: number): { n: number; nv: number; dict: Uint8Array; dictCount: number } | null {
-  const ints = vb instanceof Int32Buffer ? vb : null;
-  const strs = vb instanceof StringBuffer ? vb : null;
-  if (ints === null && strs === null) return null;
-  const o = list.offsets;
-  const ids = list.ids;
-  const lbits = list.validity.bits;
-  // Level and code arrays grow as rows are copied (no separate pass to count the elements).
-  let def = work("def", count + 1024);
-  let rep = work("rep", count + 1024);
-  let codes = work("codes", count + 1024);
-  // Per distinct list: where its local codes start in `lc` (+1; 0 = not met yet in this chunk).
-  const at = work("listAt", list.lists);
-  const lc = work("listCodes", o[list.lists]);
-  const metIds = work("metIds", Math.min(count, list.lists));
-  let met = 0;
-  let lcLen = 0;
-  // Chunk dictionary: value → local code + 1 through a direct table (u16 code points / global string
-  // codes), else a Map; reset afterwards.
-  const small = ints !== null ? SMALL_CODES : work("g2l", strs!.dict.length);
-  const map = new Map<number, number>();
-  const values: number[] = [];
-  const d = ints !== null ? ints.data : strs!.codes;
-  let ok = true;
-  let n = 0;
-  let nv = 0;
-  rows: for (let q = start; q < start + count; q++) {
-    const r = perm === null ? q : perm[q];
-    if (!(lbits[r >> 3] & (1 << (r & 7)))) {
-      def[n] = 0;
-      rep[n++] = 0;
-      continue;
-    }
-    const id = ids[r];
-    const a = o[id];
-    const len = o[id + 1] - a;
-    if (len === 0) {
-      def[n] = 1;
-      rep[n++] = 0;
-      continue;
-    }
-    let s = at[id] - 1;
-    if (s < 0) {
-      s = lcLen;
-      for (let j = a; j < a + len; j++) {
-        const v = d[j];
-        let c: number;
-        if (v >= 0 && v < small.length) {
-          c = small[v] - 1;
-          if (c < 0) {
-            c = values.length;
-            small[v] = c + 1;
-            values.push(v);
-          }
-        } else {
-          const m = map.get(v);
-          if (m !== undefined) c = m;
-          else {
-            c = values.length;
-            map.set(v, c);
-            values.push(v);
-          }
-        }
-        lc[lcLen++] = c;
-      }
-      if (values.length >= MAX_DICT) {
-        ok = false;
-        break rows;
-      }
-      at[id] = s + 1;
-      metIds[met++] = id;
-    }
-    if (n + len + 1 > def.length) {
-      def = workKeep("def", n + len + 1, n);
-      rep = workKeep("rep", n + len + 1, n);
-    }
-    if (nv + len > codes.length) codes = workKeep("codes", nv + len, nv);
-    rep[n] = 0;
-    for (let t = 0; t < len; t++) {
-      def[n + t] = 2;
-      codes[nv + t] = lc[s + t];
-    }
-    for (let t = 1; t < len; t++) rep[n + t] = 1;
-    n += len;
-    nv += len;
-  }
-  for (let k = 0; k < met; k++) at[metIds[k]] = 0;
-  for (const v of values) if (v >= 0 && v < small.length) small[v] = 0;
-  // A dictionary pays unless values are mostly distinct (the generic path then writes PLAIN).
-  if (!ok || nv === 0 || values.length > nv / 2 + 64) return null;
-  const ds = sinks.dict.reset();
-  if (ints !== null) for (const v of values) ds.u32le(v);
-  else for (const g of values) putBytes(ds, strs!.bytes, strs!.start(g), strs!.ends[g]);
-  return { n, nv, dict: ds.result(), dictCount: values.length };
-}
-
-/**
  * Levels and the indices (into leaf.values) of the values present, for output rows [start, start+count);
  * output row r is buffer row perm[r] (the clustered order) or r itself.
  */
@@ -358,20 +256,10 @@ const scratch = {
   codes: new Int32Array(1 << 16),
   g2l: new Int32Array(1 << 16), // global dictionary code → local code + 1; all zero between chunks
   l2g: new Int32Array(1 << 16),
-  listAt: new Int32Array(1 << 12), // list id → start of its local codes + 1; all zero between chunks
-  listCodes: new Int32Array(1 << 16),
-  metIds: new Int32Array(1 << 12),
 };
 function work<K extends keyof typeof scratch>(k: K, n: number): (typeof scratch)[K] {
   if (scratch[k].length < n) (scratch as Record<K, Uint8Array | Int32Array>)[k] = new (scratch[k].constructor as new (n: number) => Uint8Array | Int32Array)(Math.max(n, scratch[k].length * 2));
   return scratch[k];
-}
-/** work(), keeping the first `used` entries when the array has to grow. */
-function workKeep<K extends keyof typeof scratch>(k: K, n: number, used: number): (typeof scratch)[K] {
-  const old = scratch[k];
-  const a = work(k, n);
-  if (a !== old) (a as Int32Array).set((old as Int32Array).subarray(0, used));
-  return a;
 }
 const sinks = { body: new ByteSink(), level: new ByteSink(), dict: new ByteSink(), alt: new ByteSink() };
 const SMALL_CODES = new Int32Array(65536); // value → dictionary code + 1, all zero between chunks
@@ -389,15 +277,9 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
     body.bytes(s.result());
   };
   if (leaf.list !== null && leaf.maxDef === 2) {
-    const fast = listChunk(leaf.list, leaf.values, perm, start, count);
-    if (fast !== null) {
-      levelBlock(scratch.rep, 1, fast.n);
-      levelBlock(scratch.def, 2, fast.n);
-      const w = Math.max(1, bitWidth(fast.dictCount - 1));
-      body.byte(w);
-      writeHybrid(body, scratch.codes, fast.nv, w);
-      return finishChunk(body.result(), fast.dict, fast.dictCount, Enc.RLE_DICTIONARY, null, fast.n, level);
-    }
+    const fast = writeListChunk(body, sinks.dict, leaf.list, perm, start, count);
+    if (fast !== null) return finishChunk(body.result(), fast.dict, fast.dictCount, Enc.RLE_DICTIONARY, null, fast.n, level);
+    body.reset();
   }
   const lv = levels(leaf, perm, start, count);
   if (leaf.maxRep > 0) levelBlock(lv.rep, leaf.maxRep, lv.n);
