@@ -18,11 +18,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WireCapture, type WireCaptureOptions } from "../capture/wire/capture.ts";
 import type { Row, TableName } from "../capture/lake/schema.ts";
-import { REPO_ROOT } from "../capture/bpf/native.ts";
+import { BpfObject, REPO_ROOT } from "../capture/bpf/native.ts";
+import { cgroup2Root } from "../capture/bpf/kernelfs.ts";
 import { createNetnsPair, type NetnsPair } from "../test/helpers/netns.ts";
 import { freePort, makeCert, waitForPort } from "../test/helpers/tls.ts";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const BULK_PAIRS = Number(process.env.BENCH_BULK_PAIRS ?? ROUNDS * 2);
+const STATS_RUNS = Number(process.env.BENCH_STATS_RUNS ?? 3);
 const SUSTAIN_S = Number(process.env.BENCH_SUSTAIN_S ?? 60);
 const SUSTAIN_PROCS = Number(process.env.BENCH_SUSTAIN_PROCS ?? 3);
 const SUSTAIN_RATE = Number(process.env.BENCH_SUSTAIN_RATE ?? 0);
@@ -72,19 +75,115 @@ function run(cmd: string, args: string[]): Promise<string> {
 }
 
 // ---- BPF run-time statistics of this process's programs (kernel.bpf_stats_enabled) ---------------------
-/** Sum of run_time_ns / run_cnt over the BPF programs whose fds this process holds (the capture's own). */
-function bpfRunTotals(): { ns: number; runs: number } {
-  let ns = 0, runs = 0;
+interface ProgRun { name: string; ns: number; runs: number }
+const progNames = new Map<number, string>();
+/** run_time_ns / run_cnt of each BPF program whose fd this process holds (the capture's own), by name. */
+function bpfRunByProgram(): Map<string, ProgRun> {
+  const out = new Map<string, ProgRun>();
   for (const fd of readdirSync("/proc/self/fd")) {
     let link: string;
     try { link = readlinkSync(`/proc/self/fd/${fd}`); } catch { continue; }
     if (link !== "anon_inode:bpf-prog") continue;
     const info = readFileSync(`/proc/self/fdinfo/${fd}`, "utf8");
-    ns += Number(info.match(/run_time_ns:\s+(\d+)/)?.[1] ?? 0);
-    runs += Number(info.match(/run_cnt:\s+(\d+)/)?.[1] ?? 0);
+    const id = Number(info.match(/prog_id:\s+(\d+)/)?.[1] ?? 0);
+    let name = progNames.get(id);
+    if (name === undefined) {
+      try { name = JSON.parse(execFileSync("bpftool", ["prog", "show", "id", String(id), "-j"]).toString()).name as string; }
+      catch { name = `id${id}`; }
+      progNames.set(id, name);
+    }
+    const r = out.get(name) ?? { name, ns: 0, runs: 0 };
+    r.ns += Number(info.match(/run_time_ns:\s+(\d+)/)?.[1] ?? 0);
+    r.runs += Number(info.match(/run_cnt:\s+(\d+)/)?.[1] ?? 0);
+    out.set(name, r);
   }
+  return out;
+}
+function bpfRunTotals(by: Map<string, ProgRun>): { ns: number; runs: number } {
+  let ns = 0, runs = 0;
+  for (const r of by.values()) { ns += r.ns; runs += r.runs; }
   return { ns, runs };
 }
+/** One line per program: runs and ns per unit of work (a handshake, a GB), raw and net of the empty program. */
+function printByProgram(by: Map<string, ProgRun>, units: number, unit: string): void {
+  for (const r of [...by.values()].sort((a, b) => b.ns - a.ns)) {
+    if (!r.runs) continue;
+    const floor = r.name.startsWith("wire_") ? floorOf(r.name, by) : 0;
+    const net = r.name.startsWith("calib_") ? "" : `, net ${(Math.max(0, r.ns - r.runs * floor) / units / 1000).toFixed(2).padStart(7)} µs/${unit}`;
+    console.log(`     ${r.name.padEnd(21)} ${(r.runs / units).toFixed(1).padStart(9)} runs/${unit}, ${(r.ns / r.runs).toFixed(0).padStart(5)} ns each, ${(r.ns / units / 1000).toFixed(2).padStart(8)} µs/${unit}${net}`);
+  }
+}
+// An empty program on each hook the capture uses, attached next to it in the statistics runs: what the
+// statistics themselves cost per run (two clock reads around the program), measured on the same packets.
+// Subtracted, it gives the capture's run time net of that; the hook's own dispatch is in neither figure.
+const CALIB_SRC = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+char LICENSE[] SEC("license") = "GPL";
+SEC("cgroup_skb/ingress") int calib_cgroup_ingress(struct __sk_buff *skb) { return 1; }
+SEC("cgroup_skb/egress") int calib_cgroup_egress(struct __sk_buff *skb) { return 1; }
+SEC("tc") int calib_tc_ingress(struct __sk_buff *skb) { return -1; }
+SEC("tc") int calib_tc_egress(struct __sk_buff *skb) { return -1; }
+`;
+let calibPath: string | undefined;
+function attachCalibration(ifaces: { netns: string; ifname: string }[]): BpfObject {
+  if (!calibPath) {
+    writeFileSync(join(tmp, "calib.bpf.c"), CALIB_SRC);
+    calibPath = join(tmp, "calib.bpf.o");
+    execFileSync("clang", ["-g", "-O2", "-target", "bpf", `-I${join(REPO_ROOT, "build/libbpf/include")}`, "-idirafter", "/usr/include/x86_64-linux-gnu",
+      "-c", join(tmp, "calib.bpf.c"), "-o", calibPath]);
+  }
+  const obj = new BpfObject(calibPath, "calib");
+  obj.load();
+  obj.attachCgroup("calib_cgroup_ingress", cgroup2Root());
+  obj.attachCgroup("calib_cgroup_egress", cgroup2Root());
+  // in the capture's own filter list (priority 1), where a newer program runs first; TC_ACT_UNSPEC (-1)
+  // passes the packet on to the capture's. The clsact qdisc stays the capture's.
+  for (const t of ifaces) {
+    obj.attachTc("calib_tc_ingress", { ...t, direction: "ingress", priority: 1, handle: 2 });
+    obj.attachTc("calib_tc_egress", { ...t, direction: "egress", priority: 1, handle: 2 });
+  }
+  return obj;
+}
+/** ns per run of the empty program on the hook of a capture program (connect hooks: cgroup egress's). */
+function floorOf(name: string, by: Map<string, ProgRun>): number {
+  const hook = name.includes("tc_ingress") ? "tc_ingress" : name.includes("tc_egress") ? "tc_egress" : name.includes("ingress") ? "cgroup_ingress" : "cgroup_egress";
+  const c = by.get(`calib_${hook}`);
+  return c && c.runs ? c.ns / c.runs : 0;
+}
+/** The capture's programs only: raw run time, and net of the empty program's per run. */
+function captureRunTime(by: Map<string, ProgRun>): { ns: number; netNs: number; runs: number } {
+  let ns = 0, netNs = 0, runs = 0;
+  for (const r of by.values()) {
+    if (r.name.startsWith("calib_")) continue;
+    ns += r.ns;
+    runs += r.runs;
+    netNs += Math.max(0, r.ns - r.runs * (r.name.startsWith("wire_") ? floorOf(r.name, by) : 0));
+  }
+  return { ns, netNs, runs };
+}
+
+/** Median with a distribution-free confidence interval from order statistics (sign test, >= 95%). */
+function medianCI(a: number[]): { median: number; lo: number; hi: number; coverage: number } {
+  const x = [...a].sort((p, q) => p - q), n = x.length;
+  let k = 0, tail = 0; // largest k with P(Bin(n, 1/2) < k) <= 2.5%
+  for (let i = 0, c = 1; i < n; i++) {
+    if (tail + c / 2 ** n > 0.025) break;
+    tail += c / 2 ** n;
+    k = i + 1;
+    c = (c * (n - i)) / (i + 1);
+  }
+  const lo = x[Math.max(0, k - 1)]!, hi = x[Math.min(n - 1, n - Math.max(1, k))]!;
+  return { median: med(x), lo, hi, coverage: 1 - 2 * tail };
+}
+/** What the on/off ratios say about a cost target (cost = how much worse "on" is, in %). */
+function verdict(costs: number[], targetPct: number): string {
+  const { median, lo, hi, coverage } = medianCI(costs);
+  const band = `median ${pct(median)}, ${(coverage * 100).toFixed(0)}% interval of the median [${pct(lo)}, ${pct(hi)}]`;
+  if (hi <= targetPct) return `${band}: within the ${targetPct}% target`;
+  if (lo > targetPct) return `${band}: over the ${targetPct}% target`;
+  return `${band}: the noise band (${(hi - lo).toFixed(1)} points) is wider than the target, so the measured ratio neither meets nor misses it; see the BPF run-time share`;
+}
+
 function setBpfStats(on: boolean): void { writeFileSync(STATS_FILE, on ? "1" : statsBefore); }
 
 /** Runs fn with capture off (opts null) or on; `measure` runs before the capture stops. */
@@ -100,7 +199,10 @@ async function withCapture<T>(opts: WireCaptureOptions | null, fn: () => Promise
   }
 }
 
-const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+const med = (a: number[]) => {
+  const x = [...a].sort((p, q) => p - q), h = Math.floor(x.length / 2);
+  return x.length % 2 ? x[h]! : (x[h - 1]! + x[h]!) / 2;
+};
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(2)}%`;
 const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 console.log(`bench/wire: ${ROUNDS} rounds, load average ${load()}`);
@@ -128,37 +230,53 @@ if (PARTS.has("cpu")) {
   const perHs: Record<"off" | "on", number[]> = { off: [], on: [] };
   const ratios: number[] = [];
   const agentPerHs: number[] = [];
-  const once = async (on: boolean, measure?: (w: WireCapture) => void) => {
+  const once = async (on: boolean, stats = false) => {
     const sink = new CountingSink();
     const s0 = procCpuTicks(server.pid!);
     const a0 = process.cpuUsage();
-    const { r, wire } = await withCapture(on ? { sink, host: "bench", ports: [port] } : null, () =>
-      sTime(["-connect", `127.0.0.1:${port}`, "-new", "-time", "4"]), measure);
+    let calib: BpfObject | undefined, by = new Map<string, ProgRun>();
+    const { r, wire } = await withCapture(on ? { sink, host: "bench", ports: [port] } : null, () => {
+      if (stats) calib = attachCalibration([]);
+      return sTime(["-connect", `127.0.0.1:${port}`, "-new", "-time", "4"]);
+    }, () => { if (calib) { by = bpfRunByProgram(); calib.close(); } });
     const a = process.cpuUsage(a0);
     const workUs = ((r.clientTicks + procCpuTicks(server.pid!) - s0) / 100) * 1e6;
-    return { n: r.n, workUs, agentUs: a.user + a.system, wire };
+    return { n: r.n, workUs, agentUs: a.user + a.system, wire, by };
   };
   for (let i = 0; i < ROUNDS; i++) {
     const row: Record<string, number> = {};
+    const line: string[] = [];
     for (const mode of (i % 2 ? ["on", "off"] : ["off", "on"]) as ("off" | "on")[]) {
       const { n, workUs, agentUs, wire } = await once(mode === "on");
       row[mode] = workUs / n;
       perHs[mode].push(workUs / n);
       if (wire) agentPerHs.push(agentUs / n);
-      console.log(`   ${mode.padEnd(3)} ${String(n).padStart(6)} handshakes, workload ${(workUs / n).toFixed(1).padStart(7)} µs each` +
-        (wire ? `, agent ${(agentUs / n).toFixed(1)} µs each; ${wire.stats.handshakes} rows (2 sockets per connection), drops ${wire.stats.kernelDrops + wire.stats.userDrops}` : ""));
+      line.push(`${mode} ${String(n).padStart(5)} × ${(workUs / n).toFixed(1).padStart(6)} µs` +
+        (wire ? ` (agent ${(agentUs / n).toFixed(0)} µs, ${wire.stats.handshakes} rows, drops ${wire.stats.kernelDrops + wire.stats.userDrops})` : ""));
     }
     ratios.push(row.on! / row.off! - 1);
+    console.log(`   pair ${String(i + 1).padStart(2)}: ${line.join(", ")}: ${pct(ratios.at(-1)! * 100)}`);
   }
-  console.log(`   median workload CPU: off ${med(perHs.off).toFixed(1)} µs, on ${med(perHs.on).toFixed(1)} µs per handshake; median of the ${ROUNDS} off/on pairs: ${pct(med(ratios) * 100)} (target <= 1%)`);
-  console.log(`   agent: ${med(agentPerHs).toFixed(1)} µs per handshake (${(med(agentPerHs) / 2).toFixed(1)} µs per socket row) = ${(med(agentPerHs) / med(perHs.off) * 100).toFixed(1)}% of the workload's own CPU (on the agent's core, not the workload's)`);
-  // the direct figure: how long the capture's BPF programs ran, per handshake
+  const offUs = med(perHs.off);
+  console.log(`   median workload CPU: off ${offUs.toFixed(1)} µs, on ${med(perHs.on).toFixed(1)} µs per handshake`);
+  console.log(`   measured on/off, ${ROUNDS} pairs: ${verdict(ratios.map((x) => x * 100), 1)}`);
+  console.log(`   agent: ${med(agentPerHs).toFixed(1)} µs per handshake (${(med(agentPerHs) / 2).toFixed(1)} µs per socket row) = ${(med(agentPerHs) / offUs * 100).toFixed(1)}% of the workload's own CPU (on the agent's core, not the workload's)`);
+  // the direct figure: how long the capture's BPF programs ran, per handshake (immune to the VM's noise)
   setBpfStats(true);
-  let bpf = { ns: 0, runs: 0 };
-  const b = await once(true, () => { bpf = bpfRunTotals(); });
+  const runs: { raw: number; net: number; runs: number; by: Map<string, ProgRun>; n: number }[] = [];
+  for (let i = 0; i < STATS_RUNS; i++) {
+    const b = await once(true, true);
+    const t = captureRunTime(b.by);
+    runs.push({ raw: t.ns / 1000 / b.n, net: t.netNs / 1000 / b.n, runs: t.runs / b.n, by: b.by, n: b.n });
+  }
   setBpfStats(false);
-  const bpfUs = bpf.ns / 1000 / b.n;
-  console.log(`   BPF run time (kernel.bpf_stats_enabled): ${bpf.runs} program runs, ${(bpf.ns / bpf.runs).toFixed(0)} ns each, ${bpfUs.toFixed(2)} µs per handshake = ${(bpfUs / med(perHs.off) * 100).toFixed(2)}% of the workload's CPU per handshake (target <= 1%)`);
+  runs.sort((x, y) => x.net - y.net);
+  const m = runs[Math.floor(runs.length / 2)]!;
+  console.log(`   BPF run time (kernel.bpf_stats_enabled), median of ${STATS_RUNS} runs: ${m.runs.toFixed(1)} program runs per handshake, ` +
+    `${m.raw.toFixed(2)} µs raw (${(m.raw / offUs * 100).toFixed(2)}%), ${m.net.toFixed(2)} µs net of the statistics' clock (${(m.net / offUs * 100).toFixed(2)}%) ` +
+    `of the workload's ${offUs.toFixed(0)} µs per handshake (target <= 1%); runs: ${runs.map((r) => `${r.raw.toFixed(1)}/${r.net.toFixed(1)}`).join(", ")} µs raw/net`);
+  printByProgram(m.by, m.n, "handshake");
+  console.log(`   load average ${load()}`);
   stopChild(server);
 }
 
@@ -170,15 +288,17 @@ if (PARTS.has("bulk")) {
   start("ip", ["netns", "exec", pair.server, "iperf3", "-s", "-p", "15201"], "iperf3 -s");
   await waitForPort(15201, pair.serverAddr, 10_000, pair.client);
   const capOpts = (): WireCaptureOptions => ({ sink: new CountingSink(), host: "bench", ifaces: [`${pair.server}:${pair.serverIf}`] });
-  const iperf = async (on: boolean, measure?: (w: WireCapture) => void) => {
-    const { r: out } = await withCapture(on ? capOpts() : null, () =>
-      run("ip", ["netns", "exec", pair.client, "iperf3", "-c", pair.serverAddr, "-p", "15201", "-t", "3", "-J"]), measure);
+  const iperf = async (on: boolean, before?: () => void, measure?: (w: WireCapture) => void) => {
+    const { r: out } = await withCapture(on ? capOpts() : null, () => {
+      before?.();
+      return run("ip", ["netns", "exec", pair.client, "iperf3", "-c", pair.serverAddr, "-p", "15201", "-t", "3", "-J"]);
+    }, measure);
     const end = JSON.parse(out).end;
     return { bps: end.sum_received.bits_per_second as number, bytes: end.sum_received.bytes as number, secs: end.sum_received.seconds as number };
   };
   const bw: Record<"off" | "on", number[]> = { off: [], on: [] };
   const ratios: number[] = [];
-  for (let i = 0; i < ROUNDS * 2; i++) {
+  for (let i = 0; i < BULK_PAIRS; i++) {
     const row: Record<string, number> = {};
     for (const mode of (i % 2 ? ["on", "off"] : ["off", "on"]) as ("off" | "on")[]) {
       const { bps } = await iperf(mode === "on");
@@ -186,15 +306,31 @@ if (PARTS.has("bulk")) {
       row[mode] = bps;
     }
     ratios.push(row.on! / row.off! - 1);
-    console.log(`   off ${(row.off! / 1e9).toFixed(2)}  on ${(row.on! / 1e9).toFixed(2)} Gbit/s  (${pct(ratios.at(-1)! * 100)})`);
+    console.log(`   pair ${String(i + 1).padStart(2)}: off ${(row.off! / 1e9).toFixed(2)}  on ${(row.on! / 1e9).toFixed(2)} Gbit/s  (${pct(ratios.at(-1)! * 100)})`);
   }
-  console.log(`   median: off ${(med(bw.off) / 1e9).toFixed(2)}, on ${(med(bw.on) / 1e9).toFixed(2)} Gbit/s; median of the ${ROUNDS * 2} off/on pairs: ${pct(med(ratios) * 100)} (target >= -1%)`);
+  const offBps = med(bw.off);
+  console.log(`   median: off ${(offBps / 1e9).toFixed(2)}, on ${(med(bw.on) / 1e9).toFixed(2)} Gbit/s`);
+  console.log(`   measured throughput loss, ${BULK_PAIRS} pairs: ${verdict(ratios.map((x) => -x * 100), 1)}`);
   setBpfStats(true);
-  let bpf = { ns: 0, runs: 0 };
-  const b = await iperf(true, () => { bpf = bpfRunTotals(); });
+  const runs: { msPerGB: number; netMsPerGB: number; share: number; netShare: number; by: Map<string, ProgRun>; gb: number; runs: number; secs: number; bps: number }[] = [];
+  for (let i = 0; i < STATS_RUNS; i++) {
+    let calib: BpfObject | undefined, by = new Map<string, ProgRun>();
+    const b = await iperf(true, () => { calib = attachCalibration([{ netns: pair.server, ifname: pair.serverIf }]); },
+      () => { by = bpfRunByProgram(); calib?.close(); });
+    const t = captureRunTime(by), gb = b.bytes / 1e9;
+    runs.push({ msPerGB: t.ns / 1e6 / gb, netMsPerGB: t.netNs / 1e6 / gb, share: t.ns / 1e9 / b.secs, netShare: t.netNs / 1e9 / b.secs, by, gb, runs: t.runs, secs: b.secs, bps: b.bps });
+  }
   setBpfStats(false);
-  console.log(`   BPF run time: ${bpf.runs} program runs in ${b.secs.toFixed(1)} s (${(b.bytes / 1e9).toFixed(1)} GB), ${(bpf.ns / Math.max(1, bpf.runs)).toFixed(0)} ns each = ` +
-    `${(bpf.ns / 1e6 / (b.bytes / 1e9)).toFixed(2)} ms per GB = ${(bpf.ns / 1e9 / b.secs * 100).toFixed(2)}% of one core at ${(b.bps / 1e9).toFixed(2)} Gbit/s`);
+  runs.sort((x, y) => x.netMsPerGB - y.netMsPerGB);
+  const m = runs[Math.floor(runs.length / 2)]!;
+  // At the off run's rate, the share of one core the programs take is (roughly) the throughput lost when
+  // that core is the bottleneck: the figure the 1% target is read against when the measured loss is noise.
+  const atOff = (msPerGB: number) => (msPerGB / 1e3) * (offBps / 8 / 1e9) * 100;
+  console.log(`   BPF run time, median of ${STATS_RUNS} runs: ${(m.runs / m.gb).toFixed(0)} program runs per GB, ${m.msPerGB.toFixed(2)} ms per GB raw, ${m.netMsPerGB.toFixed(2)} ms net of the statistics' clock; ` +
+    `at the off median ${(offBps / 1e9).toFixed(2)} Gbit/s that is ${atOff(m.msPerGB).toFixed(2)}% raw, ${atOff(m.netMsPerGB).toFixed(2)}% net of one core (target <= 1%); ` +
+    `runs: ${runs.map((r) => `${r.msPerGB.toFixed(1)}/${r.netMsPerGB.toFixed(1)}`).join(", ")} ms/GB raw/net`);
+  printByProgram(m.by, m.gb, "GB");
+  console.log(`   load average ${load()}`);
   for (const c of [...children]) stopChild(c);
   ns.destroy();
   ns = undefined;

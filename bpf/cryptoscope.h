@@ -98,7 +98,7 @@ struct cs_segment_rec {
 	__u8 tcp_flags;
 	__u8 proto;         /* enum cs_wire_proto */
 	__u8 last;          /* the kernel stops copying this direction after this record */
-	__u8 owner_how;     /* 1 = owner learnt at connect() (certain), 2 = at its first send (likely) */
+	__u8 owner_how;     /* 2 = owner learnt at its first send (likely); 1 (connect()) is no longer made */
 	__u8 saddr[16];     /* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 	__u16 sport;        /* host byte order */

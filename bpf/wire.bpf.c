@@ -11,18 +11,22 @@
  * and segments.
  *
  * The common packet is bulk data of a flow that is finished or was never a handshake, and it must cost
- * next to nothing. For TCP at cgroup_skb the state lives in the socket itself (socket-local storage): a
- * finished or unclassified direction returns after one lookup in the socket, before any header is read,
- * and the state goes away with the socket. Elsewhere (TC, UDP) the state is in an LRU hash keyed by the
- * 5-tuple, and a small array of counters indexed by a hash of that key says whether any tracked flow can
- * be behind a packet: a packet of an untracked flow costs the header reads and one array read, never the
- * hash lookup. A TCP flow's entry is deleted as soon as its direction is done.
+ * next to nothing. For TCP at cgroup_skb: a socket whose own segment counters are past any handshake
+ * returns after a few plain loads from the kernel's socket (no helper call); before that, a finished
+ * direction returns after one lookup in the socket-local storage, which is made only when a handshake
+ * starts (an allocation: the connect() hook that made one for every socket is gone). A segment without
+ * payload returns on its headers. Elsewhere (TC, UDP) the state is in an LRU hash keyed by the 5-tuple,
+ * and a small array of counters indexed by a hash of that key says whether any tracked flow can be behind
+ * a packet: a packet of an untracked flow costs the header reads and one array read, never the hash
+ * lookup; at TC a TCP flow whose segments keep not starting a handshake is remembered in a second array,
+ * so its payload is no longer read (a helper call on paged data). A TCP flow's entry is deleted as soon
+ * as its direction is done.
  *
  * With cgroup_skb on the root, every byte between two local sockets would be copied twice (at the
- * sender's egress and the receiver's ingress). The receiver's ingress copy is left out when the sender is
- * an established socket of the same namespace (loopback, a pod's sidecars): userspace parses such a
- * connection once, from the two egress streams, and writes a row per socket. TC likewise leaves packets
- * of local sockets to cgroup_skb (egress: the skb has its socket; ingress: a lookup of the established
+ * sender's egress and the receiver's ingress). Two sockets of one namespace (loopback, a pod's sidecars)
+ * talk over its loopback device, so a TCP segment arriving there is left alone at the first check:
+ * userspace parses such a connection once, from the two egress streams, and writes a row per socket.
+ * TC likewise leaves packets of local sockets to cgroup_skb (egress: the skb has its socket; ingress: a lookup of the established
  * receiving socket when a new flow would start). */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
@@ -38,6 +42,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 #define TCP_FIN 0x01
+#define TCP_SYN 0x02
 #define TCP_RST 0x04
 
 const volatile __u64 wakeup_bytes = 64 * 1024;
@@ -48,6 +53,9 @@ const volatile __u32 quic_max_datagrams = 8;
 const volatile __u8 filter_ports = 0; /* 1: only ports whose `ports` entry is non-zero */
 const volatile __u8 cgroup_is_root = 0; /* 1: cgroup_skb is on the cgroup v2 root, it sees every local socket */
 const volatile __u32 max_unclassified = 8; /* payload segments per direction before a flow is left alone */
+/* A TCP socket that has moved more data segments than this in a direction (its own counters) is past any
+ * handshake that is still copied (caps: 48 segments, 48 KiB), or it is no handshake flow at all. */
+const volatile __u32 past_handshake_segs = 256;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -105,21 +113,41 @@ struct {
 	__type(value, __u32);
 } live_slots SEC(".maps");
 
-/* The process owning a socket, learnt where the kernel runs in that process's context: connect()
- * (cgroup/connect4|6) for clients, the first egress payload for servers. */
+/* TC, TCP: per hash slot of a flow key, the last flow there whose payload did not start a handshake and
+ * how many of its segments in a row did not. At max_unclassified the flow is left alone (no payload read,
+ * which costs a helper call on paged data) until a SYN, FIN or RST of it clears the slot. A slot shared by
+ * two such flows keeps being overwritten: both are then just read as before, never skipped by mistake. */
+struct quiet_slot {
+	__u32 tag; /* a second hash of the key: which flow */
+	__u32 misses;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LIVE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct quiet_slot);
+} quiet_slots SEC(".maps");
+
+/* The process owning a socket, learnt where the kernel runs in that process's context: its first egress
+ * payload (the ClientHello, a server's first flight). No connect() hook: it would have to create the
+ * storage (an allocation, ~2 us here) for every connecting socket, handshake or not. */
 struct owner {
 	__u32 tgid;
-	__u32 how; /* 1 = connect(), 2 = first send */
+	__u32 how; /* 2 = first send (1 was connect(), no longer used) */
 	char comm[16];
 };
 
-/* Socket-local storage (freed with the socket): for TCP at cgroup_skb both directions' state (0 ingress,
- * 1 egress); for every socket its owner and inode, found again without a hash lookup or pointer chase. */
+/* Socket-local storage (freed with the socket), made when a handshake starts on a TCP socket (UDP: at
+ * its first copied send): both directions' state (0 ingress, 1 egress), its owner and inode, found again
+ * without a hash lookup or pointer chase. */
 struct sock_flows {
 	struct flow_state d[2];
 	struct owner owner;
 	__u32 ino;
-	__u32 pad;
+	__u32 ids_known; /* ino, cookie, netns and cgroup read (once: none of them changes) */
+	__u64 cookie;
+	__u64 netns;
+	__u64 cgroup;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -292,16 +320,18 @@ static __always_inline void learn_owner(struct sock_flows *sf, __u32 how)
 	sf->owner.tgid = tgid;
 }
 
+/* plain loads through the kernel's pointers (no helper call per hop) */
 static __always_inline __u32 socket_inode(struct __sk_buff *skb)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
-	struct sock *sk = BPF_CORE_READ(kskb, sk);
+	struct sock *sk = kskb->sk;
 	if (!sk)
 		return 0;
-	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
-	if (!sock)
+	struct socket *sock = sk->sk_socket;
+	if (!sock || !sock->file)
 		return 0;
-	return (__u32)BPF_CORE_READ(sock, file, f_inode, i_ino);
+	struct inode *inode = sock->file->f_inode;
+	return inode ? (__u32)inode->i_ino : 0;
 }
 
 static __always_inline __u32 slot_of(struct flow_key *k)
@@ -316,6 +346,18 @@ static __always_inline __u32 slot_of(struct flow_key *k)
 	return h >> 16;
 }
 
+/* independent of slot_of: a flow is known by slot and tag together (48 bits) */
+static __always_inline __u32 tag_of(struct flow_key *k)
+{
+	__u32 *a = (__u32 *)k->saddr, *b = (__u32 *)k->daddr;
+	__u32 h = 0x7f4a7c15 ^ k->ifindex ^ ((__u32)k->hook << 8 | k->dir);
+	h = (h + a[0] + a[3]) * 0x85EBCA77;
+	h = (h + b[0] + b[3]) * 0xC2B2AE3D;
+	h = (h + a[1] + a[2] + b[1] + b[2]) * 0x27D4EB2F;
+	h = (h + ((__u32)k->dport << 16 | k->sport)) * 0x165667B1;
+	return (h ^ (h >> 15)) | 1; /* 0 = empty slot */
+}
+
 static __always_inline int port_watched(struct pkt *p)
 {
 	__u32 sp = p->sport, dp = p->dport;
@@ -323,25 +365,22 @@ static __always_inline int port_watched(struct pkt *p)
 	return (a && *a) || (b && *b);
 }
 
-/* An established (not listening) TCP socket of the packet's namespace is its receiver (sender = 0)
- * or its sender (sender = 1: the lookup of a packet going the other way). */
-static __always_inline int local_tcp_socket(struct __sk_buff *skb, struct pkt *p, int sender)
+/* An established (not listening) TCP socket of the packet's namespace is its receiver. */
+static __always_inline int local_tcp_receiver(struct __sk_buff *skb, struct pkt *p)
 {
 	struct bpf_sock_tuple t = {};
-	__u8 *src = sender ? p->daddr : p->saddr, *dst = sender ? p->saddr : p->daddr;
-	__u16 sport = sender ? p->dport : p->sport, dport = sender ? p->sport : p->dport;
 	__u32 size;
 	if (p->family == 4) {
-		__builtin_memcpy(&t.ipv4.saddr, src, 4);
-		__builtin_memcpy(&t.ipv4.daddr, dst, 4);
-		t.ipv4.sport = bpf_htons(sport);
-		t.ipv4.dport = bpf_htons(dport);
+		__builtin_memcpy(&t.ipv4.saddr, p->saddr, 4);
+		__builtin_memcpy(&t.ipv4.daddr, p->daddr, 4);
+		t.ipv4.sport = bpf_htons(p->sport);
+		t.ipv4.dport = bpf_htons(p->dport);
 		size = sizeof(t.ipv4);
 	} else {
-		__builtin_memcpy(t.ipv6.saddr, src, 16);
-		__builtin_memcpy(t.ipv6.daddr, dst, 16);
-		t.ipv6.sport = bpf_htons(sport);
-		t.ipv6.dport = bpf_htons(dport);
+		__builtin_memcpy(t.ipv6.saddr, p->saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, p->daddr, 16);
+		t.ipv6.sport = bpf_htons(p->sport);
+		t.ipv6.dport = bpf_htons(p->dport);
 		size = sizeof(t.ipv6);
 	}
 	struct bpf_sock *sk = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
@@ -353,10 +392,72 @@ static __always_inline int local_tcp_socket(struct __sk_buff *skb, struct pkt *p
 	return local;
 }
 
+#define LOOPBACK_IFINDEX 1 /* fixed in every network namespace */
+
+/* The first check on the packet itself, on headers read straight from it: returns 1 when
+ * the packet can be left alone at once. A TCP segment without payload (pure ACK, SYN) never starts or
+ * carries handshake bytes; a FIN or RST still goes on, to end a tracked 5-tuple flow (at TC a SYN too). With cgroup_skb
+ * on the root, a TCP segment arriving over loopback was sent by a socket of this namespace and copied
+ * at its egress already (traffic to any local address of a namespace goes over its loopback). Headers
+ * outside the linear part (rare: the stack pulls them in) fall through to the full parse. */
+static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 l4off;
+	if (l3proto == ETH_P_IP) {
+		struct iphdr *ip = data + l3off;
+		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_TCP)
+			return 0;
+		l4off = l3off + ((__u32)ip->ihl & 0xf) * 4;
+	} else if (l3proto == ETH_P_IPV6) {
+		struct ipv6hdr *ip6 = data + l3off;
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)
+			return 0;
+		l4off = l3off + sizeof(*ip6);
+	} else {
+		return 0;
+	}
+	if (hook == CS_HOOK_CGROUP && dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX)
+		return 1;
+	if (l4off > 128)
+		return 0;
+	struct tcphdr *th = data + l4off;
+	if ((void *)(th + 1) > end)
+		return 0;
+	__u8 flags = ((__u8 *)th)[13];
+	/* TC: a SYN clears its flow's quiet slot */
+	return skb->len <= l4off + th->doff * 4 && !(flags & (TCP_FIN | TCP_RST | (hook == CS_HOOK_TC ? TCP_SYN : 0)));
+}
+
+/* The common cgroup_skb packet, decided without a helper call: plain loads from the kernel's socket
+ * (the fields the stack itself reads next). A full TCP socket's segment that arrived over loopback was
+ * sent by a socket of this namespace and copied at its egress; a direction whose segment counter is past
+ * past_handshake_segs carries no handshake bytes any more. */
+#define TCP_TIME_WAIT_STATE 6
+#define TCP_NEW_SYN_RECV_STATE 12
+static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct sock *ks = kskb->sk;
+	if (!ks)
+		return 0;
+	__u8 state = ks->__sk_common.skc_state;
+	if (state == TCP_TIME_WAIT_STATE || state == TCP_NEW_SYN_RECV_STATE || ks->sk_protocol != IPPROTO_TCP)
+		return 0;
+	struct tcp_sock *tp = bpf_core_cast(ks, struct tcp_sock);
+	if ((dir ? tp->data_segs_out : tp->data_segs_in) > past_handshake_segs)
+		return 1;
+	return dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX;
+}
+
 static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir)
 {
 	struct bpf_sock *sk = NULL, *fsk = NULL;
 	struct sock_flows *sf = NULL;
+	if (hook == CS_HOOK_CGROUP && tcp_socket_done(skb, dir))
+		return;
+	if (skip_at_once(skb, l3off, l3proto, hook, dir))
+		return;
 	if (hook == CS_HOOK_CGROUP) {
 		fsk = skb->sk;
 		if (fsk)
@@ -365,7 +466,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		if (sk && sk->protocol == IPPROTO_TCP) {
 			sf = bpf_sk_storage_get(&sock_flows, sk, 0, 0);
 			if (sf && sf->d[dir & 1].done)
-				return; /* the bulk path: one lookup in the socket, no header read */
+				return; /* a finished handshake: one lookup in the socket, no header read */
 		} else {
 			sk = NULL; /* UDP, or no full socket: the 5-tuple path */
 		}
@@ -380,9 +481,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		return;
 
 	struct flow_key k = {};
-	__u64 cookie = 0;
-	if (hook == CS_HOOK_CGROUP)
-		cookie = bpf_get_socket_cookie(skb);
+	__u64 cookie = 0; /* the socket's, read only where it is needed (cgroup_skb: keys, records) */
 	struct flow_state *st;
 	__u32 slot = 0;
 	__u32 *live = NULL;
@@ -390,6 +489,26 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	if (sk) {
 		if (p.payload_len == 0)
 			return;
+		/* A socket gets its storage (costly: an allocation) only when a handshake starts on it. Until
+		 * then each payload segment is looked at on its own: a flow that is none costs a header read per
+		 * segment until its counters pass past_handshake_segs, and a late start (STARTTLS) is still seen. */
+		__u8 proto = 0;
+		st = sf ? &sf->d[dir & 1] : NULL;
+		if (!st || !st->proto) {
+			if (filter_ports && !port_watched(&p)) {
+				if (sf)
+					sf->d[0].done = sf->d[1].done = 1;
+				return;
+			}
+			proto = classify(skb, &p);
+			if (!proto) {
+				/* not (yet) a handshake; once the other direction started one, a few segments
+				 * more and the whole socket is left alone, so its ACK-only direction is cheap too */
+				if (st && ++st->misses >= max_unclassified)
+					sf->d[0].done = sf->d[1].done = 1;
+				return;
+			}
+		}
 		if (!sf) {
 			sf = bpf_sk_storage_get(&sock_flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 			if (!sf)
@@ -397,18 +516,6 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		}
 		st = &sf->d[dir & 1];
 		if (!st->proto) {
-			if (filter_ports && !port_watched(&p)) {
-				sf->d[0].done = sf->d[1].done = 1;
-				return;
-			}
-			__u8 proto = classify(skb, &p);
-			if (!proto) {
-				/* not a handshake protocol (or not yet: STARTTLS, a proxy request): after a few
-				 * segments the whole socket is left alone, so its ACK-only direction is cheap too */
-				if (++st->misses >= max_unclassified)
-					sf->d[0].done = sf->d[1].done = 1;
-				return;
-			}
 			st->proto = proto;
 			st->next_rec = p.seq;
 			st->tracking = proto == CS_PROTO_TLS;
@@ -422,7 +529,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		k.sport = p.sport;
 		k.dport = p.dport;
 		if (hook == CS_HOOK_CGROUP)
-			k.id = cookie;
+			k.id = cookie = bpf_get_socket_cookie(skb);
 		else
 			k.ifindex = skb->ifindex;
 		slot = slot_of(&k);
@@ -430,6 +537,16 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		if (!live)
 			return;
 
+		struct quiet_slot *q = NULL;
+		__u32 tag = 0;
+		if (hook == CS_HOOK_TC && p.l4proto == IPPROTO_TCP) {
+			q = bpf_map_lookup_elem(&quiet_slots, &slot);
+			tag = tag_of(&k);
+			if (q && q->tag == tag && (p.flags & (TCP_SYN | TCP_FIN | TCP_RST)))
+				q->tag = 0; /* the flow starts or ends: a new one may reuse its tuple */
+			else if (q && q->tag == tag && q->misses >= max_unclassified && !*live)
+				return;
+		}
 		if (p.l4proto == IPPROTO_TCP && (p.flags & (TCP_FIN | TCP_RST))) {
 			if (*live && !bpf_map_delete_elem(&flows, &k))
 				__sync_fetch_and_add(live, -1);
@@ -449,9 +566,16 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		if (!st) {
 			if (!proto)
 				proto = classify(skb, &p);
-			if (!proto)
+			if (!proto) {
+				if (q && q->tag == tag) {
+					q->misses++;
+				} else if (q) {
+					q->tag = tag;
+					q->misses = 1;
+				}
 				return;
-			if (hook == CS_HOOK_TC && cgroup_is_root && dir == 0 && p.l4proto == IPPROTO_TCP && local_tcp_socket(skb, &p, 0))
+			}
+			if (hook == CS_HOOK_TC && cgroup_is_root && dir == 0 && p.l4proto == IPPROTO_TCP && local_tcp_receiver(skb, &p))
 				return; /* cgroup_skb on the root sees it at the receiving socket */
 			struct flow_state fresh = {};
 			fresh.proto = proto;
@@ -486,18 +610,36 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		__sync_fetch_and_add(live, -1); /* later packets of this flow stop at the live_slots check */
 	if (copy == 0)
 		return;
-	/* from a local socket of this namespace, whose egress copy already holds these bytes */
-	if (sk && dir == 0 && cgroup_is_root && local_tcp_socket(skb, &p, 1))
-		return;
-
 	/* the socket's own storage: TCP has it already, a UDP socket gets it at its first copied send */
 	struct sock_flows *os = sf;
 	if (!os && fsk)
 		os = bpf_sk_storage_get(&sock_flows, fsk, 0, dir == 1 ? BPF_SK_STORAGE_GET_F_CREATE : 0);
-	/* A first send normally runs in the sending process's own write(); requiring that process to be in
-	 * the socket's cgroup rules out softirq work done on behalf of another container. */
-	if (os && dir == 1 && !os->owner.tgid && bpf_get_current_cgroup_id() == bpf_skb_cgroup_id(skb))
-		learn_owner(os, 2);
+	__u64 netns = 0, cgroup = 0;
+	__u32 ino = 0;
+	if (os) {
+		/* what a socket is does not change: read once, kept in its storage */
+		if (!os->ids_known) {
+			os->cookie = cookie ? cookie : bpf_get_socket_cookie(skb);
+			os->netns = bpf_get_netns_cookie(skb);
+			os->cgroup = bpf_skb_cgroup_id(skb);
+			os->ino = socket_inode(skb);
+			os->ids_known = 1;
+		}
+		cookie = os->cookie;
+		netns = os->netns;
+		cgroup = os->cgroup;
+		ino = os->ino;
+		/* A first send normally runs in the sending process's own write(); requiring that process to
+		 * be in the socket's cgroup rules out softirq work done on behalf of another container. */
+		if (dir == 1 && !os->owner.tgid && bpf_get_current_cgroup_id() == cgroup)
+			learn_owner(os, 2);
+	} else if (hook == CS_HOOK_CGROUP) {
+		if (!cookie)
+			cookie = bpf_get_socket_cookie(skb);
+		netns = bpf_get_netns_cookie(skb);
+		cgroup = bpf_skb_cgroup_id(skb);
+		ino = socket_inode(skb);
+	}
 
 	__u32 zero = 0;
 	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
@@ -507,22 +649,18 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	r->hdr.type = CS_REC_SEGMENT;
 	r->hdr.ts_ns = bpf_ktime_get_ns();
 	r->sock_cookie = cookie;
-	r->netns_cookie = hook == CS_HOOK_CGROUP ? bpf_get_netns_cookie(skb) : 0;
-	r->cgroup_id = hook == CS_HOOK_CGROUP ? bpf_skb_cgroup_id(skb) : 0;
+	r->netns_cookie = netns;
+	r->cgroup_id = cgroup;
 	r->ifindex = skb->ifindex;
-	r->owner_tgid = 0;
-	r->owner_how = 0;
-	__builtin_memset(r->owner_comm, 0, sizeof(r->owner_comm));
-	r->sock_ino = 0;
+	r->sock_ino = ino;
 	if (os) {
 		r->owner_tgid = os->owner.tgid;
 		r->owner_how = os->owner.how;
 		__builtin_memcpy(r->owner_comm, os->owner.comm, sizeof(r->owner_comm));
-		if (!os->ino)
-			os->ino = socket_inode(skb);
-		r->sock_ino = os->ino;
-	} else if (hook == CS_HOOK_CGROUP) {
-		r->sock_ino = socket_inode(skb);
+	} else {
+		r->owner_tgid = 0;
+		r->owner_how = 0;
+		__builtin_memset(r->owner_comm, 0, sizeof(r->owner_comm));
 	}
 	r->orig_len = p.payload_len;
 	r->gso_size = p.l4proto == IPPROTO_UDP ? skb->gso_size : 0;
@@ -589,26 +727,4 @@ int wire_tc_egress(struct __sk_buff *skb)
 {
 	handle_packet(skb, ETH_HLEN, bpf_ntohs(skb->protocol), CS_HOOK_TC, 1);
 	return 0;
-}
-
-/* connect() runs in the client's own context: the definitive owner of the socket. */
-static __always_inline void connecting(struct bpf_sock_addr *ctx)
-{
-	struct bpf_sock *sk = ctx->sk;
-	if (sk)
-		learn_owner(bpf_sk_storage_get(&sock_flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE), 1);
-}
-
-SEC("cgroup/connect4")
-int wire_connect4(struct bpf_sock_addr *ctx)
-{
-	connecting(ctx);
-	return 1;
-}
-
-SEC("cgroup/connect6")
-int wire_connect6(struct bpf_sock_addr *ctx)
-{
-	connecting(ctx);
-	return 1;
 }

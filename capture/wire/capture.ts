@@ -9,7 +9,7 @@
 // directions), TC flows per interface.
 //
 // Attribution, in order of trust: the process holding the socket's inode open (/proc/PID/fd), then the
-// owner the kernel learnt in process context (connect() for clients, the first send for servers).
+// owner the kernel learnt in process context (the socket's first send).
 // Blind spots: TC-only flows have no socket (no pid); a process that exits before we look and never ran
 // connect()/send in its own context; sockets handed between processes (fd passing) keep the first owner.
 import { hash } from "node:crypto";
@@ -139,7 +139,7 @@ export class WireCapture {
         obj.mapUpdate("ports", k, Buffer.from([1]));
       }
       if (cg) {
-        for (const prog of ["wire_cgroup_ingress", "wire_cgroup_egress", "wire_connect4", "wire_connect6"]) obj.attachCgroup(prog, cg);
+        for (const prog of ["wire_cgroup_ingress", "wire_cgroup_egress"]) obj.attachCgroup(prog, cg);
       }
       for (const spec of opts.ifaces ?? []) {
         const [netns, ifname] = spec.includes(":") ? spec.split(":", 2) : [undefined, spec];

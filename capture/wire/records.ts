@@ -32,7 +32,7 @@ export interface SegmentRecord {
   tcpFlags: number;
   proto: number;
   last: boolean;
-  /** 1: owner learnt at connect() (certain), 2: at its first send (likely), 0: unknown */
+  /** 2: owner learnt at the socket's first send (likely), 0: unknown (1, connect(), is no longer made) */
   ownerHow: number;
   srcAddr: string;
   dstAddr: string;
