@@ -71,11 +71,21 @@ describe("wire capture: cheap paths (real peers)", () => {
       "            c.sendall(b'220 paths.test ESMTP\\r\\n'); f.readline(); c.sendall(b'250 STARTTLS\\r\\n'); f.readline(); c.sendall(b'220 go ahead\\r\\n')",
       "            t = ctx.wrap_socket(c, server_side=True); t.sendall(b'x' * (1 << 20)); t.close()",
       "        except (OSError, ssl.SSLError): c.close()",
+      "def plain_or_tls():", // first byte 'P': 4 MiB of plaintext; else a TLS server
+      "    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[1], sys.argv[2])",
+      "    s = socket.create_server(('0.0.0.0', 14466))",
+      "    while True:",
+      "        c, _ = s.accept()",
+      "        try:",
+      "            if c.recv(1, socket.MSG_PEEK) == b'P': c.recv(1); c.sendall(b'p' * (4 << 20)); c.close()",
+      "            else: t = ctx.wrap_socket(c, server_side=True); t.sendall(b'ok'); t.close()",
+      "        except (OSError, ssl.SSLError): c.close()",
+      "threading.Thread(target=plain_or_tls, daemon=True).start()",
       "threading.Thread(target=bulk, daemon=True).start()",
       "starttls()",
     ].join("\n"));
     servers.push(startIn(ns.server, ["python3", join(tmp, "servers.py"), cert.cert, cert.key]));
-    for (const port of [14461, 14462, 14463, 14464, 14465]) await waitForPort(port, ns.serverAddr, 10_000, ns.client);
+    for (const port of [14461, 14462, 14463, 14464, 14465, 14466]) await waitForPort(port, ns.serverAddr, 10_000, ns.client);
     await waitForPort(14460, "127.0.0.1", 10_000, ns.server);
 
     // cli ns --veth-- rtr ns --(the server ns' second veth)-- srv ns; rtr forwards
@@ -179,5 +189,35 @@ describe("wire capture: cheap paths (real peers)", () => {
     // the TC view of the same connection is written unless its socket rows came first (then deduplicated)
     expect(rows.filter((r) => !r.role).length + wire.stats.dedupedTc).toBe(1);
     for (const r of rows) expect(r).toMatchObject({ sni: "forwarded.test", client_addr: "10.77.1.2", server_addr: "10.77.2.2" });
+  });
+
+  it("TC: a forwarded bulk flow left alone as no handshake does not hide the next connection on the same tuple", async () => {
+    const rtrIf = (fwd as Record<string, string>).rtrIf!;
+    const client = [
+      "import socket, ssl, time",
+      "def conn():",
+      "    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+      "    s.bind(('10.77.1.2', 41999)); s.connect(('10.77.2.2', 14466)); return s",
+      "p = conn(); p.sendall(b'P'); n = 0",
+      "while True:",
+      "    b = p.recv(65536)",
+      "    if not b: break",
+      "    n += len(b)",
+      "p.close(); print('PLAIN', n); time.sleep(0.2)",
+      "ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE",
+      "t = ctx.wrap_socket(conn(), server_hostname='reuse.test'); print('TLS', t.version(), t.recv(2)); t.close()",
+    ].join("\n");
+    let out = "";
+    const { rows, recs } = await capture({ ports: [14466], ifaces: [`${fwd.rtr}:${rtrIf}`] }, async () => {
+      out = (await runIn(fwd.cli, ["python3", "-c", client])).out;
+    });
+    expect(out).toContain(`PLAIN ${4 << 20}`);
+    expect(out).toContain("TLS TLSv1.3 b'ok'");
+    // the plaintext megabytes were never copied; the TLS connection on the same 5-tuple was, both ways
+    const tc = recs.filter((r) => r.hook === HOOK_TC && (r.srcPort === 41999 || r.dstPort === 41999));
+    expect(tc.reduce((a, r) => a + r.payload.length, 0)).toBeLessThan(16 * 1024);
+    expect(tc.some((r) => r.srcPort === 41999 && r.payload[0] === 0x16 && r.payload[5] === 1)).toBe(true); // ClientHello
+    expect(tc.some((r) => r.srcPort === 14466 && r.payload[0] === 0x16 && r.payload[5] === 2)).toBe(true); // ServerHello
+    expect(rows.some((r) => r.sni === "reuse.test" && r.client_port === 41999)).toBe(true);
   });
 });
