@@ -25,6 +25,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ingestFile, type RowSink } from "../capture/ingest.ts";
+import { compileCli } from "../scripts/compile-cli.ts";
 import { openLake } from "../capture/lake/writer.ts";
 import { readCaptureFile } from "../capture/pcap/reader.ts";
 import { decodeFrame } from "../capture/pcap/decode.ts";
@@ -177,9 +178,11 @@ function buildCapture(templates: Template[], file: string, n: number): number {
         const fromClient = src === cport;
         d.writeUInt16BE(fromClient ? clientPort : serverPort, l.l4);
         d.writeUInt16BE(fromClient ? serverPort : clientPort, l.l4 + 2);
-        // A distinct client address per range of ports used up (last byte of the v4 / v6 address).
-        const addr = l.v6 ? (fromClient ? l.ip + 8 + 15 : l.ip + 24 + 15) : fromClient ? l.ip + 12 + 2 : l.ip + 16 + 2;
-        d[addr] = (d[addr]! + clientHigh) & 0xff;
+        // A distinct client address per range of ports used up: the last byte of the v4 / v6 address
+        // set to 200 + range (not added to the template's own byte, which let two templates' copies
+        // meet on one address and port once several ranges were in use: tshark counts one stream).
+        const addr = l.v6 ? (fromClient ? l.ip + 8 + 15 : l.ip + 24 + 15) : fromClient ? l.ip + 12 + 3 : l.ip + 16 + 3;
+        d[addr] = 200 + clientHigh;
         if (oldDcid && newDcid && i > 0) rekeyQuicInitials(d.subarray(l.l4 + 8), oldDcid, newDcid, fromClient ? "client" : "server");
       }
       const ts = t + (fr.tsUs - t0);
@@ -362,6 +365,8 @@ async function best<T extends Timing>(n: number, fn: () => Promise<T>): Promise<
 }
 
 try {
+  // What `npm run bench` gets from the set-up: the CLI compiled from the sources as they are now.
+  await compileCli();
   const templates = await loadTemplates();
   const file = path.join(tmp, "bench.pcap");
   const frames = buildCapture(templates, file, N);
@@ -407,7 +412,7 @@ try {
     const lcli = await best(LARGE_RUNS, () => cliIngest(big));
     const lts = await best(LARGE_RUNS, () => tshark(big));
     const found = await tsharkHandshakes(big);
-    rmSync(big, { force: true });
+    if (!process.env.BENCH_KEEP) rmSync(big, { force: true });
     large = { cli: lcli, ts: lts, found };
     const rateL = (s: number) => `${Math.round(N_LARGE / s).toLocaleString("en-US")} handshakes/s`;
     console.log(`larger capture: ${N_LARGE} handshakes, ${bigFrames} packets, ${bigMb.toFixed(0)} MB; best of ${LARGE_RUNS} runs each, load average now ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);

@@ -8,6 +8,7 @@ import { FlowTable, type FlowTableOptions, type FlowTableStats, type Handshake }
 import { CaptureFormatError } from "./pcap/errors.ts";
 import { decodePacket, newDecodeStats, type DecodeStats } from "./pcap/decode.ts";
 import { Packet } from "./flow/segment.ts";
+import { shardOf } from "./flow/shard.ts";
 import { readCaptureFile } from "./pcap/reader.ts";
 import type { Row, TableName } from "./lake/schema.ts";
 import { handshakeRows, sha256Hex } from "./rows.ts";
@@ -37,6 +38,8 @@ export interface IngestOptions {
   onProgress?: (p: IngestProgress) => void;
   /** stop early (SIGINT): the file being read ends where it is, its open connections are still finished and written */
   signal?: AbortSignal;
+  /** parallel ingest (ingest-parallel.ts): only the connections of this shard, by shardOf() */
+  shard?: { index: number; count: number };
 }
 
 export interface FileResult {
@@ -241,6 +244,8 @@ export async function ingestFile(path: string, sink: RowSink, opts: IngestOption
   const decode = newDecodeStats();
   // One Packet refilled per frame: decoding and the flow lookup allocate nothing.
   const packet = new Packet();
+  const shardIndex = opts.shard?.index ?? 0;
+  const shardCount = opts.shard?.count ?? 1;
   let frames = 0;
   let error: Error | undefined;
   let aborted = false;
@@ -249,7 +254,8 @@ export async function ingestFile(path: string, sink: RowSink, opts: IngestOption
       path,
       (f) => {
         frames++;
-        if (decodePacket(f.linkType, f.buffer, f.start, f.end, f.tsUs, packet, decode, true)) table.addPacket(packet);
+        if (!decodePacket(f.linkType, f.buffer, f.start, f.end, f.tsUs, packet, decode, true)) return;
+        if (shardCount === 1 || shardOf(packet, shardCount) === shardIndex) table.addPacket(packet);
       },
       (p) => {
         opts.onProgress?.({ file: path, fileIndex, ...p, handshakes: out.handshakes });

@@ -23,7 +23,8 @@ export async function compileCli(): Promise<{ files: number; ms: number }> {
   rmSync(fresh, { recursive: true, force: true });
   mkdirSync(fresh, { recursive: true });
   const result = await build({
-    entryPoints: [join(REPO_ROOT, "capture", "cli.ts"), ...commands],
+    // The ingest worker is started by file name (new Worker), so it is an entry of its own.
+    entryPoints: [join(REPO_ROOT, "capture", "cli.ts"), join(REPO_ROOT, "capture", "ingest-worker.ts"), ...commands],
     outdir: fresh,
     outbase: REPO_ROOT,
     bundle: true,

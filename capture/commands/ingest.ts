@@ -3,15 +3,27 @@
 import type { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { stat } from "node:fs/promises";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { resolve } from "node:path";
-import type { IngestSummary } from "../ingest.ts";
+import type { IngestOptions, IngestSummary } from "../ingest.ts";
 
 interface IngestCliOptions {
   lake: string;
   host: string;
   hashIdentifiers?: boolean;
   hashKey?: string;
+  jobs: string;
+}
+
+// Below this much capture data, starting workers costs more than it saves.
+const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
+
+/** --jobs: a number, or "auto" (one per core up to 4, for captures of 64 MiB and more; else 1). */
+export function jobsFor(option: string, totalBytes: number, cores: number): number {
+  if (option === "auto") return totalBytes >= PARALLEL_MIN_BYTES ? Math.max(1, Math.min(cores, 4)) : 1;
+  const n = Number(option);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`--jobs ${option}: expected "auto" or a whole number from 1 to 64`);
+  return n;
 }
 
 export function summaryLine(s: IngestSummary, seconds: number, lakeRoot: string): string {
@@ -38,13 +50,17 @@ export function register(program: Command): void {
     .option("--host <name>", "value of the host column", hostname())
     .option("--hash-identifiers", "store keyed hashes (HMAC-SHA256) of SNI and addresses instead of clear text")
     .option("--hash-key <file>", "key for --hash-identifiers (default: one generated and kept in the lake root)")
+    .option("--jobs <n>", "worker threads, each parsing a share of the connections (auto: one per core up to 4, from 64 MiB of captures)", "auto")
     .action(async (files: string[], o: IngestCliOptions) => {
       const started = Date.now();
       const [{ ingestFiles, loadHashKey }, { installSignalFlush, openLake }, { SingleBar }] = await Promise.all([
         import("../ingest.ts"), import("../lake/writer.ts"), import("cli-progress")]);
       const lakeRoot = resolve(o.lake);
       const hashKey = o.hashIdentifiers || o.hashKey ? await loadHashKey(lakeRoot, o.hashKey) : undefined;
-      const lake = await openLake({ root: lakeRoot, host: o.host });
+      const sizes = await Promise.all(files.map((f) => stat(f).then((s) => s.size, () => 0)));
+      const jobs = jobsFor(o.jobs, sizes.reduce((a, b) => a + b, 0), availableParallelism());
+      const agentStart = new Date();
+      const lake = await openLake({ root: lakeRoot, host: o.host, agentStart });
       // SIGINT/SIGTERM: stop reading, finish the connections already seen, write them, then exit.
       // A second signal exits at once (after the lake's own flush).
       const stop = new AbortController();
@@ -60,9 +76,7 @@ export function register(program: Command): void {
       process.on("SIGTERM", onSignal);
 
       let bar: SingleBar | undefined;
-      const sizes: number[] = [];
       if (process.stderr.isTTY) {
-        for (const f of files) sizes.push(await stat(f).then((s) => s.size, () => 0));
         bar = new SingleBar(
           {
             stream: process.stderr,
@@ -79,7 +93,7 @@ export function register(program: Command): void {
       let lastHandshakes = 0;
       let summary: IngestSummary;
       try {
-        summary = await ingestFiles(files, lake, {
+        const ingestOpts: IngestOptions = {
           host: o.host,
           hashKey,
           signal: stop.signal,
@@ -96,7 +110,10 @@ export function register(program: Command): void {
               handshakes: handshakesBefore + p.handshakes,
             });
           },
-        });
+        };
+        summary = jobs > 1
+          ? await (await import("../ingest-parallel.ts")).ingestFilesParallel(files, lake, ingestOpts, { jobs, lake: { root: lakeRoot, host: o.host, agentStart } })
+          : await ingestFiles(files, lake, ingestOpts);
       } finally {
         bar?.stop();
         process.off("SIGINT", onSignal);

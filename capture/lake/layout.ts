@@ -4,6 +4,7 @@
 
 import { link, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
+import { threadId } from "node:worker_threads";
 
 const HOUR_US = 3_600_000_000;
 
@@ -35,8 +36,14 @@ export function partFileName(agentStart: string, seq: number): string {
   return `part-${agentStart}-${String(seq).padStart(6, "0")}.parquet`;
 }
 
+/**
+ * Hidden name a part is written under before it is published. It names the writing process and thread
+ * too: two writers that started in the same second (parallel ingest workers, an agent and an ingest)
+ * choose the same final name, and must not write into one temp file (publish() then gives one of them
+ * the next free name).
+ */
 export function tempNameFor(finalName: string): string {
-  return `.${finalName}.tmp`;
+  return `.${finalName.replace(/\.parquet$/, "")}.${process.pid}-${threadId}.parquet.tmp`;
 }
 
 export async function fsyncPath(p: string): Promise<void> {
