@@ -21,7 +21,7 @@
 import { spawn } from "node:child_process";
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ingestFile, type RowSink } from "../capture/ingest.ts";
@@ -37,6 +37,8 @@ const N = Number(process.env.BENCH_HANDSHAKES ?? 20_000);
 // and JIT warm-up weigh less in it, and the two sizes give each tool's marginal rate (start-up removed).
 const N_LARGE = Number(process.env.BENCH_LARGE_HANDSHAKES ?? 5 * N);
 const LARGE_RUNS = Number(process.env.BENCH_LARGE_RUNS ?? 2);
+// `ingest --jobs` for the parallel runs: what "auto" picks on this machine for a capture this large.
+const JOBS = Number(process.env.BENCH_JOBS ?? Math.min(availableParallelism(), 4));
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const corpus = path.resolve(repo, "../shared/corpus/generated");
 const tmp = mkdtempSync(path.join(tmpdir(), "cs-bench-ingest-"));
@@ -253,12 +255,12 @@ function tsharkHandshakes(file: string): Promise<number> {
 }
 
 /** `cryptoscope ingest F` as a process (what a user runs), timed by bash's `time` like tshark. */
-function cliIngest(file: string): Promise<Timing & { rows: number; compiled: boolean }> {
+function cliIngest(file: string, jobs: string): Promise<Timing & { rows: number; compiled: boolean }> {
   return new Promise((resolve, reject) => {
     const out = path.join(tmp, "cli.time");
     const lake = path.join(tmp, `cli-lake-${Date.now()}`);
-    const script = `TIMEFORMAT='%R %U %S'; { time "$1" ingest "$2" --lake "$3" --host bench > "$4.out" 2>&1; } 2> "$4"`;
-    const p = spawn("bash", ["-c", script, "bash", path.join(repo, "bin/cryptoscope"), file, lake, out], {
+    const script = `TIMEFORMAT='%R %U %S'; { time "$1" ingest "$2" --lake "$3" --host bench --jobs "$5" > "$4.out" 2>&1; } 2> "$4"`;
+    const p = spawn("bash", ["-c", script, "bash", path.join(repo, "bin/cryptoscope"), file, lake, out, jobs], {
       stdio: "ignore",
       env: { ...process.env, CRYPTOSCOPE_DEBUG: "1" }, // bin/cryptoscope says whether it runs the compiled CLI
     });
@@ -380,7 +382,8 @@ try {
   // above are part of it).
   const peakRss = process.resourceUsage().maxRSS * 1024;
   const b = await best(RUNS, () => timed(() => ingestLake(file)));
-  const cli = await best(RUNS, () => cliIngest(file));
+  const cli = await best(RUNS, () => cliIngest(file, "1"));
+  const cliPar = await best(RUNS, () => cliIngest(file, String(JOBS)));
   const ts = await best(RUNS, () => tshark(file));
   const tsFound = await tsharkHandshakes(file);
   const floor = await best(RUNS, () => parsersAlone(templates));
@@ -392,31 +395,35 @@ try {
   line("cryptoscope ingest, in process, no lake (rows counted)", a, `, ${a.value} handshakes`);
   console.log(`memory: RSS ${(rssBefore / 1e6).toFixed(0)} MB before ingest, peak ${(peakRss / 1e6).toFixed(0)} MB, capture file ${mb.toFixed(0)} MB`);
   line("cryptoscope ingest, in process, with the lake (Parquet written, DuckDB start included)", b, `, ${b.value} rows`);
-  line(`cryptoscope ingest F, as a process (start-up and lake included; ${cli.compiled ? "compiled CLI" : "tsx: build/cli is stale, run the set-up"})`, cli, `, ${cli.rows} handshakes`);
+  line(`cryptoscope ingest F --jobs 1, as a process (start-up and lake included; ${cli.compiled ? "compiled CLI" : "tsx: build/cli is stale, run the set-up"})`, cli, `, ${cli.rows} handshakes`);
+  line(`cryptoscope ingest F --jobs ${JOBS}, as a process`, cliPar, `, ${cliPar.rows} handshakes`);
   line(`tshark -r F -Y "tls.handshake or ssh"`, ts, `, ${ts.lines} frames printed; connections with a ClientHello/KEXINIT (checked apart): ${tsFound}`);
   line("of which the parsers alone (capture/parse, once per handshake, in process after the runs above)", floor, "");
   console.log(
     `ratio tshark / ingest: no lake ${(ts.wall / a.wall).toFixed(1)}x wall, ${(ts.cpu / a.cpu).toFixed(1)}x cpu; ` +
       `with lake ${(ts.wall / b.wall).toFixed(1)}x wall, ${(ts.cpu / b.cpu).toFixed(1)}x cpu; ` +
-      `process against process ${(ts.wall / cli.wall).toFixed(1)}x wall, ${(ts.cpu / cli.cpu).toFixed(1)}x cpu (target >= 10x)`,
+      `process against process --jobs 1 ${(ts.wall / cli.wall).toFixed(1)}x wall, ${(ts.cpu / cli.cpu).toFixed(1)}x cpu, ` +
+      `--jobs ${JOBS} ${(ts.wall / cliPar.wall).toFixed(1)}x wall, ${(ts.cpu / cliPar.cpu).toFixed(1)}x cpu (target >= 10x)`,
   );
 
   // Process against process again on the larger capture, then each tool's marginal rate between the
   // two sizes: (N_LARGE - N) / (t_large - t_small) handshakes/s, a fixed start-up cost cancelled.
-  let large: { cli: Timing & { rows: number }; ts: Timing; found: number } | undefined;
+  let large: { cli: Timing & { rows: number }; par: Timing & { rows: number }; ts: Timing; found: number } | undefined;
   if (N_LARGE > N) {
     rmSync(file, { force: true });
     const big = path.join(tmp, "bench-large.pcap");
     const bigFrames = buildCapture(templates, big, N_LARGE);
     const bigMb = statSync(big).size / 1e6;
-    const lcli = await best(LARGE_RUNS, () => cliIngest(big));
+    const lcli = await best(LARGE_RUNS, () => cliIngest(big, "1"));
+    const lpar = await best(LARGE_RUNS, () => cliIngest(big, String(JOBS)));
     const lts = await best(LARGE_RUNS, () => tshark(big));
     const found = await tsharkHandshakes(big);
     if (!process.env.BENCH_KEEP) rmSync(big, { force: true });
-    large = { cli: lcli, ts: lts, found };
+    large = { cli: lcli, par: lpar, ts: lts, found };
     const rateL = (s: number) => `${Math.round(N_LARGE / s).toLocaleString("en-US")} handshakes/s`;
     console.log(`larger capture: ${N_LARGE} handshakes, ${bigFrames} packets, ${bigMb.toFixed(0)} MB; best of ${LARGE_RUNS} runs each, load average now ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
-    console.log(`cryptoscope ingest F, as a process: wall ${lcli.wall.toFixed(2)} s (${rateL(lcli.wall)}), cpu ${lcli.cpu.toFixed(2)} s (${rateL(lcli.cpu)}), ${lcli.rows} handshakes`);
+    console.log(`cryptoscope ingest F --jobs 1, as a process: wall ${lcli.wall.toFixed(2)} s (${rateL(lcli.wall)}), cpu ${lcli.cpu.toFixed(2)} s (${rateL(lcli.cpu)}), ${lcli.rows} handshakes`);
+    console.log(`cryptoscope ingest F --jobs ${JOBS}, as a process: wall ${lpar.wall.toFixed(2)} s (${rateL(lpar.wall)}), cpu ${lpar.cpu.toFixed(2)} s (${rateL(lpar.cpu)}), ${lpar.rows} handshakes`);
     console.log(`tshark: wall ${lts.wall.toFixed(2)} s (${rateL(lts.wall)}), cpu ${lts.cpu.toFixed(2)} s (${rateL(lts.cpu)}); connections with a ClientHello/KEXINIT: ${found}`);
     const marginal = (small: Timing, big: Timing, k: "wall" | "cpu") => (N_LARGE - N) / (big[k] - small[k]);
     const m = {
@@ -426,12 +433,13 @@ try {
     const k = (x: number) => `${Math.round(x).toLocaleString("en-US")}/s`;
     console.log(`marginal rate between ${N} and ${N_LARGE} handshakes (start-up cancelled): ingest ${k(m.cliWall)} wall, ${k(m.cliCpu)} cpu; tshark ${k(m.tsWall)} wall, ${k(m.tsCpu)} cpu`);
     console.log(
-      `ratio tshark / ingest, process against process on the larger capture: ${(lts.wall / lcli.wall).toFixed(1)}x wall, ${(lts.cpu / lcli.cpu).toFixed(1)}x cpu; ` +
+      `ratio tshark / ingest, process against process on the larger capture: --jobs 1 ${(lts.wall / lcli.wall).toFixed(1)}x wall, ${(lts.cpu / lcli.cpu).toFixed(1)}x cpu; ` +
+        `--jobs ${JOBS} ${(lts.wall / lpar.wall).toFixed(1)}x wall, ${(lts.cpu / lpar.cpu).toFixed(1)}x cpu; ` +
         `marginal rates: ${(m.cliWall / m.tsWall).toFixed(1)}x wall, ${(m.cliCpu / m.tsCpu).toFixed(1)}x cpu (target >= 10x)`,
     );
   }
 
-  if (a.value !== N || b.value !== N || cli.rows !== N || (large && large.cli.rows !== N_LARGE)) {
+  if (a.value !== N || b.value !== N || cli.rows !== N || cliPar.rows !== N || (large && (large.cli.rows !== N_LARGE || large.par.rows !== N_LARGE))) {
     console.error(`ingest found ${a.value} / ${b.value} / ${cli.rows} handshakes, expected ${N}`);
     process.exitCode = 1;
   }
