@@ -7,6 +7,8 @@ import path from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { jobsFor } from "../capture/commands/ingest.ts";
+import { ingestFilesParallel } from "../capture/ingest-parallel.ts";
+import { openLake } from "../capture/lake/writer.ts";
 import { Packet } from "../capture/flow/segment.ts";
 import { shardOf } from "../capture/flow/shard.ts";
 import { REPO_ROOT } from "../capture/repo-root.ts";
@@ -87,6 +89,32 @@ describe("parallel ingest", () => {
       counts[shardOf(p, 4)]!++;
     }
     for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(1_000);
+  });
+
+  it("stops all workers on abort, and what they read is in the lake, counted right", async () => {
+    const root = path.join(tmp, "lake-abort");
+    const one = path.join(corpus, "generated/tls13_x25519mlkem768.pcap");
+    const paths = Array.from({ length: 400 }, () => one);
+    const agentStart = new Date();
+    const lake = await openLake({ root, host: "t", agentStart });
+    const stop = new AbortController();
+    const s = await ingestFilesParallel(paths, lake, { host: "t", signal: stop.signal, onProgress: (p) => p.fileIndex >= 3 && stop.abort() }, { jobs: 2, lake: { root, host: "t", agentStart } });
+    await lake.close();
+    expect(s.files.length).toBeGreaterThanOrEqual(3);
+    expect(s.files.length).toBeLessThan(400);
+    expect(s.handshakes).toBeGreaterThan(0);
+    const n = await queryLake(root, (t) => `SELECT count(*)::INT AS n FROM ${t("handshakes")}`);
+    expect(n[0]!.n).toBe(s.handshakes);
+  });
+
+  it("reads a pipe with one worker, saying so when --jobs asked for more", () => {
+    const fifo = path.join(tmp, "in.pcap");
+    spawnSync("mkfifo", [fifo]);
+    const src = path.join(corpus, "generated/tls12_rsa_kx.pcap");
+    const r = spawnSync("sh", ["-c", `cat "$1" > "$2" & exec "$3" ingest "$2" --lake "$4" --host t --jobs 2`, "sh", src, fifo, bin, path.join(tmp, "lake-fifo")], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("--jobs 2: a pipe is among the inputs, reading with one worker");
+    expect(r.stdout).toMatch(/ingested 1 file \(\d+ packets\): 1 handshakes/);
   });
 
   it("uses workers for large captures only, and refuses a bad --jobs with one line", () => {

@@ -57,8 +57,14 @@ export function register(program: Command): void {
         import("../ingest.ts"), import("../lake/writer.ts"), import("cli-progress")]);
       const lakeRoot = resolve(o.lake);
       const hashKey = o.hashIdentifiers || o.hashKey ? await loadHashKey(lakeRoot, o.hashKey) : undefined;
-      const sizes = await Promise.all(files.map((f) => stat(f).then((s) => s.size, () => 0)));
-      const jobs = jobsFor(o.jobs, sizes.reduce((a, b) => a + b, 0), availableParallelism());
+      const stats = await Promise.all(files.map((f) => stat(f).catch(() => undefined)));
+      const sizes = stats.map((s) => s?.size ?? 0);
+      let jobs = jobsFor(o.jobs, sizes.reduce((a, b) => a + b, 0), availableParallelism());
+      // Every worker reads every file in full: a pipe or FIFO can be read once only.
+      if (jobs > 1 && stats.some((s) => s && !s.isFile())) {
+        if (o.jobs !== "auto") process.stderr.write(`cryptoscope: --jobs ${o.jobs}: a pipe is among the inputs, reading with one worker\n`);
+        jobs = 1;
+      }
       const agentStart = new Date();
       const lake = await openLake({ root: lakeRoot, host: o.host, agentStart });
       // SIGINT/SIGTERM: stop reading, finish the connections already seen, write them, then exit.
