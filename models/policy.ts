@@ -1,8 +1,8 @@
 // Policy thresholds and rule severities: models/policy.json holds the defaults, `--policy FILE` overrides
 // any subset of them (a partial file is merged over the defaults).
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { REPO_ROOT } from "../capture/repo-root.ts";
 
 export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -24,7 +24,7 @@ export class PolicyError extends Error {
   override name = "PolicyError";
 }
 
-export const DEFAULT_POLICY_FILE = join(dirname(fileURLToPath(import.meta.url)), "policy.json");
+export const DEFAULT_POLICY_FILE = join(REPO_ROOT, "models", "policy.json"); // from the root, not from this module's own URL: compiled, it runs from build/cli/
 
 export function severityRank(s: string): number {
   const i = SEVERITIES.indexOf(s as Severity);

@@ -4,11 +4,11 @@
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { REPO_ROOT } from "../capture/repo-root.ts";
 import { TABLES, TABLE_NAMES, type TableName } from "../capture/lake/schema.ts";
 import { loadPolicy, type Policy } from "./policy.ts";
 
-export const MODELS_DIR = dirname(fileURLToPath(import.meta.url));
+export const MODELS_DIR = join(REPO_ROOT, "models"); // from the root, not from this module's own URL: compiled, it runs from build/cli/
 const LAYERS = ["staging", "inventory", "risk", "reports"] as const;
 
 export class ModelError extends Error {

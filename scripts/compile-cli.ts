@@ -6,12 +6,19 @@
 // The output is written to a fresh folder and renamed into place: a CLI starting meanwhile sees either
 // the old complete build or the new one.
 import { build } from "esbuild";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { REPO_ROOT } from "../capture/repo-root.ts";
 
 export const CLI_BUILD_DIR = join(REPO_ROOT, "build", "cli");
+
+// Modules whose use of import.meta.url holds in the bundle too: finding the root, the commands next to
+// cli.js, telling compiled from tsx, createRequire for an absolute path, "am I the main module" checks.
+const MAY_USE_IMPORT_META = new Set([
+  "capture/repo-root.ts", "capture/cli.ts", "capture/ingest-parallel.ts", "capture/bpf/native.ts",
+  "capture/attest/setup-keys.ts", "site/prepare.ts",
+]);
 
 export async function compileCli(): Promise<{ files: number; ms: number }> {
   const t0 = performance.now();
@@ -39,6 +46,14 @@ export async function compileCli(): Promise<{ files: number; ms: number }> {
     metafile: true,
   });
   if (result.errors.length) throw new Error(`compile failed: ${result.errors[0]!.text}`);
+  // Bundled, a module no longer sits where its source did: a path taken from import.meta.url would point
+  // into build/cli/. Only the modules that know this may use it (the others take paths from REPO_ROOT).
+  for (const input of Object.keys(result.metafile!.inputs)) {
+    if (input.includes("node_modules") || MAY_USE_IMPORT_META.has(input)) continue;
+    if (readFileSync(join(REPO_ROOT, input), "utf8").includes("import.meta.url")) {
+      throw new Error(`compile failed: ${input} uses import.meta.url (wrong once bundled into build/cli): take the path from REPO_ROOT`);
+    }
+  }
   // The stamp bin/cryptoscope compares sources against, dated when the build started: a file edited
   // during the build is newer than the stamp and sends the CLI back to tsx.
   const stamp = join(fresh, ".stamp");

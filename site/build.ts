@@ -19,7 +19,7 @@ import { writeDerived } from "./derive.ts";
 import { writePrecomputed } from "./precompute.ts";
 import { writeGzipCopies } from "./compress.ts";
 
-export const siteDir = join(REPO_ROOT, "site"); // not import.meta.url: compiled, this module runs from build/cli/
+export const siteDir = join(REPO_ROOT, "site"); // from the root, not from this module's own URL: compiled, it runs from build/cli/
 const repoRoot = REPO_ROOT;
 const frameworkBin = join(repoRoot, "node_modules/@observablehq/framework/dist/bin/observable.js");
 // Written into every output folder: the build only ever replaces a folder that carries it.

@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { REPO_ROOT } from "../capture/repo-root.ts";
 
-const siteDir = join(REPO_ROOT, "site"); // not import.meta.url: compiled, this module runs from build/cli/
+const siteDir = join(REPO_ROOT, "site"); // from the root, not from this module's own URL: compiled, it runs from build/cli/
 const repoRoot = REPO_ROOT;
 export const cacheDir = join(siteDir, ".observablehq", "cache");
 const frameworkClient = join(repoRoot, "node_modules/@observablehq/framework/dist/client");

@@ -57,6 +57,31 @@ describe("compiled CLI", () => {
     expect(ra).toEqual(rb);
   });
 
+  it("builds the models and answers check and cbom over that lake as the TypeScript sources do", () => {
+    // Each command that reads project files (models/, the policy, seeds) finds them from build/cli too.
+    const out = (m: string) => {
+      const lake = path.join(tmp, `lake-${m}`);
+      const db = path.join(tmp, `${m}.duckdb`);
+      const env = m === "tsx" ? { CRYPTOSCOPE_TSX: "1" } : {};
+      const build = run(["models", "build", "--lake", lake, "--out", path.join(tmp, `marts-${m}`), "--db", db], env);
+      expect(build.code, build.stderr).toBe(0);
+      expect(mode(build.stderr)).toBe(m);
+      const check = run(["check", "--db", db, "--severity", "info", "--format", "json"], env);
+      const cbom = run(["cbom", "--db", db], env);
+      expect(cbom.code, cbom.stderr).toBe(0);
+      // The BOM's serial number and timestamp are per run.
+      const bom = JSON.parse(cbom.stdout) as Record<string, unknown>;
+      delete bom.serialNumber;
+      delete (bom.metadata as Record<string, unknown>).timestamp;
+      return { check: [check.code, check.stdout], bom, components: (bom.components as unknown[]).length };
+    };
+    const a = out("compiled");
+    const b = out("tsx");
+    expect(a.components).toBeGreaterThan(0);
+    expect(a.check).toEqual(b.check);
+    expect(a.bom).toEqual(b.bom);
+  });
+
   it("is not used once any source file is newer than the build", () => {
     // A file under models/ (not a command, so tsx's CLI is unaffected) dated after the build's stamp.
     const probe = path.join(REPO_ROOT, "models", `.stale-probe-${process.pid}.ts`);
