@@ -267,11 +267,20 @@ export class StringBuffer extends ColumnBuffer {
   }
   /** The dictionary code of v, added if new (dictionary mode only). */
   codeOf(v: string): number {
-    if (v === this.last) return this.lastCode; // low-cardinality columns repeat the previous row's value
+    // Low-cardinality columns often repeat the previous row's value; elsewhere the check is a string
+    // comparison that fails (a call, characters compared), so it is only made while it pays.
+    if (this.lastOn) {
+      if (v === this.last) {
+        this.lastHits++;
+        return this.lastCode;
+      }
+      if (++this.lastMisses > 1024) this.lastVerdict();
+    } else if (++this.lastMisses > 65536) this.lastVerdict(); // look again now and then
     // A small direct-mapped cache in front of the Map (a Map lookup is most of an append's cost):
     // low-cardinality columns (comm, exe, role, ja4) hit it; it switches itself off where it misses.
     // Slot from the length, the characters at 0, 1/4, 1/2, 3/4 and the last eight (where addresses,
-    // hashes and host names differ); a few charCodeAt cost less than a Map lookup.
+    // hashes and host names differ); a few charCodeAt cost less than a Map lookup. The slot keeps the
+    // whole hash, so a slot holding another string is told apart without comparing strings.
     const len = v.length;
     let h = len;
     if (len > 0) {
@@ -279,11 +288,12 @@ export class StringBuffer extends ColumnBuffer {
       h = Math.imul(h ^ v.charCodeAt(len >> 1), 0x01000193) ^ v.charCodeAt((3 * len) >> 2);
       for (let k = len > 8 ? len - 8 : 0; k < len; k++) h = Math.imul(h ^ v.charCodeAt(k), 0x01000193);
     }
-    const slot = (h ^ (h >>> 13)) & this.cacheMask;
+    h ^= h >>> 13;
+    const slot = h & this.cacheMask;
     const useCache = this.cacheOn;
     if (useCache) {
       this.cacheLookups++;
-      if (this.cacheKeys[slot] === v) {
+      if (this.cacheHashes[slot] === h && this.cacheKeys[slot] === v) {
         const c = this.cacheCodes[slot];
         this.last = v;
         this.lastCode = c;
@@ -305,22 +315,34 @@ export class StringBuffer extends ColumnBuffer {
       }
     }
     if (useCache) {
-      this.cacheKeys[slot] = v;
-      this.cacheCodes[slot] = c;
+      this.cacheKeys[h & this.cacheMask] = v;
+      this.cacheHashes[h & this.cacheMask] = h;
+      this.cacheCodes[h & this.cacheMask] = c;
     }
     this.last = v;
     this.lastCode = c;
     return c;
   }
+  private lastOn = true;
+  private lastHits = 0;
+  private lastMisses = 0;
+  /** Keep comparing with the previous value while at least a quarter of the checks hit. */
+  private lastVerdict(): void {
+    this.lastOn = 3 * this.lastHits >= this.lastMisses;
+    this.lastHits = 0;
+    this.lastMisses = 0;
+  }
   private cacheOn = true;
   private cacheMask = 255;
   private cacheKeys: (string | null)[] = new Array<string | null>(256).fill(null);
+  private cacheHashes = new Int32Array(256);
   private cacheCodes = new Int32Array(256);
   /** The cache grows with the dictionary (up to 4096 slots), so mid-cardinality columns (SNI, addresses) hit it too. */
   private growCache(): void {
     const size = (this.cacheMask + 1) * 4;
     this.cacheMask = size - 1;
     this.cacheKeys = new Array<string | null>(size).fill(null);
+    this.cacheHashes = new Int32Array(size);
     this.cacheCodes = new Int32Array(size);
     this.cacheOn = true; // a bigger cache gets a new verdict
     this.cacheLookups = 0;

@@ -184,7 +184,7 @@ interface Chunk {
  * Levels and the indices (into leaf.values) of the values present, for output rows [start, start+count);
  * output row r is buffer row perm[r] (the clustered order) or r itself.
  */
-function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: number): { def: Uint8Array | null; rep: Uint8Array | null; n: number; idx: Int32Array; nv: number } {
+function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: number): { def: Int32Array | null; rep: Int32Array | null; n: number; idx: Int32Array; nv: number } {
   const vb = leaf.values;
   if (leaf.list === null) {
     const idx = work("idx", count);
@@ -250,8 +250,8 @@ function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: numbe
 const scratchBuf = { b: Buffer.alloc(1 << 16) };
 // Per-chunk work arrays, reused: encoding is synchronous, one chunk at a time.
 const scratch = {
-  def: new Uint8Array(1 << 16),
-  rep: new Uint8Array(1 << 16),
+  def: new Int32Array(1 << 16), // levels as int32, like codes: writeHybrid only ever sees one array type
+  rep: new Int32Array(1 << 16),
   idx: new Int32Array(1 << 16),
   codes: new Int32Array(1 << 16),
   g2l: new Int32Array(1 << 16), // global dictionary code → local code + 1; all zero between chunks
@@ -263,11 +263,19 @@ function work<K extends keyof typeof scratch>(k: K, n: number): (typeof scratch)
 }
 const sinks = { body: new ByteSink(), level: new ByteSink(), dict: new ByteSink(), alt: new ByteSink() };
 const SMALL_CODES = new Int32Array(65536); // value → dictionary code + 1, all zero between chunks
+/** What a chunk's values came out as (one object, reused: chunks are encoded one at a time). */
+const vo = {
+  dict: null as Uint8Array | null,
+  dictCount: 0,
+  encoding: Enc.PLAIN as Enc,
+  stats: null as ThriftField[] | null,
+  alt: null as Uint8Array | null, // a PLAIN alternative to a dictionary-encoded body
+};
 
 function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: number, level: number): Chunk {
   const body = sinks.body.reset();
   // Levels (v1: each block prefixed by its byte length).
-  const levelBlock = (vals: Uint8Array | null, max: number, n: number) => {
+  const levelBlock = (vals: Int32Array | null, max: number, n: number) => {
     const s = sinks.level.reset();
     if (vals === null) {
       s.varint(n * 2); // one RLE run of `max`
@@ -287,302 +295,323 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
 
   const vb = leaf.values;
   const { idx, nv } = lv;
-  let dict: Uint8Array | null = null;
-  let dictCount = 0;
-  let encoding = Enc.PLAIN;
-  let stats: ThriftField[] | null = null;
   const flat = leaf.list === null;
   const nulls = flat ? count - nv : 0;
-  let alt: Uint8Array | null = null; // a PLAIN alternative to a dictionary-encoded body
 
-  if (vb instanceof Int32Buffer) {
-    const d = vb.data;
-    const codes = work("codes", nv);
+  vo.dict = null;
+  vo.dictCount = 0;
+  vo.encoding = Enc.PLAIN;
+  vo.stats = null;
+  vo.alt = null;
+  // One function per kind of buffer: each is compiled for its own values only (one big function
+  // was deoptimized and recompiled each time a chunk of another kind reached a cold branch).
+  if (vb instanceof Int32Buffer) int32Values(body, vb, idx, nv, flat, nulls, leaf.kind);
+  else if (vb instanceof Int64Buffer) int64Values(body, vb, idx, nv, flat, nulls, leaf.kind);
+  else if (vb instanceof BoolBuffer) boolValues(body, vb, idx, nv, flat, nulls, leaf.kind);
+  else if (vb instanceof StringBuffer) stringValues(body, vb, idx, nv, flat, nulls, leaf.kind);
+  else if (vb instanceof RefBuffer) refValues(body, vb, idx, nv, flat, nulls, leaf.kind);
+
+  return finishChunk(body.result(), vo.dict, vo.dictCount, vo.encoding, vo.stats, lv.n, level, vo.alt);
+}
+
+/** Dictionary (or PLAIN) INT32 values; flat columns with rarely repeating values also get a PLAIN alternative. */
+function int32Values(body: ByteSink, vb: Int32Buffer, idx: Int32Array, nv: number, flat: boolean, nulls: number, kind: Leaf["kind"]): void {
+  const d = vb.data;
+  const codes = work("codes", nv);
+  const map = new Map<number, number>();
+  let ok = true;
+  // Code points are mostly u16: a direct-address table (reset afterwards) instead of Map lookups.
+  const small = SMALL_CODES;
+  const touched: number[] = [];
+  let prev = NaN;
+  let prevCode = -1;
+  for (let k = 0; k < nv; k++) {
+    const v = d[idx[k]];
+    if (v === prev) {
+      codes[k] = prevCode; // clustered rows repeat their neighbour's value
+      continue;
+    }
+    let c = -1;
+    if (v >= 0 && v < 65536) c = small[v] - 1;
+    else {
+      const m = map.get(v);
+      if (m !== undefined) c = m;
+    }
+    if (c < 0) {
+      if (map.size >= MAX_DICT || map.size > nv / 2 + 64) {
+        ok = false;
+        break;
+      }
+      c = map.size;
+      map.set(v, c);
+      if (v >= 0 && v < 65536) {
+        small[v] = c + 1;
+        touched.push(v);
+      }
+    }
+    codes[k] = c;
+    prev = v;
+    prevCode = c;
+  }
+  for (const v of touched) small[v] = 0;
+  let min = 2147483647;
+  let max = -2147483648;
+  if (ok && map.size > 0) {
+    const ds = sinks.dict.reset();
+    for (const v of map.keys()) {
+      ds.u32le(v);
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    vo.dict = ds.result();
+    vo.dictCount = map.size;
+    vo.encoding = Enc.RLE_DICTIONARY;
+    if (flat && map.size * 16 > nv) {
+      // Values that rarely repeat (ports): PLAIN may compress smaller than a big dictionary plus wide
+      // codes (ZSTD squeezes the constant high bytes); both are built and the smaller one is kept.
+      const a = sinks.alt.reset();
+      a.bytes(body.result());
+      for (let k = 0; k < nv; k++) a.u32le(d[idx[k]]);
+      vo.alt = a.result();
+    }
+    const w = Math.max(1, bitWidth(map.size - 1));
+    body.byte(w);
+    writeHybrid(body, codes, nv, w);
+  } else {
+    for (let k = 0; k < nv; k++) {
+      const v = d[idx[k]];
+      body.u32le(v);
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  if (flat) vo.stats = numericStats(nulls, nv > 0 ? int32le(min) : null, nv > 0 ? int32le(max) : null);
+}
+
+/** INT64 values: timestamps DELTA_BINARY_PACKED, other exact values dictionary-coded, the rest PLAIN. */
+function int64Values(body: ByteSink, vb: Int64Buffer, idx: Int32Array, nv: number, flat: boolean, nulls: number, kind: Leaf["kind"]): void {
+  const d = vb.data;
+  let minK = -1;
+  let maxK = -1;
+  const hi0 = nv > 0 ? d[2 * idx[0] + 1] : 0;
+  let sameHi = true;
+  for (let k = 0; k < nv; k++) {
+    const i = idx[k];
+    const hi = d[2 * i + 1];
+    const lo = d[2 * i] >>> 0;
+    if (hi !== hi0) sameHi = false;
+    if (minK < 0 || hi < d[2 * minK + 1] || (hi === d[2 * minK + 1] && lo < d[2 * minK] >>> 0)) minK = i;
+    if (maxK < 0 || hi > d[2 * maxK + 1] || (hi === d[2 * maxK + 1] && lo > d[2 * maxK] >>> 0)) maxK = i;
+  }
+  // Values are exact doubles when every one is below 2^52 in magnitude (timestamps, ids, counters).
+  const exact = nv === 0 || (Math.abs(d[2 * minK + 1]) < 1 << 20 && Math.abs(d[2 * maxK + 1]) < 1 << 20);
+  let done = false;
+  if (exact && kind === "TIMESTAMP" && nv > 0) {
+    // Times rise inside a cluster: deltas are small, so DELTA_BINARY_PACKED beats PLAIN + ZSTD by far.
+    writeDeltaBinaryPacked(body, d, idx, nv);
+    vo.encoding = Enc.DELTA_BINARY_PACKED;
+    done = true;
+  } else if ((sameHi || exact) && nv > 0) {
+    // Dictionary keyed by the low word when all high words agree (small ints stay V8 small ints).
     const map = new Map<number, number>();
+    const codes = work("codes", nv);
     let ok = true;
-    // Code points are mostly u16: a direct-address table (reset afterwards) instead of Map lookups.
-    const small = SMALL_CODES;
-    const touched: number[] = [];
     let prev = NaN;
     let prevCode = -1;
     for (let k = 0; k < nv; k++) {
-      const v = d[idx[k]];
+      const i = idx[k];
+      const v = sameHi ? d[2 * i] : d[2 * i + 1] * 4294967296 + (d[2 * i] >>> 0);
+      if (v === prev) {
+        codes[k] = prevCode;
+        continue;
+      }
+      let c = map.get(v);
+      if (c === undefined) {
+        if (map.size >= MAX_DICT || map.size > nv / 2 + 64 || (k === 4096 && map.size > 3000)) {
+          ok = false;
+          break;
+        }
+        map.set(v, (c = map.size));
+      }
+      codes[k] = prevCode = c;
+      prev = v;
+    }
+    if (ok) {
+      const ds = sinks.dict.reset();
+      for (const v of map.keys()) {
+        if (sameHi) {
+          ds.u32le(v);
+          ds.u32le(hi0);
+        } else {
+          const hi = Math.floor(v / 4294967296);
+          ds.u32le(v - hi * 4294967296);
+          ds.u32le(hi);
+        }
+      }
+      vo.dict = ds.result();
+      vo.dictCount = map.size;
+      vo.encoding = Enc.RLE_DICTIONARY;
+      const w = Math.max(1, bitWidth(map.size - 1));
+      body.byte(w);
+      writeHybrid(body, codes, nv, w);
+      done = true;
+    }
+  }
+  if (!done) {
+    for (let k = 0; k < nv; k++) {
+      const i = idx[k];
+      body.u32le(d[2 * i]);
+      body.u32le(d[2 * i + 1]);
+    }
+  }
+  if (flat) {
+    const signed = kind !== "UBIGINT";
+    vo.stats = numericStats(nulls, signed && nv > 0 ? int64le(d, minK) : null, signed && nv > 0 ? int64le(d, maxK) : null);
+  }
+}
+
+/** BOOLEAN values, bit-packed PLAIN. */
+function boolValues(body: ByteSink, vb: BoolBuffer, idx: Int32Array, nv: number, flat: boolean, nulls: number, kind: Leaf["kind"]): void {
+  const d = vb.data;
+  let acc = 0;
+  let bits = 0;
+  for (let k = 0; k < nv; k++) {
+    acc |= d[idx[k]] << bits++;
+    if (bits === 8) {
+      body.byte(acc);
+      acc = 0;
+      bits = 0;
+    }
+  }
+  if (bits > 0) body.byte(acc);
+  if (flat) vo.stats = numericStats(nulls, null, null);
+}
+
+/** Dictionary-coded strings: the chunk's own dictionary from the buffer's codes, or PLAIN UTF-8 bytes. */
+function stringValues(body: ByteSink, vb: StringBuffer, idx: Int32Array, nv: number, flat: boolean, nulls: number, kind: Leaf["kind"]): void {
+  const src = vb.bytes;
+  const ends = vb.ends;
+  let size = 0;
+  let ok = !vb.raw;
+  let l2g: Int32Array | null = null;
+  if (ok) {
+    // The chunk's own dictionary (values present in these rows, in order of first appearance),
+    // from the buffer's codes through a global → local table that is all zero between chunks.
+    const g2l = work("g2l", vb.dict.length);
+    l2g = work("l2g", Math.min(nv, vb.dict.length));
+    const codes = work("codes", nv);
+    const gc = vb.codes;
+    let prevG = -1;
+    let prevL = -1;
+    for (let k = 0; k < nv; k++) {
+      const g = gc[idx[k]];
+      if (g === prevG) {
+        codes[k] = prevL; // clustered rows repeat their neighbour's value
+        continue;
+      }
+      let l = g2l[g] - 1;
+      if (l < 0) {
+        // Give up early on near-unique columns: the dictionary would not pay.
+        if (size >= MAX_DICT || size > nv / 2 + 64 || (k === 4096 && size > 3000)) {
+          ok = false;
+          break;
+        }
+        l = size++;
+        g2l[g] = l + 1;
+        l2g[l] = g;
+      }
+      codes[k] = l;
+      prevG = g;
+      prevL = l;
+    }
+    for (let j = 0; j < size; j++) g2l[l2g[j]] = 0;
+  }
+  if (ok && size > 0) {
+    const ds = sinks.dict.reset();
+    let min: string | null = null;
+    let max: string | null = null;
+    let ordered = true;
+    for (let j = 0; j < size; j++) {
+      const g = l2g![j];
+      putBytes(ds, src, vb.start(g), ends[g]);
+      const v = vb.dict[g];
+      if (min === null || v < min) min = v;
+      if (max === null || v > max) max = v;
+      if (ordered && /[\ud800-\udfff]/.test(v)) ordered = false;
+    }
+    vo.dict = ds.result();
+    vo.dictCount = size;
+    vo.encoding = Enc.RLE_DICTIONARY;
+    const w = Math.max(1, bitWidth(size - 1));
+    body.byte(w);
+    writeHybrid(body, scratch.codes, nv, w);
+    if (flat) vo.stats = stringStats(nulls, ordered, min, max);
+  } else {
+    // PLAIN: each value's UTF-8 bytes, already encoded once at append time.
+    if (vb.raw) for (let k = 0; k < nv; k++) { const i = idx[k]; putBytes(body, src, i === 0 ? 0 : ends[i - 1], ends[i]); }
+    else for (let k = 0; k < nv; k++) { const g = vb.codes[idx[k]]; putBytes(body, src, vb.start(g), ends[g]); }
+    if (flat) vo.stats = numericStats(nulls, null, null);
+  }
+}
+
+/** Strings and blobs held as references (struct fields, BLOB): dictionary or PLAIN. */
+function refValues(body: ByteSink, vb: RefBuffer<string | Uint8Array>, idx: Int32Array, nv: number, flat: boolean, nulls: number, kind: Leaf["kind"]): void {
+  const d = vb.data;
+  if (kind === "BLOB") {
+    for (let k = 0; k < nv; k++) {
+      const b = d[idx[k]] as Uint8Array;
+      body.u32le(b.length);
+      body.bytes(b);
+    }
+    if (flat) vo.stats = numericStats(nulls, null, null);
+  } else {
+    const codes = work("codes", nv);
+    const map = new Map<string, number>();
+    let ok = true;
+    let prev: string | null = null;
+    let prevCode = -1;
+    for (let k = 0; k < nv; k++) {
+      const v = d[idx[k]] as string;
       if (v === prev) {
         codes[k] = prevCode; // clustered rows repeat their neighbour's value
         continue;
       }
-      let c = -1;
-      if (v >= 0 && v < 65536) c = small[v] - 1;
-      else {
-        const m = map.get(v);
-        if (m !== undefined) c = m;
-      }
-      if (c < 0) {
-        if (map.size >= MAX_DICT || map.size > nv / 2 + 64) {
+      let c = map.get(v);
+      if (c === undefined) {
+        // Give up early on near-unique columns (flow ids): the Map would only be thrown away.
+        if (map.size >= MAX_DICT || map.size > nv / 2 + 64 || (k === 4096 && map.size > 3000)) {
           ok = false;
           break;
         }
-        c = map.size;
-        map.set(v, c);
-        if (v >= 0 && v < 65536) {
-          small[v] = c + 1;
-          touched.push(v);
-        }
+        map.set(v, (c = map.size));
       }
       codes[k] = c;
       prev = v;
       prevCode = c;
     }
-    for (const v of touched) small[v] = 0;
-    let min = 2147483647;
-    let max = -2147483648;
     if (ok && map.size > 0) {
-      const ds = sinks.dict.reset();
-      for (const v of map.keys()) {
-        ds.u32le(v);
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      dict = ds.result();
-      dictCount = map.size;
-      encoding = Enc.RLE_DICTIONARY;
-      if (flat && map.size * 16 > nv) {
-        // Values that rarely repeat (ports): PLAIN may compress smaller than a big dictionary plus wide
-        // codes (ZSTD squeezes the constant high bytes); both are built and the smaller one is kept.
-        const a = sinks.alt.reset();
-        a.bytes(body.result());
-        for (let k = 0; k < nv; k++) a.u32le(d[idx[k]]);
-        alt = a.result();
-      }
-      const w = Math.max(1, bitWidth(map.size - 1));
-      body.byte(w);
-      writeHybrid(body, codes, nv, w);
-    } else {
-      for (let k = 0; k < nv; k++) {
-        const v = d[idx[k]];
-        body.u32le(v);
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-    }
-    if (flat) stats = numericStats(nulls, nv > 0 ? int32le(min) : null, nv > 0 ? int32le(max) : null);
-  } else if (vb instanceof Int64Buffer) {
-    const d = vb.data;
-    let minK = -1;
-    let maxK = -1;
-    const hi0 = nv > 0 ? d[2 * idx[0] + 1] : 0;
-    let sameHi = true;
-    for (let k = 0; k < nv; k++) {
-      const i = idx[k];
-      const hi = d[2 * i + 1];
-      const lo = d[2 * i] >>> 0;
-      if (hi !== hi0) sameHi = false;
-      if (minK < 0 || hi < d[2 * minK + 1] || (hi === d[2 * minK + 1] && lo < d[2 * minK] >>> 0)) minK = i;
-      if (maxK < 0 || hi > d[2 * maxK + 1] || (hi === d[2 * maxK + 1] && lo > d[2 * maxK] >>> 0)) maxK = i;
-    }
-    // Values are exact doubles when every one is below 2^52 in magnitude (timestamps, ids, counters).
-    const exact = nv === 0 || (Math.abs(d[2 * minK + 1]) < 1 << 20 && Math.abs(d[2 * maxK + 1]) < 1 << 20);
-    let done = false;
-    if (exact && leaf.kind === "TIMESTAMP" && nv > 0) {
-      // Times rise inside a cluster: deltas are small, so DELTA_BINARY_PACKED beats PLAIN + ZSTD by far.
-      writeDeltaBinaryPacked(body, d, idx, nv);
-      encoding = Enc.DELTA_BINARY_PACKED;
-      done = true;
-    } else if ((sameHi || exact) && nv > 0) {
-      // Dictionary keyed by the low word when all high words agree (small ints stay V8 small ints).
-      const map = new Map<number, number>();
-      const codes = work("codes", nv);
-      let ok = true;
-      let prev = NaN;
-      let prevCode = -1;
-      for (let k = 0; k < nv; k++) {
-        const i = idx[k];
-        const v = sameHi ? d[2 * i] : d[2 * i + 1] * 4294967296 + (d[2 * i] >>> 0);
-        if (v === prev) {
-          codes[k] = prevCode;
-          continue;
-        }
-        let c = map.get(v);
-        if (c === undefined) {
-          if (map.size >= MAX_DICT || map.size > nv / 2 + 64 || (k === 4096 && map.size > 3000)) {
-            ok = false;
-            break;
-          }
-          map.set(v, (c = map.size));
-        }
-        codes[k] = prevCode = c;
-        prev = v;
-      }
-      if (ok) {
-        const ds = sinks.dict.reset();
-        for (const v of map.keys()) {
-          if (sameHi) {
-            ds.u32le(v);
-            ds.u32le(hi0);
-          } else {
-            const hi = Math.floor(v / 4294967296);
-            ds.u32le(v - hi * 4294967296);
-            ds.u32le(hi);
-          }
-        }
-        dict = ds.result();
-        dictCount = map.size;
-        encoding = Enc.RLE_DICTIONARY;
-        const w = Math.max(1, bitWidth(map.size - 1));
-        body.byte(w);
-        writeHybrid(body, codes, nv, w);
-        done = true;
-      }
-    }
-    if (!done) {
-      for (let k = 0; k < nv; k++) {
-        const i = idx[k];
-        body.u32le(d[2 * i]);
-        body.u32le(d[2 * i + 1]);
-      }
-    }
-    if (flat) {
-      const signed = leaf.kind !== "UBIGINT";
-      stats = numericStats(nulls, signed && nv > 0 ? int64le(d, minK) : null, signed && nv > 0 ? int64le(d, maxK) : null);
-    }
-  } else if (vb instanceof BoolBuffer) {
-    const d = vb.data;
-    let acc = 0;
-    let bits = 0;
-    for (let k = 0; k < nv; k++) {
-      acc |= d[idx[k]] << bits++;
-      if (bits === 8) {
-        body.byte(acc);
-        acc = 0;
-        bits = 0;
-      }
-    }
-    if (bits > 0) body.byte(acc);
-    if (flat) stats = numericStats(nulls, null, null);
-  } else if (vb instanceof StringBuffer) {
-    const src = vb.bytes;
-    const ends = vb.ends;
-    let size = 0;
-    let ok = !vb.raw;
-    let l2g: Int32Array | null = null;
-    if (ok) {
-      // The chunk's own dictionary (values present in these rows, in order of first appearance),
-      // from the buffer's codes through a global → local table that is all zero between chunks.
-      const g2l = work("g2l", vb.dict.length);
-      l2g = work("l2g", Math.min(nv, vb.dict.length));
-      const codes = work("codes", nv);
-      const gc = vb.codes;
-      let prevG = -1;
-      let prevL = -1;
-      for (let k = 0; k < nv; k++) {
-        const g = gc[idx[k]];
-        if (g === prevG) {
-          codes[k] = prevL; // clustered rows repeat their neighbour's value
-          continue;
-        }
-        let l = g2l[g] - 1;
-        if (l < 0) {
-          // Give up early on near-unique columns: the dictionary would not pay.
-          if (size >= MAX_DICT || size > nv / 2 + 64 || (k === 4096 && size > 3000)) {
-            ok = false;
-            break;
-          }
-          l = size++;
-          g2l[g] = l + 1;
-          l2g[l] = g;
-        }
-        codes[k] = l;
-        prevG = g;
-        prevL = l;
-      }
-      for (let j = 0; j < size; j++) g2l[l2g[j]] = 0;
-    }
-    if (ok && size > 0) {
       const ds = sinks.dict.reset();
       let min: string | null = null;
       let max: string | null = null;
       let ordered = true;
-      for (let j = 0; j < size; j++) {
-        const g = l2g![j];
-        putBytes(ds, src, vb.start(g), ends[g]);
-        const v = vb.dict[g];
+      for (const v of map.keys()) {
+        writeString(ds, v);
         if (min === null || v < min) min = v;
         if (max === null || v > max) max = v;
         if (ordered && /[\ud800-\udfff]/.test(v)) ordered = false;
       }
-      dict = ds.result();
-      dictCount = size;
-      encoding = Enc.RLE_DICTIONARY;
-      const w = Math.max(1, bitWidth(size - 1));
+      vo.dict = ds.result();
+      vo.dictCount = map.size;
+      vo.encoding = Enc.RLE_DICTIONARY;
+      const w = Math.max(1, bitWidth(map.size - 1));
       body.byte(w);
-      writeHybrid(body, scratch.codes, nv, w);
-      if (flat) stats = stringStats(nulls, ordered, min, max);
+      writeHybrid(body, codes, nv, w);
+      if (flat) vo.stats = stringStats(nulls, ordered, min, max);
     } else {
-      // PLAIN: each value's UTF-8 bytes, already encoded once at append time.
-      if (vb.raw) for (let k = 0; k < nv; k++) { const i = idx[k]; putBytes(body, src, i === 0 ? 0 : ends[i - 1], ends[i]); }
-      else for (let k = 0; k < nv; k++) { const g = vb.codes[idx[k]]; putBytes(body, src, vb.start(g), ends[g]); }
-      if (flat) stats = numericStats(nulls, null, null);
-    }
-  } else if (vb instanceof RefBuffer) {
-    const d = vb.data;
-    if (leaf.kind === "BLOB") {
-      for (let k = 0; k < nv; k++) {
-        const b = d[idx[k]] as Uint8Array;
-        body.u32le(b.length);
-        body.bytes(b);
-      }
-      if (flat) stats = numericStats(nulls, null, null);
-    } else {
-      const codes = work("codes", nv);
-      const map = new Map<string, number>();
-      let ok = true;
-      let prev: string | null = null;
-      let prevCode = -1;
-      for (let k = 0; k < nv; k++) {
-        const v = d[idx[k]] as string;
-        if (v === prev) {
-          codes[k] = prevCode; // clustered rows repeat their neighbour's value
-          continue;
-        }
-        let c = map.get(v);
-        if (c === undefined) {
-          // Give up early on near-unique columns (flow ids): the Map would only be thrown away.
-          if (map.size >= MAX_DICT || map.size > nv / 2 + 64 || (k === 4096 && map.size > 3000)) {
-            ok = false;
-            break;
-          }
-          map.set(v, (c = map.size));
-        }
-        codes[k] = c;
-        prev = v;
-        prevCode = c;
-      }
-      if (ok && map.size > 0) {
-        const ds = sinks.dict.reset();
-        let min: string | null = null;
-        let max: string | null = null;
-        let ordered = true;
-        for (const v of map.keys()) {
-          writeString(ds, v);
-          if (min === null || v < min) min = v;
-          if (max === null || v > max) max = v;
-          if (ordered && /[\ud800-\udfff]/.test(v)) ordered = false;
-        }
-        dict = ds.result();
-        dictCount = map.size;
-        encoding = Enc.RLE_DICTIONARY;
-        const w = Math.max(1, bitWidth(map.size - 1));
-        body.byte(w);
-        writeHybrid(body, codes, nv, w);
-        if (flat) stats = stringStats(nulls, ordered, min, max);
-      } else {
-        for (let k = 0; k < nv; k++) writeString(body, d[idx[k]] as string);
-        if (flat) stats = numericStats(nulls, null, null);
-      }
+      for (let k = 0; k < nv; k++) writeString(body, d[idx[k]] as string);
+      if (flat) vo.stats = numericStats(nulls, null, null);
     }
   }
-
-  return finishChunk(body.result(), dict, dictCount, encoding, stats, lv.n, level, alt);
 }
 
 /** Statistics of a string chunk: min/max as UTF-8 only when the strings compare in byte order and are short. */

@@ -8,7 +8,7 @@ export function bitWidth(maxValue: number): number {
 }
 
 /** Appends the hybrid encoding of values[0..n) (no length prefix, no bit-width byte). */
-export function writeHybrid(out: ByteSink, values: Int32Array | Uint8Array, n: number, width: number): void {
+export function writeHybrid(out: ByteSink, values: Int32Array, n: number, width: number): void {
   // Worst case: a header per 8 values plus the packed bits; written straight into the sink's array.
   out.ensure(Math.ceil(n / 8) * (width + 5) + 32);
   const buf = out.buf;
