@@ -435,7 +435,7 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
  * past_handshake_segs carries no handshake bytes any more. */
 #define TCP_TIME_WAIT_STATE 6
 #define TCP_NEW_SYN_RECV_STATE 12
-static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir)
+static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir, __u32 *segs)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
 	struct sock *ks = kskb->sk;
@@ -445,7 +445,8 @@ static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir)
 	if (state == TCP_TIME_WAIT_STATE || state == TCP_NEW_SYN_RECV_STATE || ks->sk_protocol != IPPROTO_TCP)
 		return 0;
 	struct tcp_sock *tp = bpf_core_cast(ks, struct tcp_sock);
-	if ((dir ? tp->data_segs_out : tp->data_segs_in) > past_handshake_segs)
+	*segs = dir ? tp->data_segs_out : tp->data_segs_in;
+	if (*segs > past_handshake_segs)
 		return 1;
 	return dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX;
 }
@@ -454,7 +455,8 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 {
 	struct bpf_sock *sk = NULL, *fsk = NULL;
 	struct sock_flows *sf = NULL;
-	if (hook == CS_HOOK_CGROUP && tcp_socket_done(skb, dir))
+	__u32 segs = 0; /* this direction's data segments so far (TCP socket at cgroup_skb) */
+	if (hook == CS_HOOK_CGROUP && tcp_socket_done(skb, dir, &segs))
 		return;
 	if (skip_at_once(skb, l3off, l3proto, hook, dir))
 		return;
@@ -482,16 +484,21 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 
 	struct flow_key k = {};
 	__u64 cookie = 0; /* the socket's, read only where it is needed (cgroup_skb: keys, records) */
-	struct flow_state *st;
+	struct flow_state *st, fresh = {};
 	__u32 slot = 0;
 	__u32 *live = NULL;
 
 	if (sk) {
 		if (p.payload_len == 0)
 			return;
-		/* A socket gets its storage (costly: an allocation) only when a handshake starts on it. Until
-		 * then each payload segment is looked at on its own: a flow that is none costs a header read per
-		 * segment until its counters pass past_handshake_segs, and a late start (STARTTLS) is still seen. */
+		/* A socket gets its storage (costly: an allocation) only when a handshake starts on it and
+		 * goes on past this segment. Until then each payload segment is looked at on its own, as long
+		 * as the direction has carried no more than max_unclassified data segments: a flow that is no
+		 * handshake costs a header read for those, and one whose whole handshake bytes came in one
+		 * segment (a TLS 1.3 server flight: ServerHello, ChangeCipherSpec, then encrypted records)
+		 * never needs a state. */
+		if (!sf && segs > max_unclassified)
+			return;
 		__u8 proto = 0;
 		st = sf ? &sf->d[dir & 1] : NULL;
 		if (!st || !st->proto) {
@@ -509,12 +516,9 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 				return;
 			}
 		}
-		if (!sf) {
-			sf = bpf_sk_storage_get(&sock_flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-			if (!sf)
-				return;
+		if (!st) {
+			st = &fresh; /* into the storage below unless this segment finishes the direction */
 		}
-		st = &sf->d[dir & 1];
 		if (!st->proto) {
 			st->proto = proto;
 			st->next_rec = p.seq;
@@ -577,16 +581,19 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 			}
 			if (hook == CS_HOOK_TC && cgroup_is_root && dir == 0 && p.l4proto == IPPROTO_TCP && local_tcp_receiver(skb, &p))
 				return; /* cgroup_skb on the root sees it at the receiving socket */
-			struct flow_state fresh = {};
-			fresh.proto = proto;
-			fresh.next_rec = p.seq;
-			fresh.tracking = proto == CS_PROTO_TLS;
-			if (!bpf_map_update_elem(&flows, &k, &fresh, BPF_NOEXIST))
+			struct flow_state born = {};
+			born.proto = proto;
+			born.next_rec = p.seq;
+			born.tracking = proto == CS_PROTO_TLS;
+			if (!bpf_map_update_elem(&flows, &k, &born, BPF_NOEXIST))
 				__sync_fetch_and_add(live, 1);
 			st = bpf_map_lookup_elem(&flows, &k);
 			if (!st)
 				return;
 		}
+		/* keep the null checks above before any use: st is a map value here, the stack (fresh) or
+		 * socket storage on the other path, and clang would otherwise compute &st->done early */
+		asm volatile("" : "+r"(st));
 	}
 	if (st->done)
 		return;
@@ -606,13 +613,20 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	st->bytes += copy;
 	__u8 last = st->done;
 	__u8 proto = st->proto;
+	if (sk && !sf && !last) {
+		/* the handshake goes on in a later segment: now the socket needs its state */
+		sf = bpf_sk_storage_get(&sock_flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!sf)
+			return;
+		sf->d[dir & 1] = *st;
+	}
 	if (last && live && p.l4proto == IPPROTO_TCP && !bpf_map_delete_elem(&flows, &k))
 		__sync_fetch_and_add(live, -1); /* later packets of this flow stop at the live_slots check */
 	if (copy == 0)
 		return;
 	/* the socket's own storage: TCP has it already, a UDP socket gets it at its first copied send */
 	struct sock_flows *os = sf;
-	if (!os && fsk)
+	if (!os && fsk && !sk)
 		os = bpf_sk_storage_get(&sock_flows, fsk, 0, dir == 1 ? BPF_SK_STORAGE_GET_F_CREATE : 0);
 	__u64 netns = 0, cgroup = 0;
 	__u32 ino = 0;
@@ -661,6 +675,16 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		r->owner_tgid = 0;
 		r->owner_how = 0;
 		__builtin_memset(r->owner_comm, 0, sizeof(r->owner_comm));
+		/* a TCP socket without storage (its handshake bytes all in this segment): the owner goes
+		 * straight into the record, under the same rule as learn_owner() */
+		if (sk && dir == 1 && bpf_get_current_cgroup_id() == cgroup) {
+			__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+			if (tgid) {
+				r->owner_tgid = tgid;
+				r->owner_how = 2;
+				bpf_get_current_comm(r->owner_comm, sizeof(r->owner_comm));
+			}
+		}
 	}
 	r->orig_len = p.payload_len;
 	r->gso_size = p.l4proto == IPPROTO_UDP ? skb->gso_size : 0;
