@@ -95,4 +95,28 @@ describe("lake list columns", () => {
       expect(byFlow.get(row.flow_id)).toEqual(want);
     }
   });
+
+  it("rejects a bad list element with one clear line, also in a list that looks like one met before", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "lake-lists-"));
+    roots.push(root);
+    const lake = await openLake({ root, host: "h" });
+    const ts = BigInt(Date.UTC(2026, 11, 1, 9)) * 1000n;
+    const good = [4865, 4866, 4867, 49195, 49199, 49196, 49200, 52393, 52392, 49171];
+    lake.append("handshakes", { ts, flow_id: "a", suites_offered: good, alpn_offered: ["h2", "http/1.1"] });
+    // Same length and the same first and last four elements as the list above (same hash): only the
+    // element by element comparison tells them apart.
+    const near = (k: number, e: unknown) => good.map((x, i) => (i === k ? e : x));
+    expect(() => lake.append("handshakes", { ts, flow_id: "b", suites_offered: near(5, "49196") })).toThrow(/column suites_offered \(INTEGER\[\]\): element 5: expected a 32-bit integer, got string/);
+    expect(() => lake.append("handshakes", { ts, flow_id: "c", suites_offered: near(5, 49196.5) })).toThrow(/element 5: expected a 32-bit integer/);
+    expect(() => lake.append("handshakes", { ts, flow_id: "d", suites_offered: near(5, null) })).toThrow(/element 5 is null \(lists hold no nulls\)/);
+    expect(() => lake.append("handshakes", { ts, flow_id: "e", suites_offered: near(0, 2 ** 31) })).toThrow(/element 0: expected a 32-bit integer/);
+    expect(() => lake.append("handshakes", { ts, flow_id: "f", alpn_offered: ["h2", 11] })).toThrow(/column alpn_offered \(VARCHAR\[\]\): element 1: expected a string/);
+    lake.append("handshakes", { ts, flow_id: "g", suites_offered: near(5, 1), alpn_offered: ["h2", "http/1.2"] }); // a different list, fine
+    await lake.close();
+    const back = await query(`SELECT flow_id, to_json(suites_offered)::VARCHAR AS s, to_json(alpn_offered)::VARCHAR AS a FROM read_parquet(${glob(root, "handshakes")}) ORDER BY flow_id`);
+    expect(back).toEqual([
+      { flow_id: "a", s: JSON.stringify(good), a: JSON.stringify(["h2", "http/1.1"]) },
+      { flow_id: "g", s: JSON.stringify(near(5, 1)), a: JSON.stringify(["h2", "http/1.2"]) },
+    ]);
+  });
 });

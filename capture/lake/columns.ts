@@ -441,6 +441,14 @@ export class StringBuffer extends ColumnBuffer {
   }
 }
 
+/** h mixed with a string's length and its middle and last characters (anything else counts as ""). */
+function mixString(h: number, e: unknown): number {
+  const s = typeof e === "string" ? e : "";
+  const len = s.length;
+  h = Math.imul(h ^ len, 0x9e3779b1) ^ (h >>> 15);
+  return len > 0 ? Math.imul(h ^ (s.charCodeAt(len - 1) | (s.charCodeAt(len >> 1) << 16)), 0x9e3779b1) ^ (h >>> 15) : h;
+}
+
 function mix(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   return h ^ (h >>> 13);
@@ -460,7 +468,6 @@ export class ListBuffer extends ColumnBuffer {
   /** Open-addressing table of list index + 1 (0 = empty), by element hash; null: not interned. */
   private table: Int32Array | null;
   private hashes = new Int32Array(INITIAL);
-  private scratch = new Int32Array(64);
   constructor(column: Column, readonly child: ColumnBuffer) {
     super(column);
     this.table = child instanceof StructBuffer ? null : new Int32Array(1024);
@@ -495,72 +502,82 @@ export class ListBuffer extends ColumnBuffer {
     o.ids = ids;
     return o;
   }
-  // Both typed kinds of list are interned the same way: their elements as int32 codes (the ints
-  // themselves, or the strings' dictionary codes) in `scratch`, hashed, looked up among the distinct lists.
+  // A list is looked up among the distinct ones by a hash of its length and a few elements (the
+  // first and last four), then compared element by element with the caller's array itself: a list
+  // met before costs a load and a compare per element, with no conversion or copy. Only a list not
+  // found is checked element by element (an element of the wrong kind never compares equal) and
+  // stored. Hashes are verified by the comparison, so a weak hash costs probes, never correctness.
   private internInts(v: unknown[], child: Int32Buffer): number {
     const n = v.length;
-    const codes = this.scratchFor(n);
     let h = n | 0;
-    for (let k = 0; k < n; k++) {
-      const e = v[k];
-      if (typeof e !== "number" || (e | 0) !== e) {
-        if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
-        this.bad(e, `element ${k}: expected a 32-bit integer`);
-      }
-      codes[k] = e;
-      h = Math.imul(h ^ e, 0x9e3779b1) ^ (h >>> 15);
+    if (n <= 8) for (let k = 0; k < n; k++) h = Math.imul(h ^ ((v[k] as number) | 0), 0x9e3779b1) ^ (h >>> 15);
+    else {
+      for (let k = 0; k < 4; k++) h = Math.imul(h ^ ((v[k] as number) | 0), 0x9e3779b1) ^ (h >>> 15);
+      for (let k = n - 4; k < n; k++) h = Math.imul(h ^ ((v[k] as number) | 0), 0x9e3779b1) ^ (h >>> 15);
     }
     h = mix(h);
-    const found = this.find(h, n, child.data, codes);
-    if (found >= 0) return found;
-    const start = child.length;
-    if (start + n > child.data.length) child.data = grow(child.data, start + n);
-    child.data.set(codes.subarray(0, n), start);
-    child.length = start + n;
-    child.validity.setValidRange(start, start + n);
-    return this.addList(~found, h, start + n);
-  }
-  private internStrings(v: unknown[], child: StringBuffer): number {
-    const n = v.length;
-    const codes = this.scratchFor(n);
-    let h = n | 0;
-    for (let k = 0; k < n; k++) {
-      const e = v[k];
-      if (typeof e !== "string") {
-        if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
-        this.bad(e, `element ${k}: expected a string`);
-      }
-      const c = child.codeOf(e);
-      codes[k] = c;
-      h = Math.imul(h ^ c, 0x9e3779b1) ^ (h >>> 15);
-    }
-    h = mix(h);
-    const found = this.find(h, n, child.codes, codes);
-    if (found >= 0) return found;
-    const start = child.length;
-    for (let k = 0; k < n; k++) child.pushCode(codes[k]);
-    child.validity.setValidRange(start, start + n);
-    return this.addList(~found, h, start + n);
-  }
-  private scratchFor(n: number): Int32Array {
-    if (n > this.scratch.length) this.scratch = new Int32Array(n * 2);
-    return this.scratch;
-  }
-  /** The distinct list equal to codes[0, n) (hash h), its elements stored in `d`; or ~slot, the free slot to add it at. */
-  private find(h: number, n: number, d: Int32Array, codes: Int32Array): number {
     const table = this.table!;
     const mask = table.length - 1;
     const o = this.offsets;
+    const d = child.data;
     let slot = h & mask;
     for (let t = table[slot]; t !== 0; t = table[(slot = (slot + 1) & mask)]) {
       const k = t - 1;
       if (this.hashes[k] !== h || o[k + 1] - o[k] !== n) continue;
       let j = 0;
       const a = o[k];
-      while (j < n && d[a + j] === codes[j]) j++;
+      while (j < n && d[a + j] === v[j]) j++;
       if (j === n) return k;
     }
-    return ~slot;
+    for (let k = 0; k < n; k++) {
+      const e = v[k];
+      if (typeof e !== "number" || (e | 0) !== e) {
+        if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
+        this.bad(e, `element ${k}: expected a 32-bit integer`);
+      }
+    }
+    const start = child.length;
+    if (start + n > child.data.length) child.data = grow(child.data, start + n);
+    const out = child.data;
+    for (let k = 0; k < n; k++) out[start + k] = v[k] as number;
+    child.length = start + n;
+    child.validity.setValidRange(start, start + n);
+    return this.addList(slot, h, start + n);
+  }
+  private internStrings(v: unknown[], child: StringBuffer): number {
+    const n = v.length;
+    let h = n | 0;
+    if (n <= 8) for (let k = 0; k < n; k++) h = mixString(h, v[k]);
+    else {
+      for (let k = 0; k < 4; k++) h = mixString(h, v[k]);
+      for (let k = n - 4; k < n; k++) h = mixString(h, v[k]);
+    }
+    h = mix(h);
+    const table = this.table!;
+    const mask = table.length - 1;
+    const o = this.offsets;
+    const codes = child.codes;
+    const dict = child.dict;
+    let slot = h & mask;
+    for (let t = table[slot]; t !== 0; t = table[(slot = (slot + 1) & mask)]) {
+      const k = t - 1;
+      if (this.hashes[k] !== h || o[k + 1] - o[k] !== n) continue;
+      let j = 0;
+      const a = o[k];
+      while (j < n && dict[codes[a + j]] === v[j]) j++;
+      if (j === n) return k;
+    }
+    for (let k = 0; k < n; k++) {
+      const e = v[k];
+      if (typeof e !== "string") {
+        if (e === null || e === undefined) this.bad(e, `element ${k} is null (lists hold no nulls)`);
+        this.bad(e, `element ${k}: expected a string`);
+      }
+    }
+    const start = child.length;
+    for (let k = 0; k < n; k++) child.pushCode(child.codeOf(v[k] as string));
+    child.validity.setValidRange(start, start + n);
+    return this.addList(slot, h, start + n);
   }
   private appendList(v: unknown[]): number {
     const child = this.child;
