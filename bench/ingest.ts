@@ -18,7 +18,7 @@
 // summary line printed for the handshake frames. That is the least a user can ask of it to list the
 // handshakes; extracting the fields ingest extracts (-T fields -e tls.handshake.ciphersuite ...)
 // would only add tree building, so the comparison leans towards tshark, not against it.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -135,8 +135,18 @@ function rekeyQuicInitials(d: Uint8Array, oldDcid: Uint8Array, newDcid: Uint8Arr
   }
 }
 
-const EPHEMERAL_FIRST = 32768;
-const EPHEMERAL_COUNT = 60999 - 32768 + 1;
+// Client ports: Linux's ephemeral range less the ports tshark hands to a dissector of their own
+// (`tshark -G decodes`: 47000 hcrt, 47808 bvlc, 56500 eobi, ...), which would win over QUIC on 443.
+const CLIENT_PORTS = (() => {
+  const claimed = new Set<number>();
+  for (const line of execFileSync("tshark", ["-G", "decodes"], { encoding: "utf8", maxBuffer: 64 << 20 }).split("\n")) {
+    const [table, port] = line.split("\t");
+    if (table === "udp.port" || table === "tcp.port") claimed.add(Number(port));
+  }
+  const ports: number[] = [];
+  for (let p = 32768; p <= 60999; p++) if (!claimed.has(p)) ports.push(p);
+  return ports;
+})();
 
 /** One pcap of n handshakes: copy i of template i % T, client port/address made unique. */
 function buildCapture(templates: Template[], file: string, n: number): number {
@@ -157,19 +167,20 @@ function buildCapture(templates: Template[], file: string, n: number): number {
     const serverPort = tpl.proto === "ssh" ? 22 : 443;
     // Client ports from Linux's ephemeral range, as real clients use: low ports of registered
     // services (5353 mDNS, 9875 SAP, ...) would make tshark dissect a QUIC copy as that service.
-    const clientPort = EPHEMERAL_FIRST + (i % EPHEMERAL_COUNT);
-    const clientHigh = Math.floor(i / EPHEMERAL_COUNT);
+    const clientPort = CLIENT_PORTS[i % CLIENT_PORTS.length]!;
+    const clientHigh = Math.floor(i / CLIENT_PORTS.length);
     // The client is the sender of the first frame (a SYN, or the first QUIC Initial).
     const first = tpl.frames[0]!.data;
     const l0 = locate(first)!;
     const cport = (first[l0.l4]! << 8) | first[l0.l4 + 1]!;
     const t0 = tpl.frames[0]!.tsUs;
-    // QUIC: a connection ID of this copy's own (the template's, its last 4 bytes XORed with i).
+    // QUIC: a connection ID of this copy's own: the template's with its last 4 bytes set to i, unique
+    // over all copies (XORing i into the template's bytes could let copies of two templates meet).
     const oldDcid = tpl.proto === "quic" ? quicDcid(first.subarray(l0.l4 + 8)) : undefined;
     let newDcid: Uint8Array | undefined;
     if (oldDcid) {
       newDcid = Uint8Array.from(oldDcid);
-      for (let k = 0; k < 4; k++) newDcid[newDcid.length - 1 - k]! ^= (i >>> (8 * k)) & 0xff;
+      for (let k = 0; k < 4; k++) newDcid[newDcid.length - 1 - k] = (i >>> (8 * k)) & 0xff;
     }
     let last = 0;
     for (const fr of tpl.frames) {
@@ -185,7 +196,7 @@ function buildCapture(templates: Template[], file: string, n: number): number {
         // meet on one address and port once several ranges were in use: tshark counts one stream).
         const addr = l.v6 ? (fromClient ? l.ip + 8 + 15 : l.ip + 24 + 15) : fromClient ? l.ip + 12 + 3 : l.ip + 16 + 3;
         d[addr] = 200 + clientHigh;
-        if (oldDcid && newDcid && i > 0) rekeyQuicInitials(d.subarray(l.l4 + 8), oldDcid, newDcid, fromClient ? "client" : "server");
+        if (oldDcid && newDcid) rekeyQuicInitials(d.subarray(l.l4 + 8), oldDcid, newDcid, fromClient ? "client" : "server");
       }
       const ts = t + (fr.tsUs - t0);
       last = Math.max(last, ts);
