@@ -318,11 +318,12 @@ function encodeChunk(leaf: Leaf, perm: Int32Array | null, start: number, count: 
 function int32Values(body: ByteSink, vb: Int32Buffer, idx: Int32Array, nv: number, flat: boolean, nulls: number, kind: Leaf["kind"]): void {
   const d = vb.data;
   const codes = work("codes", nv);
+  // Distinct values in order of first appearance. Code points and ports are u16: a direct-address
+  // table (value → code + 1, reset afterwards) finds them; only values outside it go through a Map.
+  const values: number[] = [];
   const map = new Map<number, number>();
   let ok = true;
-  // Code points are mostly u16: a direct-address table (reset afterwards) instead of Map lookups.
   const small = SMALL_CODES;
-  const touched: number[] = [];
   let prev = NaN;
   let prevCode = -1;
   for (let k = 0; k < nv; k++) {
@@ -331,42 +332,40 @@ function int32Values(body: ByteSink, vb: Int32Buffer, idx: Int32Array, nv: numbe
       codes[k] = prevCode; // clustered rows repeat their neighbour's value
       continue;
     }
-    let c = -1;
-    if (v >= 0 && v < 65536) c = small[v] - 1;
-    else {
-      const m = map.get(v);
-      if (m !== undefined) c = m;
-    }
+    const inTable = v >= 0 && v < 65536;
+    let c = inTable ? small[v] - 1 : (map.get(v) ?? -1);
     if (c < 0) {
-      if (map.size >= MAX_DICT || map.size > nv / 2 + 64) {
+      if (values.length >= MAX_DICT || values.length > nv / 2 + 64) {
         ok = false;
         break;
       }
-      c = map.size;
-      map.set(v, c);
-      if (v >= 0 && v < 65536) {
-        small[v] = c + 1;
-        touched.push(v);
-      }
+      c = values.length;
+      values.push(v);
+      if (inTable) small[v] = c + 1;
+      else map.set(v, c);
     }
     codes[k] = c;
     prev = v;
     prevCode = c;
   }
-  for (const v of touched) small[v] = 0;
+  for (let j = 0; j < values.length; j++) {
+    const v = values[j];
+    if (v >= 0 && v < 65536) small[v] = 0;
+  }
+  const size = values.length;
   let min = 2147483647;
   let max = -2147483648;
-  if (ok && map.size > 0) {
+  if (ok && size > 0) {
     const ds = sinks.dict.reset();
-    for (const v of map.keys()) {
+    for (const v of values) {
       ds.u32le(v);
       if (v < min) min = v;
       if (v > max) max = v;
     }
     vo.dict = ds.result();
-    vo.dictCount = map.size;
+    vo.dictCount = size;
     vo.encoding = Enc.RLE_DICTIONARY;
-    if (flat && map.size * 16 > nv) {
+    if (flat && size * 16 > nv) {
       // Values that rarely repeat (ports): PLAIN may compress smaller than a big dictionary plus wide
       // codes (ZSTD squeezes the constant high bytes); both are built and the smaller one is kept.
       const a = sinks.alt.reset();
@@ -374,7 +373,7 @@ function int32Values(body: ByteSink, vb: Int32Buffer, idx: Int32Array, nv: numbe
       for (let k = 0; k < nv; k++) a.u32le(d[idx[k]]);
       vo.alt = a.result();
     }
-    const w = Math.max(1, bitWidth(map.size - 1));
+    const w = Math.max(1, bitWidth(size - 1));
     body.byte(w);
     writeHybrid(body, codes, nv, w);
   } else {

@@ -99,6 +99,9 @@ interface Batch extends Partition {
   order?: Int32Array | ColumnBuffer[] | null;
 }
 
+const tsScratch = new BigInt64Array(1);
+const tsWords = new Int32Array(tsScratch.buffer);
+
 const defaults = {
   flushIntervalMs: 60_000,
   maxRowsPerFile: 1_000_000,
@@ -227,7 +230,12 @@ class Lake implements LakeWriter {
     const ts = row.ts ?? new Date(); // the agent stamps rows that come without a time
     let us: number;
     if (ts instanceof Date) us = ts.getTime() * 1000;
-    else if (typeof ts === "bigint") us = Number(ts);
+    else if (typeof ts === "bigint") {
+      // Through a BigInt64Array (Number(bigint) is a slow call); a value beyond 64 bits wraps here and
+      // is refused by the ts column's push below.
+      tsScratch[0] = ts;
+      us = tsWords[1] * 4294967296 + (tsWords[0] >>> 0);
+    }
     else throw new LakeError(`lake ${this.root}: bad row for ${table}: ts must be a Date or bigint µs, got ${typeof ts}`);
     if (!Number.isFinite(us)) throw new LakeError(`lake ${this.root}: bad row for ${table}: ts is not a valid time`);
     const hour = hourIndexOfMicros(us);
