@@ -436,7 +436,10 @@ export class StringBuffer extends ColumnBuffer {
     if (!this.raw) return this.dict[this.codes[i]];
     return utf8Decoder.decode(this.bytes.subarray(this.start(i), this.ends[i]));
   }
+  /** A row was undone: its dictionary entry may occur in no row (the encoder then builds each chunk's own). */
+  truncated = false;
   override truncate(n: number): void {
+    if (n < this.length) this.truncated = true;
     super.truncate(n);
     if (this.raw) this.used = n === 0 ? 0 : this.ends[n - 1];
   }

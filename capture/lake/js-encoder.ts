@@ -493,7 +493,17 @@ function stringValues(body: ByteSink, vb: StringBuffer, idx: Int32Array, nv: num
   let size = 0;
   let ok = !vb.raw;
   let l2g: Int32Array | null = null;
-  if (ok) {
+  const all = vb.dict.length;
+  if (ok && nv + nulls === vb.length && !vb.truncated && all <= MAX_DICT && all <= nv / 2 + 64 && flat) {
+    // The chunk is the whole batch (one row group): every entry of the buffer's dictionary occurs in
+    // it, so that dictionary, in its own order, is the chunk's, and the codes are the buffer's.
+    l2g = work("l2g", all);
+    const codes = work("codes", nv);
+    const gc = vb.codes;
+    for (let j = 0; j < all; j++) l2g[j] = j;
+    for (let k = 0; k < nv; k++) codes[k] = gc[idx[k]];
+    size = all;
+  } else if (ok) {
     // The chunk's own dictionary (values present in these rows, in order of first appearance),
     // from the buffer's codes through a global → local table that is all zero between chunks.
     const g2l = work("g2l", vb.dict.length);
