@@ -278,16 +278,17 @@ export class StringBuffer extends ColumnBuffer {
     } else if (++this.lastMisses > 65536) this.lastVerdict(); // look again now and then
     // A small direct-mapped cache in front of the Map (a Map lookup is most of an append's cost):
     // low-cardinality columns (comm, exe, role, ja4) hit it; it switches itself off where it misses.
-    // Slot from the length and six characters spread over the string (1/4, 1/2, 5/8, 3/4, 7/8, last:
-    // where addresses, hashes and host names differ); a few charCodeAt cost less than a Map lookup
-    // (more characters hashed cost more than the extra misses they save). The slot keeps the whole
-    // hash, so a slot holding another string is told apart without comparing strings.
+    // Slot from the length and eight characters spread over the string (each eighth and the last:
+    // where addresses, hashes and host names differ); a few charCodeAt cost less than a Map lookup.
+    // The slot keeps the whole hash, so a slot holding another string is told apart without
+    // comparing strings.
     const len = v.length;
     let h = len;
     if (len > 0) {
       h = Math.imul(h ^ v.charCodeAt(len - 1), 0x01000193) ^ v.charCodeAt(len >> 2);
       h = Math.imul(h ^ v.charCodeAt(len >> 1), 0x01000193) ^ v.charCodeAt((3 * len) >> 2);
       h = Math.imul(h ^ v.charCodeAt((len * 7) >> 3), 0x01000193) ^ v.charCodeAt((len * 5) >> 3);
+      h = Math.imul(h ^ v.charCodeAt(len >> 3), 0x01000193) ^ v.charCodeAt((len * 3) >> 3);
     }
     h ^= h >>> 13;
     const slot = h & this.cacheMask;
@@ -316,9 +317,13 @@ export class StringBuffer extends ColumnBuffer {
       }
     }
     if (useCache) {
-      this.cacheKeys[h & this.cacheMask] = v;
-      this.cacheHashes[h & this.cacheMask] = h;
-      this.cacheCodes[h & this.cacheMask] = c;
+      const at = h & this.cacheMask;
+      const keys = this.cacheKeys;
+      const hashes = this.cacheHashes;
+      const codes = this.cacheCodes;
+      keys[at] = v;
+      hashes[at] = h;
+      codes[at] = c;
     }
     this.last = v;
     this.lastCode = c;
