@@ -109,7 +109,8 @@ export async function ingestFilesParallel(paths: string[], sink: RowSink, opts: 
   for (let i = 0; i < paths.length; i++) {
     const parts = perFile[i]!.filter(Boolean);
     if (parts.length === 0) continue; // not reached (interrupted before this file)
-    files.push(mergeResults(parts, certsPerFile[i]!));
+    // Interrupted before some worker reached this file: its shard of the file was not read.
+    files.push(mergeResults(parts, certsPerFile[i]!, parts.length < jobs));
   }
   return {
     files,
@@ -120,7 +121,7 @@ export async function ingestFilesParallel(paths: string[], sink: RowSink, opts: 
 }
 
 /** One file's result from its shards: frames and decoding are every worker's (all read all), the rest adds up. */
-function mergeResults(parts: WorkerFileResult[], certificates: number): FileResult {
+function mergeResults(parts: WorkerFileResult[], certificates: number, shardMissing: boolean): FileResult {
   const first = parts[0]!;
   const byProto: Record<string, number> = {};
   const flows = { ...first.flows };
@@ -139,6 +140,6 @@ function mergeResults(parts: WorkerFileResult[], certificates: number): FileResu
     decode: first.decode,
     flows,
     error: error === undefined ? undefined : new Error(error),
-    aborted: parts.some((p) => p.aborted),
+    aborted: shardMissing || parts.some((p) => p.aborted),
   };
 }

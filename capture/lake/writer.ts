@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { threadId } from "node:worker_threads";
 import { CLUSTER_BY, clusterRows } from "./cluster.js";
 import { ColumnBuffer, LakeValueError, ListBuffer, compileAppender, newColumnBuffer } from "./columns.js";
 import { type EncoderName, type ParquetEncoder, openEncoder } from "./encoder.js";
@@ -120,7 +121,8 @@ export async function openLake(opts: LakeOptions): Promise<LakeWriter> {
 }
 
 async function probeWritable(root: string): Promise<void> {
-  const probe = path.join(root, `.cryptoscope-probe-${process.pid}.tmp`);
+  // Per process and thread: parallel ingest workers open the same lake at once.
+  const probe = path.join(root, `.cryptoscope-probe-${process.pid}-${threadId}.tmp`);
   try {
     await makeDirDurable(root);
     await writeFile(probe, "probe");

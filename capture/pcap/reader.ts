@@ -355,9 +355,16 @@ export async function readCaptureFile(
   const decoder = new CaptureDecoder(file, sink);
   let bytesRead = 0;
   let aborted = false;
+  let sock: Socket | undefined;
+  // Listeners are removed when this file is done: one signal serves every file of an ingest.
+  let onAbort = () => {};
   const abortedP = new Promise<null>((resolve) => {
     if (signal?.aborted) resolve(null);
-    signal?.addEventListener("abort", () => resolve(null), { once: true });
+    onAbort = () => {
+      resolve(null);
+      sock?.destroy();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
   // Plain sequential reads (no positions): works for pipes and FIFOs too. A read waiting for data
   // loses the race against an abort.
@@ -378,10 +385,8 @@ export async function readCaptureFile(
   }
   // A pipe (tcpdump -w - | ..., a FIFO) is read through the event loop instead: a read that waits
   // for a writer must not hold a thread-pool thread that exiting would wait for.
-  let sock: Socket | undefined;
   if (stream) {
     sock = new Socket({ fd: streamFd, readable: true, writable: false });
-    signal?.addEventListener("abort", () => sock!.destroy(), { once: true });
   }
   async function* fromSocket(): AsyncGenerator<Buffer> {
     for await (const c of sock!) {
@@ -417,6 +422,7 @@ export async function readCaptureFile(
     // zlib reports a cut or corrupt .gz as a stream error: report it like any other damage.
     else throw new CaptureFormatError(file, decoder.offset, `gzip stream damaged (${(err as Error).message}); offset in the decompressed data`);
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     if (sock) sock.destroy(); // closes the descriptor itself
     else if (aborted) void fh!.close().catch(() => {});
     else await fh!.close().catch(() => {});
