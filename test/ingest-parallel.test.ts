@@ -121,8 +121,9 @@ describe("parallel ingest", () => {
 
   it("uses workers for large captures only, and refuses a bad --jobs with one line", () => {
     expect(jobsFor("auto", 1e6, 8)).toBe(1);
-    expect(jobsFor("auto", 200e6, 2)).toBe(1);
-    expect(jobsFor("auto", 300e6, 2)).toBe(2);
+    expect(jobsFor("auto", 200e6, 8)).toBe(1);
+    expect(jobsFor("auto", 300e6, 2)).toBe(1);
+    expect(jobsFor("auto", 300e6, 3)).toBe(3);
     expect(jobsFor("auto", 300e6, 32)).toBe(4);
     expect(jobsFor("3", 1, 1)).toBe(3);
     const r = ingest([files[0]!], path.join(tmp, "lake-bad"), 0);
