@@ -516,6 +516,8 @@ export class ListBuffer extends ColumnBuffer {
   // met before costs a load and a compare per element, with no conversion or copy. Only a list not
   // found is checked element by element (an element of the wrong kind never compares equal) and
   // stored. Hashes are verified by the comparison, so a weak hash costs probes, never correctness.
+  // Ints and strings have a function each on purpose: the innermost compare differs (d[a+j] against
+  // dict[codes[a+j]]) and a shared one would make it a call per element on the hottest path.
   private internInts(v: unknown[], child: Int32Buffer): number {
     const n = v.length;
     let h = n | 0;
