@@ -62,7 +62,7 @@ describe("compiled CLI", () => {
     const out = (m: string) => {
       const lake = path.join(tmp, `lake-${m}`);
       const db = path.join(tmp, `${m}.duckdb`);
-      const env = m === "tsx" ? { CRYPTOSCOPE_TSX: "1" } : {};
+      const env: Record<string, string> = m === "tsx" ? { CRYPTOSCOPE_TSX: "1" } : {};
       const build = run(["models", "build", "--lake", lake, "--out", path.join(tmp, `marts-${m}`), "--db", db], env);
       expect(build.code, build.stderr).toBe(0);
       expect(mode(build.stderr)).toBe(m);

@@ -20,14 +20,14 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 // Work arrays, reused (encoding is synchronous, one chunk at a time). listAt is indexed by list id
 // and all zero between chunks, as are the dictionary tables.
-let listAt = new Int32Array(1 << 12); // list id → start of its local codes in listCodes + 1
-let packAt = new Int32Array(1 << 12); // list id → first word of its packed codes in packed
-let listCodes = new Int32Array(1 << 14);
-let metIds = new Int32Array(1 << 12);
-let packed = new Uint32Array(1 << 14);
-let repBits = new Uint32Array(1 << 14);
-let codeBits = new Uint32Array(1 << 16);
-let g2l = new Int32Array(1 << 16); // global string code → local code + 1
+let listAt: Int32Array = new Int32Array(1 << 12); // list id → start of its local codes in listCodes + 1
+let packAt: Int32Array = new Int32Array(1 << 12); // list id → first word of its packed codes in packed
+let listCodes: Int32Array = new Int32Array(1 << 14);
+let metIds: Int32Array = new Int32Array(1 << 12);
+let packed: Uint32Array = new Uint32Array(1 << 14);
+let repBits: Uint32Array = new Uint32Array(1 << 14);
+let codeBits: Uint32Array = new Uint32Array(1 << 16);
+let g2l: Int32Array = new Int32Array(1 << 16); // global string code → local code + 1
 const small = new Int32Array(1 << 16); // int value in [0, 2^16) → local code + 1
 const i32 = (a: Int32Array, n: number) => (a.length >= n ? a : new Int32Array(Math.max(n, 2 * a.length)));
 const u32 = (a: Uint32Array, n: number) => (a.length >= n ? a : new Uint32Array(Math.max(n, 2 * a.length)));
