@@ -20,8 +20,7 @@ import { writePrecomputed } from "./precompute.ts";
 import { writeGzipCopies } from "./compress.ts";
 
 export const siteDir = join(REPO_ROOT, "site"); // from the root, not from this module's own URL: compiled, it runs from build/cli/
-const repoRoot = REPO_ROOT;
-const frameworkBin = join(repoRoot, "node_modules/@observablehq/framework/dist/bin/observable.js");
+const frameworkBin = join(REPO_ROOT, "node_modules/@observablehq/framework/dist/bin/observable.js");
 // Written into every output folder: the build only ever replaces a folder that carries it.
 const MARKER = ".cryptoscope-site";
 
@@ -98,7 +97,7 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, l
 // d3-flame-graph's ES build imports its own .css, which Framework's bundler cannot take: the page gets
 // a copy of the module without that line and links the stylesheet itself.
 function vendorFlameGraph(stageSrc: string): void {
-  const dist = join(repoRoot, "node_modules/d3-flame-graph/dist");
+  const dist = join(REPO_ROOT, "node_modules/d3-flame-graph/dist");
   const out = join(stageSrc, "components/vendor");
   mkdirSync(out, { recursive: true });
   const js = readFileSync(join(dist, "d3-flamegraph.es.js"), "utf8").replace(/import\s+['"]\.\/d3-flamegraph\.css['"];?/, "");

@@ -12,13 +12,12 @@ import { fileURLToPath } from "node:url";
 import { REPO_ROOT } from "../capture/repo-root.ts";
 
 const siteDir = join(REPO_ROOT, "site"); // from the root, not from this module's own URL: compiled, it runs from build/cli/
-const repoRoot = REPO_ROOT;
 export const cacheDir = join(siteDir, ".observablehq", "cache");
-const frameworkClient = join(repoRoot, "node_modules/@observablehq/framework/dist/client");
+const frameworkClient = join(REPO_ROOT, "node_modules/@observablehq/framework/dist/client");
 
 // Node's own lookup (nested node_modules first, then upward); not require.resolve, because some
 // packages do not export their package.json.
-function pkgDir(name: string, from = repoRoot): string {
+function pkgDir(name: string, from = REPO_ROOT): string {
   for (let dir = from; ; dir = dirname(dir)) {
     const candidate = join(dir, "node_modules", name);
     if (existsSync(join(candidate, "package.json"))) return candidate;
