@@ -368,19 +368,31 @@ export async function readCaptureFile(
   });
   // Plain sequential reads (no positions): works for pipes and FIFOs too. A read waiting for data
   // loses the race against an abort.
-  // One chunk buffer, reused: frames are views into it that live only during the sink call (and a
-  // record cut by the chunk end is copied), so nothing points into it when the next read fills it.
-  const buf = Buffer.allocUnsafe(CHUNK);
+  // Two chunk buffers, alternating: the next read fills one (on a thread-pool thread, so on another
+  // core) while the frames of the other are decoded. Frames are views into a chunk that live only
+  // during the sink call (and a record cut by the chunk end is copied), so nothing points into a
+  // chunk once the next one is asked for, which is when the read into its buffer starts.
+  const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+  const readInto = (b: Buffer) => {
+    const p = fh!.read(b, 0, CHUNK, null);
+    p.catch(() => {}); // a read ahead that fails is reported where it is awaited, not as unhandled
+    return p;
+  };
   async function* chunks(): AsyncGenerator<Buffer> {
+    let k = 0;
+    let pending = readInto(bufs[0]!);
     for (;;) {
-      const r = signal ? await Promise.race([fh!.read(buf, 0, CHUNK, null), abortedP]) : await fh!.read(buf, 0, CHUNK, null);
+      const r = signal ? await Promise.race([pending, abortedP]) : await pending;
       if (r === null) {
         aborted = true;
         return;
       }
       if (r.bytesRead === 0) return;
       bytesRead += r.bytesRead;
-      yield buf.subarray(0, r.bytesRead);
+      const full = bufs[k]!;
+      k ^= 1;
+      pending = readInto(bufs[k]!);
+      yield full.subarray(0, r.bytesRead);
     }
   }
   // A pipe (tcpdump -w - | ..., a FIFO) is read through the event loop instead: a read that waits
