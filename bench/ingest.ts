@@ -20,7 +20,9 @@
 //    with field by field), i.e. what a user runs to get from tshark the information a `handshakes`
 //    row holds. This is the same job as ingest and the baseline of the target. It still asks less of
 //    tshark than ingest does: no certificate fields (ingest also parses every X.509 certificate into
-//    the `certificates` table), no JA4, no choice of the negotiated algorithms.
+//    the `certificates` table), no JA4, no choice of the negotiated algorithms. Its cost is that of
+//    -T fields itself, not of the number of fields: on 100k packets of this capture, -e frame.number
+//    alone took 2.6-2.8 s, -e tls.handshake.type alone 2.6-3.0 s, summary lines 1.0-1.5 s (02:48).
 //  - "summary": only a summary line per handshake frame (-Y "tls.handshake or ssh"): the least a user
 //    can ask of it to list the handshakes, extracting nothing; printed as a lower bound of tshark's
 //    cost (it builds far less of the protocol tree).
