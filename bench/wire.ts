@@ -13,18 +13,37 @@
 // BPF run time (raw, and net of an empty program's on the same hook: the statistics' own clock reads) is
 // the figure to read. Run time does not include a hook's own dispatch; the measured ratios do.
 //
-// Knobs: BENCH_PARTS=cpu,bulk,sustain (default all), BENCH_ROUNDS (CPU pairs, 9), BENCH_BULK_PAIRS (bulk
+//  4. Side by side ("ab"): parts 1 and 2 again, but the "off" and the "on" workload run AT THE SAME TIME,
+//     each in its own cgroup v2 child (bench/cgroup-pair.ts; equal CPU shares from the cpu controller, the
+//     v1 one on a hybrid set-up), and the capture is attached to one side's cgroup only (WireCapture
+//     `cgroup`; for "+TC" also on that side's own veth). Per side: work done (handshakes, GB received) and
+//     the CPU its cgroup used (cpu.stat usage_usec: its processes' run time, BPF and the softirq work run
+//     in their context included); per round: on/off CPU per unit - 1, and the work ratio as a second view.
+//     Both sides see the same VM in the same seconds, so its common-mode noise (other agents, frequency,
+//     steal) divides out within the round; the roles swap every round (and the per-pair figure, the
+//     geometric mean of an A-on and a B-on round, cancels any A/B asymmetry exactly). A/A rounds (capture
+//     off on both) show the design's own noise floor, asymmetry and how evenly the two share the CPU.
+//     The agent (this process) stays outside both cgroups: its parsing is charged to neither side, and it
+//     competes with both alike; it is reported per handshake. Softirq work done by ksoftirqd (charged to
+//     no side) is reported as a share. Caveats: the capture here watches a child cgroup, not the root,
+//     so a loopback segment is copied at both ends (the root set-up skips the receiving end): the "on"
+//     side pays somewhat more than the default set-up would; and once any cgroup_skb program is attached,
+//     the off side's packets go through the kernel's (empty) cgroup dispatch too.
+// Knobs: BENCH_PARTS=cpu,bulk,sustain,ab (default all), BENCH_ROUNDS (CPU pairs, 9), BENCH_BULK_PAIRS (bulk
 // rounds, 12), BENCH_STATS_RUNS (runs with BPF statistics, 3), BENCH_SUSTAIN_S (60),
-// BENCH_SUSTAIN_PROCS (client processes, 3), BENCH_SUSTAIN_RATE (connections/s, 0 = unpaced).
+// BENCH_SUSTAIN_PROCS (client processes, 3), BENCH_SUSTAIN_RATE (connections/s, 0 = unpaced);
+// side by side: BENCH_AB_ROUNDS (on/off rounds per measurement, 16), BENCH_AB_AA (A/A rounds, 6),
+// BENCH_AB_S (seconds per handshake round, 4), BENCH_AB_BULK_S (seconds per bulk round, 3).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { WireCapture, type WireCaptureOptions } from "../capture/wire/capture.ts";
 import type { Row, TableName } from "../capture/lake/schema.ts";
 import { BpfObject, REPO_ROOT } from "../capture/bpf/native.ts";
 import { cgroup2Root } from "../capture/bpf/kernelfs.ts";
 import { createNetnsPair, type NetnsPair } from "../test/helpers/netns.ts";
+import { cgroupPrograms, cgroupsOfSelf, createCgroupPair, irqTimeAccounting, ksoftirqdTicks, machineBusyUs, selfInside, tcPrograms, type CgroupPair } from "./cgroup-pair.ts";
 import { freePort, makeCert, waitForPort } from "../test/helpers/tls.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
@@ -33,7 +52,11 @@ const STATS_RUNS = Number(process.env.BENCH_STATS_RUNS ?? 3);
 const SUSTAIN_S = Number(process.env.BENCH_SUSTAIN_S ?? 60);
 const SUSTAIN_PROCS = Number(process.env.BENCH_SUSTAIN_PROCS ?? 3);
 const SUSTAIN_RATE = Number(process.env.BENCH_SUSTAIN_RATE ?? 0);
-const PARTS = new Set((process.env.BENCH_PARTS ?? "cpu,bulk,sustain").split(","));
+const AB_ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 16);
+const AB_AA = Number(process.env.BENCH_AB_AA ?? 6);
+const AB_S = Number(process.env.BENCH_AB_S ?? 4);
+const AB_BULK_S = Number(process.env.BENCH_AB_BULK_S ?? 3);
+const PARTS = new Set((process.env.BENCH_PARTS ?? "cpu,bulk,sustain,ab").split(","));
 
 class CountingSink {
   counts: Record<string, number> = {};
@@ -43,6 +66,8 @@ class CountingSink {
 // ---- clean-up of everything this bench starts ---------------------------------------------------------
 const children = new Set<ChildProcess>();
 let ns: NetnsPair | undefined;
+const abNs: NetnsPair[] = [];
+let cgPair: CgroupPair | undefined;
 const tmp = mkdtempSync(join(tmpdir(), "cs-bench-wire-"));
 const STATS_FILE = "/proc/sys/kernel/bpf_stats_enabled";
 const statsBefore = readFileSync(STATS_FILE, "utf8").trim();
@@ -51,6 +76,9 @@ function cleanup(): void {
   children.clear();
   ns?.destroy();
   ns = undefined;
+  for (const p of abNs.splice(0)) p.destroy();
+  cgPair?.remove(); // after the namespaces: what is left in the cgroups is killed there
+  cgPair = undefined;
   try { writeFileSync(STATS_FILE, statsBefore); } catch {}
   rmSync(tmp, { recursive: true, force: true });
 }
@@ -187,7 +215,7 @@ function shareVerdict(rawPct: number, netPct: number, targetPct = 1): string {
   return `BPF share over the ${targetPct}% target`;
 }
 /** What the on/off ratios say about a cost target (cost = how much worse "on" is, in %). */
-function verdict(costs: number[], targetPct: number): string {
+function verdict(costs: number[], targetPct: number, noiseHint = "see the BPF run-time share"): string {
   const { median, lo, hi, coverage } = medianCI(costs);
   const band = `median ${pct(median)}, ${(coverage * 100).toFixed(0)}% interval of the median [${pct(lo)}, ${pct(hi)}]`;
   // "on" faster than "off" beyond the noise is no saving: on this VM a busy agent keeps the vCPUs from
@@ -195,7 +223,7 @@ function verdict(costs: number[], targetPct: number): string {
   if (hi < -targetPct) return `${band}: "on" beat "off" beyond the noise, a bias of this set-up (likely the running agent keeping vCPUs from idling), not a result`;
   if (hi <= targetPct) return `${band}: within the ${targetPct}% target`;
   if (lo > targetPct) return `${band}: over the ${targetPct}% target`;
-  return `${band}: the noise band (${(hi - lo).toFixed(1)} points) is wider than the target, so the measured ratio neither meets nor misses it; see the BPF run-time share`;
+  return `${band}: the noise band (${(hi - lo).toFixed(1)} points) is wider than the target, so the measured ratio neither meets nor misses it; ${noiseHint}`;
 }
 
 function setBpfStats(on: boolean): void { writeFileSync(STATS_FILE, on ? "1" : statsBefore); }
@@ -218,6 +246,7 @@ const med = (a: number[]) => {
   return x.length % 2 ? x[h]! : (x[h - 1]! + x[h]!) / 2;
 };
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(2)}%`;
+const nCpus = () => availableParallelism();
 const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 console.log(`bench/wire: ${ROUNDS} CPU pairs, ${BULK_PAIRS} bulk rounds, ${STATS_RUNS} runs with BPF statistics; load average ${load()}`);
 
@@ -414,4 +443,226 @@ if (PARTS.has("sustain")) {
   const limit = drops > 0 ? "the agent (it fell behind: records dropped)" : agentCore > 85 ? "the agent (one JS thread near a full core)" : "the peers (the agent had CPU to spare)";
   console.log(`   target 10k handshakes/s for ${SUSTAIN_S} s with 0 drops: ${rate >= 10_000 && drops === 0 ? "met" : `highest rate ${rate.toFixed(0)}/s with ${drops} drops; limit: ${limit}`}`);
   stopChild(server);
+}
+
+// ---- 4. side by side: capture on for one of two identical workloads running at the same time -----------
+// Two cgroups A and B (bench/cgroup-pair.ts), the same workload in each, both running in the same window;
+// the capture is attached to one side's cgroup only, and the roles swap every round. Whatever the VM does
+// to one side in a round (other agents' load, frequency, cache) it does to the other, so the ratio of the
+// two, taken within the round, is free of it; the swap cancels what differs between the two instances.
+// A/A rounds (capture off on both) show that residual asymmetry and the noise floor of the design.
+if (PARTS.has("ab")) {
+  cgPair = createCgroupPair("csbench-ab");
+  const sides = [cgPair.a, cgPair.b] as const;
+  // the agent (this process: JS and the ring-buffer thread) must be charged to neither side
+  const self = cgroupsOfSelf();
+  if (selfInside(cgPair)) throw new Error(`the bench process is inside a side's cgroup (${self.join(", ")})`);
+  const irqTime = irqTimeAccounting();
+  // Placement is fixed and symmetric: each side has its client on one CPU and its server on the other
+  // (A: client CPU 0, server CPU 1; B the reverse). Left to the scheduler, one side's pair may share a
+  // CPU (cheap wake-ups, warm caches) while the other's is split, which alone moves CPU per handshake by
+  // several % within a round; pinned like this, each CPU's interference hits one process of each side.
+  const pin = nCpus() >= 2;
+  const cpuOf = (side: number, role: "client" | "server") => !pin ? undefined : role === "client" ? side : 1 - side;
+  console.log(`4. side by side (A/B): two identical workloads at once in cgroups ${sides[0].dir} and ${sides[1].dir}; capture on one side's cgroup only, roles swapped every round`);
+  console.log(`   equal CPU shares: ${cgPair.cpuControl}; this process (the agent) stays outside both (${self.join(", ")}) and is not pinned`);
+  console.log(`   placement: ${pin ? "side A's client on CPU 0 and server on CPU 1, side B's the reverse (taskset)" : "one CPU: not pinned"}`);
+  console.log(`   each side's CPU = its cgroup's cpu.stat usage_usec (the scheduler's run time of its tasks: ${irqTime === false ? "softirq work run in their context included, the kernel has no CONFIG_IRQ_TIME_ACCOUNTING" : irqTime ? "softirq work EXCLUDED, CONFIG_IRQ_TIME_ACCOUNTING is on" : "whether softirq work is in it is unknown: no kernel config found"})`);
+
+  /** on/off rounds interleaved with A/A rounds: an A/A first, then one every `step` on/off rounds. */
+  const schedule = <T,>(onoff: T[], aa: number): (T | "aa")[] => {
+    const out: (T | "aa")[] = [];
+    const step = Math.max(1, Math.ceil(onoff.length / Math.max(1, aa)));
+    let n = 0;
+    onoff.forEach((r, k) => { if (k % step === 0 && n < aa) { out.push("aa"); n++; } out.push(r); });
+    while (n++ < aa) out.push("aa");
+    return out;
+  };
+  /** Cost of "on" in a round (per unit of work, CPU used), and the throughput view, from the two sides. */
+  interface SideRun { work: number; cpuUs: number }
+  const cost = (on: SideRun, off: SideRun) => ((on.cpuUs / on.work) / (off.cpuUs / off.work) - 1) * 100;
+  const rate = (on: SideRun, off: SideRun) => (on.work / off.work - 1) * 100;
+  /** per swapped pair (A on, then B on): the geometric mean of the two rounds' ratios, free of A/B asymmetry */
+  const pairsOf = (x: number[]) => Array.from({ length: Math.floor(x.length / 2) }, (_, j) => (Math.sqrt((1 + x[2 * j]! / 100) * (1 + x[2 * j + 1]! / 100)) - 1) * 100);
+  const span = (x: number[]) => `${pct(Math.min(...x))}..${pct(Math.max(...x))}`;
+  /** Captured on side `on` only? Throws when the programs sit on the wrong cgroup. */
+  const checkAttached = (on: number) => {
+    const here = cgroupPrograms(sides[on]!.dir), there = cgroupPrograms(sides[1 - on]!.dir);
+    if (!here.length || there.length) throw new Error(`capture attached wrongly: side ${sides[on]!.name} has [${here}], side ${sides[1 - on]!.name} has [${there}]`);
+  };
+  const aaReport = (what: string, aa: { r: SideRun[] }[], unit: string) => {
+    const c = aa.map(({ r }) => cost(r[0]!, r[1]!)), w = aa.map(({ r }) => rate(r[0]!, r[1]!));
+    const split = aa.map(({ r }) => r[0]!.cpuUs / (r[0]!.cpuUs + r[1]!.cpuUs) * 100);
+    const ci = medianCI(c);
+    console.log(`   A/A noise floor, ${what}, ${aa.length} rounds (capture off on both): A vs B CPU per ${unit} median ${pct(ci.median)}, ${(ci.coverage * 100).toFixed(0)}% interval [${pct(ci.lo)}, ${pct(ci.hi)}], ` +
+      `range ${span(c)}; A vs B ${unit}s ${span(w)}; A's share of the two sides' CPU ${Math.min(...split).toFixed(1)}..${Math.max(...split).toFixed(1)}%`);
+    if (Math.max(...split.map((s) => Math.abs(s - 50))) > 3) console.log(`   !! the two sides did not share the CPU evenly (A ${split.map((s) => s.toFixed(1)).join(", ")}%)`);
+  };
+  const hint = "more rounds (BENCH_AB_ROUNDS) or a quieter machine would narrow it";
+  const onOffReport = (what: string, costs: number[], rates: number[], unit: string, rateName: string) => {
+    console.log(`   ${what}: on/off CPU per ${unit}, per round (${costs.length}): ${verdict(costs, 1, hint)}`);
+    console.log(`   ${what}: on/off CPU per ${unit}, per swapped pair (${pairsOf(costs).length}): ${verdict(pairsOf(costs), 1, hint)}`);
+    console.log(`   ${what}: ${rateName} lost on/off, per round: ${verdict(rates.map((x) => -x), 1, hint)}`);
+  };
+
+  // -- 4a. CPU per handshake: an openssl s_server + s_time pair in each cgroup, on loopback
+  {
+    const ports = [await freePort(), 0];
+    do ports[1] = await freePort(); while (ports[1] === ports[0]);
+    sides.forEach((s, i) => start(...s.wrap("openssl", ["s_server", "-quiet", "-accept", `127.0.0.1:${ports[i]}`, "-key", cert.key, "-cert", cert.cert, "-www", "-naccept", "100000000"], cpuOf(i, "server")), `openssl s_server (side ${s.name})`));
+    for (const p of ports) await waitForPort(p!);
+    console.log(`   4a. CPU per handshake: openssl s_time -new (TLS 1.3 ECDSA P-256) against its own s_server in each side, ${AB_S} s per round, ${AB_ROUNDS} on/off rounds + ${AB_AA} A/A`);
+    type R = { on: number | null; r: SideRun[]; rows: number[]; agentUs: number; softirqUs: number; totalUs: number; by: Map<string, ProgRun> };
+    let k = 0;
+    /** Both sides' s_time at once for secs (the one spawned first alternates), capture on side o (or none). */
+    const hsRound = async (o: number | null, secs: number): Promise<R> => {
+      const rows = [0, 0];
+      const wire = o === null ? undefined : new WireCapture({
+        sink: new CountingSink(), host: "bench", cgroup: sides[o]!.dir,
+        onHandshake: (row) => { const i = ports.indexOf(Number(row.server_port)); if (i >= 0) rows[i]!++; },
+      });
+      try {
+        if (o !== null) checkAttached(o);
+        const order = k++ % 2 ? [1, 0] : [0, 1];
+        const u0 = sides.map((s) => s.usageUs()), a0 = process.cpuUsage(), q0 = ksoftirqdTicks(), t0 = machineBusyUs();
+        const outs = await Promise.all(order.map((i) => run(...sides[i]!.wrap("openssl", ["s_time", "-connect", `127.0.0.1:${ports[i]}`, "-new", "-time", String(secs)], cpuOf(i, "client")))));
+        const u1 = sides.map((s) => s.usageUs()), a = process.cpuUsage(a0);
+        const r = sides.map((s, i) => {
+          const out = outs[order.indexOf(i)]!;
+          const n = Number(out.match(/(\d+) connections in [\d.]+s/)?.[1] ?? 0);
+          if (!n) throw new Error(`openssl s_time (side ${s.name}) made no connection: ${out.slice(-300)}`);
+          return { work: n, cpuUs: u1[i]! - u0[i]! };
+        });
+        const by = o === null ? new Map<string, ProgRun>() : bpfRunByProgram();
+        return { on: o, r, rows, agentUs: a.user + a.system, softirqUs: (ksoftirqdTicks() - q0) * 1e4, totalUs: machineBusyUs() - t0, by };
+      } finally {
+        await wire?.stop();
+      }
+    };
+    // what the programs themselves run per handshake in this set-up (a child cgroup: both ends of a
+    // loopback segment are copied), by the kernel's statistics: one untimed round per side
+    setBpfStats(true);
+    for (const o of [0, 1]) {
+      const c = await hsRound(o, 2);
+      const t = [...c.by.values()].filter((p) => p.name.startsWith("wire_")).reduce((x, p) => ({ ns: x.ns + p.ns, runs: x.runs + p.runs }), { ns: 0, runs: 0 });
+      const n = c.r[o]!.work, offUs = c.r[1 - o]!.cpuUs / c.r[1 - o]!.work;
+      console.log(`     BPF statistics, capture on ${sides[o]!.name} (2 s, untimed): ${(t.runs / n).toFixed(1)} program runs and ${(t.ns / n / 1e3).toFixed(2)} µs raw per handshake ` +
+        `= ${(t.ns / n / 1e3 / offUs * 100).toFixed(2)}% of the off side's ${offUs.toFixed(0)} µs; ${(c.rows[o]! / n).toFixed(2)} rows per handshake of the on side, ${c.rows[1 - o]} of the off side`);
+    }
+    setBpfStats(false);
+    const results: R[] = [];
+    for (const on of schedule(Array.from({ length: AB_ROUNDS }, (_, i) => i % 2), AB_AA)) {
+      const o = on === "aa" ? null : on;
+      const res = await hsRound(o, AB_S);
+      results.push(res);
+      const sideText = res.r.map((x, i) => `${sides[i]!.name}${o === i ? " on " : o === null ? "    " : " off"} ${String(x.work).padStart(5)} hs × ${(x.cpuUs / x.work).toFixed(1).padStart(6)} µs`).join(", ");
+      const tail = o === null ? `A/A: A vs B ${pct(cost(res.r[0]!, res.r[1]!))}, A's CPU share ${(res.r[0]!.cpuUs / (res.r[0]!.cpuUs + res.r[1]!.cpuUs) * 100).toFixed(1)}%`
+        : `on/off ${pct(cost(res.r[o]!, res.r[1 - o]!))}, handshakes ${pct(rate(res.r[o]!, res.r[1 - o]!))}; rows ${res.rows[o]} of the on side, ${res.rows[1 - o]} of the off side`;
+      console.log(`     round ${String(results.length).padStart(2)}: ${sideText}; ${tail}`);
+    }
+    const onoff = results.filter((x) => x.on !== null), aa = results.filter((x) => x.on === null);
+    aaReport("CPU per handshake", aa, "handshake");
+    const missed = onoff.filter((x) => !x.rows[x.on!]).length, foreign = onoff.reduce((t, x) => t + x.rows[1 - x.on!]!, 0);
+    const rowsPerHs = med(onoff.map((x) => x.rows[x.on!]! / x.r[x.on!]!.work));
+    console.log(`   capture check: ${rowsPerHs.toFixed(2)} rows per handshake of the on side (median; 2 = both sockets), ${missed} on rounds with none; ${foreign} rows of the off side` +
+      (missed || foreign ? "  !! the comparison is not what it claims" : ""));
+    onOffReport("handshakes", onoff.map((x) => cost(x.r[x.on!]!, x.r[1 - x.on!]!)), onoff.map((x) => rate(x.r[x.on!]!, x.r[1 - x.on!]!)), "handshake", "handshake rate");
+    const offUs = med(onoff.map((x) => x.r[1 - x.on!]!.cpuUs / x.r[1 - x.on!]!.work));
+    console.log(`   agent (outside both sides): ${med(onoff.map((x) => x.agentUs / x.r[x.on!]!.work)).toFixed(1)} µs per captured handshake (the off side's CPU per handshake: ${offUs.toFixed(1)} µs); ` +
+      `ksoftirqd (charged to neither side): ${med(results.map((x) => x.softirqUs / x.totalUs * 100)).toFixed(2)}% of all CPU in the rounds; load average ${load()}`);
+    for (const c of [...children]) stopChild(c);
+  }
+
+  // -- 4b. bulk: a veth between two namespaces per side, iperf3 client and server of each in its cgroup
+  {
+    const pairs = [createNetnsPair("bench"), createNetnsPair("bench")];
+    abNs.push(...pairs);
+    sides.forEach((s, i) => start(...s.wrap("ip", ["netns", "exec", pairs[i]!.server, "iperf3", "-s", "-p", "15201"], cpuOf(i, "server")), `iperf3 -s (side ${s.name})`));
+    for (const p of pairs) await waitForPort(15201, p.serverAddr, 10_000, p.client);
+    console.log(`   4b. bulk: iperf3 -t ${AB_BULK_S} across each side's own veth; capture = cgroup_skb on the on side's cgroup ("cg"), or that + TC on the on side's server veth end ("tc"); ` +
+      `${AB_ROUNDS} on/off rounds per variant + ${AB_AA} A/A; CPU per GB = the side's cgroup CPU / bytes received`);
+    type V = "cg" | "tc";
+    const captureOn = (v: V, o: number) => new WireCapture({
+      sink: new CountingSink(), host: "bench", cgroup: sides[o]!.dir,
+      ifaces: v === "tc" ? [`${pairs[o]!.server}:${pairs[o]!.serverIf}`] : [],
+    });
+    const checkTc = (v: V, o: number) => {
+      const here = tcPrograms(pairs[o]!.server), there = [...tcPrograms(pairs[1 - o]!.server), ...tcPrograms(pairs[1 - o]!.client)];
+      if ((v === "tc") !== (here.length > 0) || there.length) throw new Error(`TC attached wrongly: side ${sides[o]!.name} has [${here}], the other side [${there}]`);
+    };
+    /** Both sides' iperf3 clients at once (the one spawned first alternates); GB received and cgroup CPU. */
+    let k = 0;
+    const bulkRound = async (secs: number): Promise<SideRun[]> => {
+      const order = k++ % 2 ? [1, 0] : [0, 1];
+      const u0 = sides.map((s) => s.usageUs());
+      const outs = await Promise.all(order.map((i) => run(...sides[i]!.wrap("ip", ["netns", "exec", pairs[i]!.client, "iperf3", "-c", pairs[i]!.serverAddr, "-p", "15201", "-t", String(secs), "-J"], cpuOf(i, "client")))));
+      const u1 = sides.map((s) => s.usageUs());
+      return sides.map((s, i) => {
+        const out = outs[order.indexOf(i)]!;
+        let bytes = 0;
+        try { bytes = JSON.parse(out).end.sum_received.bytes as number; } catch {}
+        if (!bytes) throw new Error(`iperf3 (side ${s.name}) moved nothing: ${out.slice(-300)}`);
+        return { work: bytes / 1e9, cpuUs: u1[i]! - u0[i]! };
+      });
+    };
+    // Capture check: iperf3 carries no handshake, so no row or record shows the capture at work; the
+    // kernel's run counts of its programs do (one short round per variant and side, statistics on: not
+    // timed, as the statistics' clock reads would add to the "on" side's cost).
+    setBpfStats(true);
+    for (const v of ["cg", "tc"] as const) {
+      for (const o of [0, 1]) {
+        const wire = captureOn(v, o);
+        let by = new Map<string, ProgRun>(), r: SideRun[];
+        try {
+          checkAttached(o);
+          checkTc(v, o);
+          r = await bulkRound(1);
+          by = bpfRunByProgram();
+        } finally {
+          await wire.stop();
+        }
+        const progs = [...by.values()].filter((p) => p.name.startsWith("wire_") && p.runs);
+        const total = progs.reduce((t, p) => t + p.runs, 0), ns = progs.reduce((t, p) => t + p.ns, 0);
+        const gb = r[o]!.work, offMsPerGB = r[1 - o]!.cpuUs / 1e3 / r[1 - o]!.work;
+        console.log(`     check ${v} on ${sides[o]!.name} (1 s, BPF statistics, untimed): the capture's programs ran ${(total / gb / 1e3).toFixed(0)}k times per GB of side ${sides[o]!.name}'s traffic ` +
+          `(${progs.map((p) => `${p.name} ${(p.runs / gb / 1e3).toFixed(0)}k`).join(", ")}), ${(ns / 1e6 / gb).toFixed(2)} ms raw per GB = ${(ns / 1e6 / gb / offMsPerGB * 100).toFixed(2)}% of the off side's ${offMsPerGB.toFixed(0)} ms/GB; ` +
+          `none is attached to side ${sides[1 - o]!.name}'s cgroup or namespaces` +
+          (!total || (v === "tc") !== progs.some((p) => p.name.startsWith("wire_tc")) ? "  !! the comparison is not what it claims" : ""));
+      }
+    }
+    setBpfStats(false);
+    type R = { v: V | null; on: number | null; r: SideRun[]; softirqUs: number; totalUs: number };
+    const results: R[] = [];
+    const cycle: [V, number][] = [["cg", 0], ["cg", 1], ["tc", 1], ["tc", 0]];
+    for (const step of schedule(Array.from({ length: 2 * AB_ROUNDS }, (_, i) => cycle[i % 4]!), AB_AA)) {
+      const [v, o] = step === "aa" ? [null, null] : step;
+      const wire = o === null ? undefined : captureOn(v!, o);
+      let res: R;
+      try {
+        if (o !== null) { checkAttached(o); checkTc(v!, o); }
+        const q0 = ksoftirqdTicks(), t0 = machineBusyUs();
+        const r = await bulkRound(AB_BULK_S);
+        res = { v, on: o, r, softirqUs: (ksoftirqdTicks() - q0) * 1e4, totalUs: machineBusyUs() - t0 };
+      } finally {
+        await wire?.stop();
+      }
+      results.push(res);
+      const sideText = res.r.map((x, i) => `${sides[i]!.name}${o === i ? " on " : o === null ? "    " : " off"} ${(x.work * 8 / AB_BULK_S).toFixed(2).padStart(5)} Gbit/s × ${(x.cpuUs / 1e3 / x.work).toFixed(0).padStart(4)} ms/GB`).join(", ");
+      const tail = o === null ? `A/A: A vs B ${pct(cost(res.r[0]!, res.r[1]!))}, A's CPU share ${(res.r[0]!.cpuUs / (res.r[0]!.cpuUs + res.r[1]!.cpuUs) * 100).toFixed(1)}%`
+        : `${v} on/off ${pct(cost(res.r[o]!, res.r[1 - o]!))}, bytes ${pct(rate(res.r[o]!, res.r[1 - o]!))}`;
+      console.log(`     round ${String(results.length).padStart(2)}: ${sideText}; ${tail}; ksoftirqd ${(res.softirqUs / res.totalUs * 100).toFixed(1)}%`);
+    }
+    const aa = results.filter((x) => x.on === null);
+    aaReport("bulk CPU per GB", aa, "GB");
+    for (const v of ["cg", "tc"] as const) {
+      const onoff = results.filter((x) => x.v === v);
+      onOffReport(v === "cg" ? "bulk, cgroup_skb" : "bulk, cgroup_skb + TC", onoff.map((x) => cost(x.r[x.on!]!, x.r[1 - x.on!]!)), onoff.map((x) => rate(x.r[x.on!]!, x.r[1 - x.on!]!)), "GB", "throughput");
+    }
+    console.log(`   ksoftirqd (charged to neither side): ${med(results.map((x) => x.softirqUs / x.totalUs * 100)).toFixed(2)}% of all CPU in the rounds (median); load average ${load()}`);
+    for (const c of [...children]) stopChild(c);
+    for (const p of pairs) p.destroy();
+    abNs.length = 0;
+  }
+  cgPair.remove();
+  cgPair = undefined;
 }
