@@ -1,7 +1,7 @@
 // QUIC Initial packet protection (RFC 9001 §5, RFC 9369 §3.3): keys from the client's Destination
 // Connection ID, header protection with an AES-ECB mask, payload in AES-128-GCM.
-import * as cryptoModule from "node:crypto";
-import { createCipheriv, createDecipheriv, createHmac, type Cipher } from "node:crypto";
+import { createCipheriv, createDecipheriv, type Cipher } from "node:crypto";
+import { HmacSha256 } from "./sha256.ts";
 
 export const QUIC_V1 = 0x00000001;
 export const QUIC_V2 = 0x6b3343cf;
@@ -35,54 +35,33 @@ export function versionParams(version: number): VersionParams | undefined {
   return undefined;
 }
 
-// HMAC-SHA256 (RFC 2104) over one-shot hashes: a key schedule is a dozen small HMACs per connection,
-// and a one-shot hash costs far less than an Hmac object each (createHmac where crypto.hash is missing).
-const oneShot = (cryptoModule as { hash?: (alg: string, data: Uint8Array, enc: "buffer") => Buffer }).hash;
-const IPAD = new Uint8Array(64 + 256);
-const OPAD = new Uint8Array(64 + 32);
-
-function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
-  if (!oneShot || key.length > 64) {
-    const h = createHmac("sha256", key);
-    for (const m of parts) h.update(m);
-    return h.digest();
-  }
-  let n = 0;
-  for (const m of parts) n += m.length;
-  const inner = n <= 256 ? IPAD.subarray(0, 64 + n) : new Uint8Array(64 + n);
-  for (let i = 0; i < 64; i++) inner[i] = (i < key.length ? key[i]! : 0) ^ 0x36;
-  let o = 64;
-  for (const m of parts) {
-    inner.set(m, o);
-    o += m.length;
-  }
-  const ih = oneShot("sha256", inner, "buffer");
-  for (let i = 0; i < 64; i++) OPAD[i] = (i < key.length ? key[i]! : 0) ^ 0x5c;
-  OPAD.set(ih, 64);
-  return oneShot("sha256", OPAD, "buffer");
-}
-
+// The key schedule (RFC 9001 §5.2): HKDF-Extract under the version's salt, then HKDF-Expand-Label,
+// each an HMAC-SHA256 of a few dozen bytes (sha256.ts: a fraction of Node's per-call cost for these).
+const saltKeys = new Map<Buffer, HmacSha256>();
 function hkdfExtract(salt: Buffer, ikm: Uint8Array): Buffer {
-  return hmacSha256(salt, ikm);
+  let k = saltKeys.get(salt);
+  if (!k) saltKeys.set(salt, (k = new HmacSha256(salt)));
+  return k.mac(ikm);
 }
 
-const ONE = Uint8Array.of(1);
 const labelInfo = new Map<string, Buffer>();
 
-// HKDF-Expand (RFC 5869) for outputs of at most one SHA-256 block, which is all QUIC Initial keys need.
-function hkdfExpandLabel(secret: Buffer, label: string, length: number): Buffer {
+// HKDF-Expand (RFC 5869) for outputs of at most one SHA-256 block, which is all QUIC Initial keys need:
+// T(1) = HMAC(secret, info || 0x01).
+function hkdfExpandLabel(secret: HmacSha256, label: string, length: number): Buffer {
   const id = label + "/" + length;
   let info = labelInfo.get(id);
   if (!info) {
     const full = Buffer.from("tls13 " + label, "ascii");
-    info = Buffer.alloc(2 + 1 + full.length + 1);
+    info = Buffer.alloc(2 + 1 + full.length + 1 + 1);
     info.writeUInt16BE(length, 0);
     info[2] = full.length;
     full.copy(info, 3);
     info[3 + full.length] = 0; // empty context
+    info[4 + full.length] = 1; // the counter of T(1)
     labelInfo.set(id, info);
   }
-  return hmacSha256(secret, info, ONE).subarray(0, length);
+  return secret.mac(info).subarray(0, length);
 }
 
 export interface InitialKeys {
@@ -116,9 +95,9 @@ export function initialKeys(version: number, dcid: Uint8Array): InitialSecrets |
 function deriveInitialKeys(version: number, dcid: Uint8Array): InitialSecrets | undefined {
   const vp = versionParams(version);
   if (!vp) return undefined;
-  const initial = hkdfExtract(vp.salt, dcid);
+  const initial = new HmacSha256(hkdfExtract(vp.salt, dcid));
   const side = (label: string): InitialKeys => {
-    const secret = hkdfExpandLabel(initial, label, 32);
+    const secret = new HmacSha256(hkdfExpandLabel(initial, label, 32));
     return {
       key: hkdfExpandLabel(secret, vp.labelPrefix + "key", 16),
       iv: hkdfExpandLabel(secret, vp.labelPrefix + "iv", 12),
