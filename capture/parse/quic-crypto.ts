@@ -1,6 +1,7 @@
 // QUIC Initial packet protection (RFC 9001 §5, RFC 9369 §3.3): keys from the client's Destination
 // Connection ID, header protection with an AES-ECB mask, payload in AES-128-GCM.
-import { createCipheriv, createDecipheriv, type Cipher } from "node:crypto";
+import { createDecipheriv } from "node:crypto";
+import { Aes128 } from "./aes-block.ts";
 import { HmacSha256 } from "./sha256.ts";
 
 export const QUIC_V1 = 0x00000001;
@@ -68,8 +69,8 @@ export interface InitialKeys {
   key: Buffer;
   iv: Buffer;
   hp: Buffer;
-  /** AES-ECB under hp, made once and reused for every packet's mask (ECB carries no state between blocks) */
-  hpCipher?: Cipher;
+  /** hp expanded once, reused for every packet's mask */
+  hpAes?: Aes128;
 }
 
 export interface InitialSecrets {
@@ -107,20 +108,14 @@ function deriveInitialKeys(version: number, dcid: Uint8Array): InitialSecrets | 
   return { client: side("client in"), server: side("server in") };
 }
 
-/** The 5-byte-plus mask for a packet (RFC 9001 §5.4.3); given the key set, its ECB cipher is reused. */
-export function headerProtectionMask(keys: InitialKeys | Buffer, sample: Uint8Array): Buffer {
-  if (keys instanceof Uint8Array) {
-    const one = createCipheriv("aes-128-ecb", keys, null);
-    one.setAutoPadding(false);
-    return one.update(sample);
-  }
-  let c = keys.hpCipher;
-  if (!c) {
-    c = createCipheriv("aes-128-ecb", keys.hp, null);
-    c.setAutoPadding(false);
-    keys.hpCipher = c;
-  }
-  return c.update(sample);
+/** The 5-byte-plus mask for a packet (RFC 9001 §5.4.3): AES-ECB of the sample; a key set's expanded key is reused. */
+export function headerProtectionMask(keys: InitialKeys | Uint8Array, sample: Uint8Array): Buffer {
+  let aes: Aes128;
+  if (keys instanceof Uint8Array) aes = new Aes128(keys);
+  else aes = keys.hpAes ??= new Aes128(keys.hp);
+  const mask = Buffer.allocUnsafe(16);
+  aes.encryptBlock(sample, 0, mask);
+  return mask;
 }
 
 // AEAD-open one Initial packet payload; undefined when the tag does not verify (wrong keys or damage).
