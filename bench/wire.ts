@@ -23,17 +23,23 @@
 //     steal) divides out within the round; the roles swap every round (and the per-pair figure, the
 //     geometric mean of an A-on and a B-on round, cancels any A/B asymmetry exactly). A/A rounds (capture
 //     off on both) show the design's own noise floor, asymmetry and how evenly the two share the CPU.
-//     The agent (this process) stays outside both cgroups: its parsing is charged to neither side, and it
+//     Placement is pinned and symmetric (A's client on CPU 0 and server on CPU 1, B's the reverse): left
+//     to the scheduler (one side's pair may share a CPU while the other's is split), A/A rounds differed
+//     by 3 and 10% in CPU per handshake in a trial; pinned, by -0.5..+3.3% over 6. The agent (this
+//     process) stays outside both cgroups, unpinned: its parsing is charged to neither side and it
 //     competes with both alike; it is reported per handshake. Softirq work done by ksoftirqd (charged to
-//     no side) is reported as a share. Caveats: the capture here watches a child cgroup, not the root,
-//     so a loopback segment is copied at both ends (the root set-up skips the receiving end): the "on"
+//     no side) is reported as a share. The kernel's BPF statistics, in short untimed rounds, show the
+//     programs ran on the on side's traffic only and what they cost themselves in this set-up (iperf3
+//     makes no rows). Caveats: the capture watches a child cgroup, not the root, so a loopback segment is copied at both ends (the root set-up skips the receiving end): the "on"
 //     side pays somewhat more than the default set-up would; and once any cgroup_skb program is attached,
 //     the off side's packets go through the kernel's (empty) cgroup dispatch too.
 // Knobs: BENCH_PARTS=cpu,bulk,sustain,ab (default all), BENCH_ROUNDS (CPU pairs, 9), BENCH_BULK_PAIRS (bulk
 // rounds, 12), BENCH_STATS_RUNS (runs with BPF statistics, 3), BENCH_SUSTAIN_S (60),
 // BENCH_SUSTAIN_PROCS (client processes, 3), BENCH_SUSTAIN_RATE (connections/s, 0 = unpaced);
-// side by side: BENCH_AB_ROUNDS (on/off rounds per measurement, 16), BENCH_AB_AA (A/A rounds, 6),
-// BENCH_AB_S (seconds per handshake round, 4), BENCH_AB_BULK_S (seconds per bulk round, 3).
+// side by side (BENCH_PARTS=ab, or ab-cpu / ab-bulk for one half): BENCH_AB_ROUNDS (on/off rounds per
+// measurement, 16), BENCH_AB_AA (A/A rounds, 6), BENCH_AB_S (seconds per handshake round, 4),
+// BENCH_AB_BULK_S (seconds per bulk round, 3), BENCH_AB_BULK_RATE (iperf3 -b per side, unpaced),
+// BENCH_AB_SETTLE_MS (wait after the capture starts, and in A/A rounds, before a round: 0).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -56,6 +62,8 @@ const AB_ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 16);
 const AB_AA = Number(process.env.BENCH_AB_AA ?? 6);
 const AB_S = Number(process.env.BENCH_AB_S ?? 4);
 const AB_BULK_S = Number(process.env.BENCH_AB_BULK_S ?? 3);
+const AB_SETTLE_MS = Number(process.env.BENCH_AB_SETTLE_MS ?? 0);
+const AB_BULK_RATE = process.env.BENCH_AB_BULK_RATE ?? ""; // iperf3 -b per side ("" = as fast as it goes)
 const PARTS = new Set((process.env.BENCH_PARTS ?? "cpu,bulk,sustain,ab").split(","));
 
 class CountingSink {
@@ -451,7 +459,8 @@ if (PARTS.has("sustain")) {
 // to one side in a round (other agents' load, frequency, cache) it does to the other, so the ratio of the
 // two, taken within the round, is free of it; the swap cancels what differs between the two instances.
 // A/A rounds (capture off on both) show that residual asymmetry and the noise floor of the design.
-if (PARTS.has("ab")) {
+if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
+  const abStart = performance.now();
   cgPair = createCgroupPair("csbench-ab");
   const sides = [cgPair.a, cgPair.b] as const;
   // the agent (this process: JS and the ring-buffer thread) must be charged to neither side
@@ -469,6 +478,9 @@ if (PARTS.has("ab")) {
   console.log(`   placement: ${pin ? "side A's client on CPU 0 and server on CPU 1, side B's the reverse (taskset)" : "one CPU: not pinned"}`);
   console.log(`   each side's CPU = its cgroup's cpu.stat usage_usec (the scheduler's run time of its tasks: ${irqTime === false ? "softirq work run in their context included, the kernel has no CONFIG_IRQ_TIME_ACCOUNTING" : irqTime ? "softirq work EXCLUDED, CONFIG_IRQ_TIME_ACCOUNTING is on" : "whether softirq work is in it is unknown: no kernel config found"})`);
 
+  // a round starts once the capture's start-up work (loading, attaching, the agent's first collections)
+  // is over, and A/A rounds wait as long: that work runs on the CPUs both sides use
+  const settle = () => new Promise((r) => setTimeout(r, AB_SETTLE_MS));
   /** on/off rounds interleaved with A/A rounds: an A/A first, then one every `step` on/off rounds. */
   const schedule = <T,>(onoff: T[], aa: number): (T | "aa")[] => {
     const out: (T | "aa")[] = [];
@@ -484,6 +496,7 @@ if (PARTS.has("ab")) {
   const rate = (on: SideRun, off: SideRun) => (on.work / off.work - 1) * 100;
   /** per swapped pair (A on, then B on): the geometric mean of the two rounds' ratios, free of A/B asymmetry */
   const pairsOf = (x: number[]) => Array.from({ length: Math.floor(x.length / 2) }, (_, j) => (Math.sqrt((1 + x[2 * j]! / 100) * (1 + x[2 * j + 1]! / 100)) - 1) * 100);
+  const share = (r: SideRun[], i: number) => r[i]!.cpuUs / (r[0]!.cpuUs + r[1]!.cpuUs) * 100;
   const span = (x: number[]) => `${pct(Math.min(...x))}..${pct(Math.max(...x))}`;
   /** Captured on side `on` only? Throws when the programs sit on the wrong cgroup. */
   const checkAttached = (on: number) => {
@@ -491,6 +504,7 @@ if (PARTS.has("ab")) {
     if (!here.length || there.length) throw new Error(`capture attached wrongly: side ${sides[on]!.name} has [${here}], side ${sides[1 - on]!.name} has [${there}]`);
   };
   const aaReport = (what: string, aa: { r: SideRun[] }[], unit: string) => {
+    if (!aa.length) return;
     const c = aa.map(({ r }) => cost(r[0]!, r[1]!)), w = aa.map(({ r }) => rate(r[0]!, r[1]!));
     const split = aa.map(({ r }) => r[0]!.cpuUs / (r[0]!.cpuUs + r[1]!.cpuUs) * 100);
     const ci = medianCI(c);
@@ -500,13 +514,15 @@ if (PARTS.has("ab")) {
   };
   const hint = "more rounds (BENCH_AB_ROUNDS) or a quieter machine would narrow it";
   const onOffReport = (what: string, costs: number[], rates: number[], unit: string, rateName: string) => {
+    if (!costs.length) return;
     console.log(`   ${what}: on/off CPU per ${unit}, per round (${costs.length}): ${verdict(costs, 1, hint)}`);
     console.log(`   ${what}: on/off CPU per ${unit}, per swapped pair (${pairsOf(costs).length}): ${verdict(pairsOf(costs), 1, hint)}`);
-    console.log(`   ${what}: ${rateName} lost on/off, per round: ${verdict(rates.map((x) => -x), 1, hint)}`);
+    console.log(`   ${what}: ${rateName} lost on/off, per round: ${verdict(rates.map((x) => -x), 1, hint)} (a second view: ` +
+      `how much CPU each side gets in a round varies more than what it does with it)`);
   };
 
   // -- 4a. CPU per handshake: an openssl s_server + s_time pair in each cgroup, on loopback
-  {
+  if (!PARTS.has("ab-bulk") || PARTS.has("ab") || PARTS.has("ab-cpu")) {
     const ports = [await freePort(), 0];
     do ports[1] = await freePort(); while (ports[1] === ports[0]);
     sides.forEach((s, i) => start(...s.wrap("openssl", ["s_server", "-quiet", "-accept", `127.0.0.1:${ports[i]}`, "-key", cert.key, "-cert", cert.cert, "-www", "-naccept", "100000000"], cpuOf(i, "server")), `openssl s_server (side ${s.name})`));
@@ -523,6 +539,7 @@ if (PARTS.has("ab")) {
       });
       try {
         if (o !== null) checkAttached(o);
+        await settle();
         const order = k++ % 2 ? [1, 0] : [0, 1];
         const u0 = sides.map((s) => s.usageUs()), a0 = process.cpuUsage(), q0 = ksoftirqdTicks(), t0 = machineBusyUs();
         const outs = await Promise.all(order.map((i) => run(...sides[i]!.wrap("openssl", ["s_time", "-connect", `127.0.0.1:${ports[i]}`, "-new", "-time", String(secs)], cpuOf(i, "client")))));
@@ -557,7 +574,7 @@ if (PARTS.has("ab")) {
       results.push(res);
       const sideText = res.r.map((x, i) => `${sides[i]!.name}${o === i ? " on " : o === null ? "    " : " off"} ${String(x.work).padStart(5)} hs × ${(x.cpuUs / x.work).toFixed(1).padStart(6)} µs`).join(", ");
       const tail = o === null ? `A/A: A vs B ${pct(cost(res.r[0]!, res.r[1]!))}, A's CPU share ${(res.r[0]!.cpuUs / (res.r[0]!.cpuUs + res.r[1]!.cpuUs) * 100).toFixed(1)}%`
-        : `on/off ${pct(cost(res.r[o]!, res.r[1 - o]!))}, handshakes ${pct(rate(res.r[o]!, res.r[1 - o]!))}; rows ${res.rows[o]} of the on side, ${res.rows[1 - o]} of the off side`;
+        : `on/off ${pct(cost(res.r[o]!, res.r[1 - o]!))}, handshakes ${pct(rate(res.r[o]!, res.r[1 - o]!))}, on side's CPU share ${share(res.r, o).toFixed(1)}%; rows ${res.rows[o]} of the on side, ${res.rows[1 - o]} of the off side`;
       console.log(`     round ${String(results.length).padStart(2)}: ${sideText}; ${tail}`);
     }
     const onoff = results.filter((x) => x.on !== null), aa = results.filter((x) => x.on === null);
@@ -574,12 +591,12 @@ if (PARTS.has("ab")) {
   }
 
   // -- 4b. bulk: a veth between two namespaces per side, iperf3 client and server of each in its cgroup
-  {
+  if (!PARTS.has("ab-cpu") || PARTS.has("ab") || PARTS.has("ab-bulk")) {
     const pairs = [createNetnsPair("bench"), createNetnsPair("bench")];
     abNs.push(...pairs);
     sides.forEach((s, i) => start(...s.wrap("ip", ["netns", "exec", pairs[i]!.server, "iperf3", "-s", "-p", "15201"], cpuOf(i, "server")), `iperf3 -s (side ${s.name})`));
     for (const p of pairs) await waitForPort(15201, p.serverAddr, 10_000, p.client);
-    console.log(`   4b. bulk: iperf3 -t ${AB_BULK_S} across each side's own veth; capture = cgroup_skb on the on side's cgroup ("cg"), or that + TC on the on side's server veth end ("tc"); ` +
+    console.log(`   4b. bulk: iperf3 -t ${AB_BULK_S}${AB_BULK_RATE ? ` -b ${AB_BULK_RATE}` : ""} across each side's own veth; capture = cgroup_skb on the on side's cgroup ("cg"), or that + TC on the on side's server veth end ("tc"); ` +
       `${AB_ROUNDS} on/off rounds per variant + ${AB_AA} A/A; CPU per GB = the side's cgroup CPU / bytes received`);
     type V = "cg" | "tc";
     const captureOn = (v: V, o: number) => new WireCapture({
@@ -595,7 +612,7 @@ if (PARTS.has("ab")) {
     const bulkRound = async (secs: number): Promise<SideRun[]> => {
       const order = k++ % 2 ? [1, 0] : [0, 1];
       const u0 = sides.map((s) => s.usageUs());
-      const outs = await Promise.all(order.map((i) => run(...sides[i]!.wrap("ip", ["netns", "exec", pairs[i]!.client, "iperf3", "-c", pairs[i]!.serverAddr, "-p", "15201", "-t", String(secs), "-J"], cpuOf(i, "client")))));
+      const outs = await Promise.all(order.map((i) => run(...sides[i]!.wrap("ip", ["netns", "exec", pairs[i]!.client, "iperf3", "-c", pairs[i]!.serverAddr, "-p", "15201", "-t", String(secs), "-J", ...(AB_BULK_RATE ? ["-b", AB_BULK_RATE] : [])], cpuOf(i, "client")))));
       const u1 = sides.map((s) => s.usageUs());
       return sides.map((s, i) => {
         const out = outs[order.indexOf(i)]!;
@@ -631,7 +648,7 @@ if (PARTS.has("ab")) {
       }
     }
     setBpfStats(false);
-    type R = { v: V | null; on: number | null; r: SideRun[]; softirqUs: number; totalUs: number };
+    type R = { v: V | null; on: number | null; r: SideRun[]; softirqUs: number; totalUs: number; agentUs: number };
     const results: R[] = [];
     const cycle: [V, number][] = [["cg", 0], ["cg", 1], ["tc", 1], ["tc", 0]];
     for (const step of schedule(Array.from({ length: 2 * AB_ROUNDS }, (_, i) => cycle[i % 4]!), AB_AA)) {
@@ -640,17 +657,19 @@ if (PARTS.has("ab")) {
       let res: R;
       try {
         if (o !== null) { checkAttached(o); checkTc(v!, o); }
-        const q0 = ksoftirqdTicks(), t0 = machineBusyUs();
+        await settle();
+        const q0 = ksoftirqdTicks(), t0 = machineBusyUs(), a0 = process.cpuUsage();
         const r = await bulkRound(AB_BULK_S);
-        res = { v, on: o, r, softirqUs: (ksoftirqdTicks() - q0) * 1e4, totalUs: machineBusyUs() - t0 };
+        const a = process.cpuUsage(a0);
+        res = { v, on: o, r, softirqUs: (ksoftirqdTicks() - q0) * 1e4, totalUs: machineBusyUs() - t0, agentUs: a.user + a.system };
       } finally {
         await wire?.stop();
       }
       results.push(res);
       const sideText = res.r.map((x, i) => `${sides[i]!.name}${o === i ? " on " : o === null ? "    " : " off"} ${(x.work * 8 / AB_BULK_S).toFixed(2).padStart(5)} Gbit/s × ${(x.cpuUs / 1e3 / x.work).toFixed(0).padStart(4)} ms/GB`).join(", ");
       const tail = o === null ? `A/A: A vs B ${pct(cost(res.r[0]!, res.r[1]!))}, A's CPU share ${(res.r[0]!.cpuUs / (res.r[0]!.cpuUs + res.r[1]!.cpuUs) * 100).toFixed(1)}%`
-        : `${v} on/off ${pct(cost(res.r[o]!, res.r[1 - o]!))}, bytes ${pct(rate(res.r[o]!, res.r[1 - o]!))}`;
-      console.log(`     round ${String(results.length).padStart(2)}: ${sideText}; ${tail}; ksoftirqd ${(res.softirqUs / res.totalUs * 100).toFixed(1)}%`);
+        : `${v} on/off ${pct(cost(res.r[o]!, res.r[1 - o]!))}, bytes ${pct(rate(res.r[o]!, res.r[1 - o]!))}, on side's CPU share ${share(res.r, o).toFixed(1)}%`;
+      console.log(`     round ${String(results.length).padStart(2)}: ${sideText}; ${tail}; ksoftirqd ${(res.softirqUs / res.totalUs * 100).toFixed(1)}%, agent ${(res.agentUs / 1e3).toFixed(0)} ms`);
     }
     const aa = results.filter((x) => x.on === null);
     aaReport("bulk CPU per GB", aa, "GB");
@@ -665,4 +684,5 @@ if (PARTS.has("ab")) {
   }
   cgPair.remove();
   cgPair = undefined;
+  console.log(`   side by side took ${((performance.now() - abStart) / 1000).toFixed(0)} s`);
 }
