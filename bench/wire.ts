@@ -23,6 +23,11 @@
 //     steal) divides out within the round; the roles swap every round (and the per-pair figure, the
 //     geometric mean of an A-on and a B-on round, cancels any A/B asymmetry exactly). A/A rounds (capture
 //     off on both) show the design's own noise floor, asymmetry and how evenly the two share the CPU.
+//     Within a round, the side that happens to get more done per second pays less per unit (fewer
+//     wake-ups into a busy CPU): that is most of the remaining spread, so the headline figure is the
+//     cost at equal work rates (rateAdjusted: least squares over all rounds of the A/B CPU-per-unit
+//     ratio on the A/B work ratio, the A/B asymmetry and the on side), with the per-round and per-pair
+//     figures printed next to it.
 //     Placement is pinned and symmetric (A's client on CPU 0 and server on CPU 1, B's the reverse): left
 //     to the scheduler (one side's pair may share a CPU while the other's is split), A/A rounds differed
 //     by 3 and 10% in CPU per handshake in a trial; pinned, by -0.5..+3.3% over 6. The agent (this
@@ -214,6 +219,32 @@ function medianCI(a: number[]): { median: number; lo: number; hi: number; covera
   }
   const lo = x[Math.max(0, k - 1)]!, hi = x[Math.min(n - 1, n - Math.max(1, k))]!;
   return { median: med(x), lo, hi, coverage: 1 - 2 * tail };
+}
+/**
+ * Side-by-side rounds, adjusted to equal work rates. Within a round the side that happens to do more work
+ * per second (more CPU turns, fewer wake-ups into a busy CPU) pays less per unit, by far the largest
+ * part of the round-to-round spread; fitted over all rounds (A/A included) by least squares,
+ *   y = alpha + beta·x + gamma·s,  y = ln(A's CPU per unit / B's), x = ln(A's work / B's),
+ *   s = +1 (A on), -1 (B on), 0 (A/A),
+ * alpha is the A/B asymmetry, beta the rate effect, gamma the capture's cost at equal rates. Each on/off
+ * round's cost net of the other two, s·(y - alpha - beta·x), is what the sign-test interval is taken over
+ * (alpha and beta are estimated from the same rounds: the interval leaves their error out). The rate
+ * difference the capture itself causes is small next to the spread, so little of the cost goes with it.
+ */
+function rateAdjusted(rows: { s: number; x: number; y: number }[]): { alpha: number; beta: number; gamma: number; adjusted: number[] } | undefined {
+  const on = rows.filter((r) => r.s !== 0);
+  if (rows.length < 5 || !on.length) return undefined;
+  // normal equations of [1, x, s]
+  const A = [[0, 0, 0], [0, 0, 0], [0, 0, 0]], b = [0, 0, 0];
+  for (const r of rows) {
+    const v = [1, r.x, r.s];
+    for (let i = 0; i < 3; i++) { b[i]! += v[i]! * r.y; for (let j = 0; j < 3; j++) A[i]![j]! += v[i]! * v[j]!; }
+  }
+  const det = (m: number[][]) => m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) - m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) + m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
+  const d = det(A);
+  if (Math.abs(d) < 1e-12) return undefined;
+  const [alpha, beta, gamma] = [0, 1, 2].map((k) => det(A.map((row, i) => row.map((v, j) => (j === k ? b[i]! : v)))) / d) as [number, number, number];
+  return { alpha, beta, gamma, adjusted: on.map((r) => (Math.exp(r.s * (r.y - alpha - beta * r.x)) - 1) * 100) };
 }
 /** What the BPF run-time share says about a 1% target: raw is an upper bound of the programs' own time
  * (it holds the statistics' clock), net a lower one; neither holds the hook's own dispatch. */
@@ -513,10 +544,23 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
     if (Math.max(...split.map((s) => Math.abs(s - 50))) > 3) console.log(`   !! the two sides did not share the CPU evenly (A ${split.map((s) => s.toFixed(1)).join(", ")}%)`);
   };
   const hint = "more rounds (BENCH_AB_ROUNDS) or a quieter machine would narrow it";
-  const onOffReport = (what: string, costs: number[], rates: number[], unit: string, rateName: string) => {
-    if (!costs.length) return;
+  /** Rounds as the rate-adjusted model reads them (see rateAdjusted), A's side over B's. */
+  const modelRows = (rounds: { on: number | null; r: SideRun[] }[]) => rounds.map(({ on, r }) => ({
+    s: on === null ? 0 : on === 0 ? 1 : -1,
+    x: Math.log(r[0]!.work / r[1]!.work),
+    y: Math.log((r[0]!.cpuUs / r[0]!.work) / (r[1]!.cpuUs / r[1]!.work)),
+  }));
+  const onOffReport = (what: string, rounds: { on: number | null; r: SideRun[] }[], unit: string, rateName: string) => {
+    const onoff = rounds.filter((x) => x.on !== null);
+    if (!onoff.length) return;
+    const costs = onoff.map((x) => cost(x.r[x.on!]!, x.r[1 - x.on!]!)), rates = onoff.map((x) => rate(x.r[x.on!]!, x.r[1 - x.on!]!));
     console.log(`   ${what}: on/off CPU per ${unit}, per round (${costs.length}): ${verdict(costs, 1, hint)}`);
     console.log(`   ${what}: on/off CPU per ${unit}, per swapped pair (${pairsOf(costs).length}): ${verdict(pairsOf(costs), 1, hint)}`);
+    const m = rateAdjusted(modelRows(rounds));
+    if (m) {
+      console.log(`   ${what}: on/off CPU per ${unit} at equal work rates (${m.adjusted.length} on/off + ${rounds.length - onoff.length} A/A rounds; a side doing 10% more ${unit}s than the other ` +
+        `paid ${pct((Math.exp(m.beta * Math.log(1.1)) - 1) * 100)} per ${unit}, A vs B ${pct((Math.exp(m.alpha) - 1) * 100)}): ${verdict(m.adjusted, 1, hint)}`);
+    }
     console.log(`   ${what}: ${rateName} lost on/off, per round: ${verdict(rates.map((x) => -x), 1, hint)} (a second view: ` +
       `how much CPU each side gets in a round varies more than what it does with it)`);
   };
@@ -583,7 +627,7 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
     const rowsPerHs = med(onoff.map((x) => x.rows[x.on!]! / x.r[x.on!]!.work));
     console.log(`   capture check: ${rowsPerHs.toFixed(2)} rows per handshake of the on side (median; 2 = both sockets), ${missed} on rounds with none; ${foreign} rows of the off side` +
       (missed || foreign ? "  !! the comparison is not what it claims" : ""));
-    onOffReport("handshakes", onoff.map((x) => cost(x.r[x.on!]!, x.r[1 - x.on!]!)), onoff.map((x) => rate(x.r[x.on!]!, x.r[1 - x.on!]!)), "handshake", "handshake rate");
+    onOffReport("handshakes", results, "handshake", "handshake rate");
     const offUs = med(onoff.map((x) => x.r[1 - x.on!]!.cpuUs / x.r[1 - x.on!]!.work));
     console.log(`   agent (outside both sides): ${med(onoff.map((x) => x.agentUs / x.r[x.on!]!.work)).toFixed(1)} µs per captured handshake (the off side's CPU per handshake: ${offUs.toFixed(1)} µs); ` +
       `ksoftirqd (charged to neither side): ${med(results.map((x) => x.softirqUs / x.totalUs * 100)).toFixed(2)}% of all CPU in the rounds; load average ${load()}`);
@@ -674,8 +718,7 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
     const aa = results.filter((x) => x.on === null);
     aaReport("bulk CPU per GB", aa, "GB");
     for (const v of ["cg", "tc"] as const) {
-      const onoff = results.filter((x) => x.v === v);
-      onOffReport(v === "cg" ? "bulk, cgroup_skb" : "bulk, cgroup_skb + TC", onoff.map((x) => cost(x.r[x.on!]!, x.r[1 - x.on!]!)), onoff.map((x) => rate(x.r[x.on!]!, x.r[1 - x.on!]!)), "GB", "throughput");
+      onOffReport(v === "cg" ? "bulk, cgroup_skb" : "bulk, cgroup_skb + TC", results.filter((x) => x.on === null || x.v === v), "GB", "throughput");
     }
     console.log(`   ksoftirqd (charged to neither side): ${med(results.map((x) => x.softirqUs / x.totalUs * 100)).toFixed(2)}% of all CPU in the rounds (median); load average ${load()}`);
     for (const c of [...children]) stopChild(c);
