@@ -29,8 +29,11 @@
 //     ratio on the A/B work ratio, the A/B asymmetry and the on side), with the per-round and per-pair
 //     figures printed next to it.
 //     Placement is pinned and symmetric (A's client on CPU 0 and server on CPU 1, B's the reverse): left
-//     to the scheduler (one side's pair may share a CPU while the other's is split), A/A rounds differed
-//     by 3 and 10% in CPU per handshake in a trial; pinned, by -0.5..+3.3% over 6. The agent (this
+//     to the scheduler (one side's pair may share a CPU while the other's is split; BENCH_AB_PIN=0), the
+//     per-round on/off CPU per handshake spread 7.7 points (sd) in a trial, pinned 2.4-2.7, and at equal
+//     work rates 2.2 against 0.65-1.3. Pinned, the handshake pairs' CPU shares vary more (46-54%: a
+//     pinned process that wakes while the other side's runs on its CPU waits), which the rate
+//     adjustment absorbs; CPU-bound bulk rounds split 49.9-51.4%. The agent (this
 //     process) stays outside both cgroups, unpinned: its parsing is charged to neither side and it
 //     competes with both alike; it is reported per handshake. Softirq work done by ksoftirqd (charged to
 //     no side) is reported as a share. The kernel's BPF statistics, in short untimed rounds, show the
@@ -44,7 +47,8 @@
 // side by side (BENCH_PARTS=ab, or ab-cpu / ab-bulk for one half): BENCH_AB_ROUNDS (on/off rounds per
 // measurement, 16), BENCH_AB_AA (A/A rounds, 6), BENCH_AB_S (seconds per handshake round, 4),
 // BENCH_AB_BULK_S (seconds per bulk round, 3), BENCH_AB_BULK_RATE (iperf3 -b per side, unpaced),
-// BENCH_AB_SETTLE_MS (wait after the capture starts, and in A/A rounds, before a round: 0).
+// BENCH_AB_SETTLE_MS (wait after the capture starts, and in A/A rounds, before a round: 0),
+// BENCH_AB_PIN (0: leave placement to the scheduler).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -67,6 +71,7 @@ const AB_ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 16);
 const AB_AA = Number(process.env.BENCH_AB_AA ?? 6);
 const AB_S = Number(process.env.BENCH_AB_S ?? 4);
 const AB_BULK_S = Number(process.env.BENCH_AB_BULK_S ?? 3);
+const AB_PIN = process.env.BENCH_AB_PIN !== "0";
 const AB_SETTLE_MS = Number(process.env.BENCH_AB_SETTLE_MS ?? 0);
 const AB_BULK_RATE = process.env.BENCH_AB_BULK_RATE ?? ""; // iperf3 -b per side ("" = as fast as it goes)
 const PARTS = new Set((process.env.BENCH_PARTS ?? "cpu,bulk,sustain,ab").split(","));
@@ -502,11 +507,11 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
   // (A: client CPU 0, server CPU 1; B the reverse). Left to the scheduler, one side's pair may share a
   // CPU (cheap wake-ups, warm caches) while the other's is split, which alone moves CPU per handshake by
   // several % within a round; pinned like this, each CPU's interference hits one process of each side.
-  const pin = nCpus() >= 2;
+  const pin = nCpus() >= 2 && AB_PIN;
   const cpuOf = (side: number, role: "client" | "server") => !pin ? undefined : role === "client" ? side : 1 - side;
   console.log(`4. side by side (A/B): two identical workloads at once in cgroups ${sides[0].dir} and ${sides[1].dir}; capture on one side's cgroup only, roles swapped every round`);
   console.log(`   equal CPU shares: ${cgPair.cpuControl}; this process (the agent) stays outside both (${self.join(", ")}) and is not pinned`);
-  console.log(`   placement: ${pin ? "side A's client on CPU 0 and server on CPU 1, side B's the reverse (taskset)" : "one CPU: not pinned"}`);
+  console.log(`   placement: ${pin ? "side A's client on CPU 0 and server on CPU 1, side B's the reverse (taskset)" : "not pinned"}`);
   console.log(`   each side's CPU = its cgroup's cpu.stat usage_usec (the scheduler's run time of its tasks: ${irqTime === false ? "softirq work run in their context included, the kernel has no CONFIG_IRQ_TIME_ACCOUNTING" : irqTime ? "softirq work EXCLUDED, CONFIG_IRQ_TIME_ACCOUNTING is on" : "whether softirq work is in it is unknown: no kernel config found"})`);
 
   // a round starts once the capture's start-up work (loading, attaching, the agent's first collections)
@@ -541,7 +546,11 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
     const ci = medianCI(c);
     console.log(`   A/A noise floor, ${what}, ${aa.length} rounds (capture off on both): A vs B CPU per ${unit} median ${pct(ci.median)}, ${(ci.coverage * 100).toFixed(0)}% interval [${pct(ci.lo)}, ${pct(ci.hi)}], ` +
       `range ${span(c)}; A vs B ${unit}s ${span(w)}; A's share of the two sides' CPU ${Math.min(...split).toFixed(1)}..${Math.max(...split).toFixed(1)}%`);
-    if (Math.max(...split.map((s) => Math.abs(s - 50))) > 3) console.log(`   !! the two sides did not share the CPU evenly (A ${split.map((s) => s.toFixed(1)).join(", ")}%)`);
+    if (Math.max(...split.map((s) => Math.abs(s - 50))) > 3) {
+      console.log(`   !! the two sides did not share the CPU evenly (A ${split.map((s) => s.toFixed(1)).join(", ")}%)` + (pin ? `: equal weights share a CPU only among runnable ` +
+        `tasks, and a pinned request/response pair often waits for its CPU while the other side's process runs there (CPU-bound bulk rounds split evenly); ` +
+        `the figure at equal work rates takes this into account` : ""));
+    }
   };
   const hint = "more rounds (BENCH_AB_ROUNDS) or a quieter machine would narrow it";
   /** Rounds as the rate-adjusted model reads them (see rateAdjusted), A's side over B's. */
