@@ -632,14 +632,16 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
     }
     const onoff = results.filter((x) => x.on !== null), aa = results.filter((x) => x.on === null);
     aaReport("CPU per handshake", aa, "handshake");
-    const missed = onoff.filter((x) => !x.rows[x.on!]).length, foreign = onoff.reduce((t, x) => t + x.rows[1 - x.on!]!, 0);
-    const rowsPerHs = med(onoff.map((x) => x.rows[x.on!]! / x.r[x.on!]!.work));
-    console.log(`   capture check: ${rowsPerHs.toFixed(2)} rows per handshake of the on side (median; 2 = both sockets), ${missed} on rounds with none; ${foreign} rows of the off side` +
-      (missed || foreign ? "  !! the comparison is not what it claims" : ""));
-    onOffReport("handshakes", results, "handshake", "handshake rate");
-    const offUs = med(onoff.map((x) => x.r[1 - x.on!]!.cpuUs / x.r[1 - x.on!]!.work));
-    console.log(`   agent (outside both sides): ${med(onoff.map((x) => x.agentUs / x.r[x.on!]!.work)).toFixed(1)} µs per captured handshake (the off side's CPU per handshake: ${offUs.toFixed(1)} µs); ` +
-      `ksoftirqd (charged to neither side): ${med(results.map((x) => x.softirqUs / x.totalUs * 100)).toFixed(2)}% of all CPU in the rounds; load average ${load()}`);
+    if (onoff.length) {
+      const missed = onoff.filter((x) => !x.rows[x.on!]).length, foreign = onoff.reduce((t, x) => t + x.rows[1 - x.on!]!, 0);
+      const rowsPerHs = med(onoff.map((x) => x.rows[x.on!]! / x.r[x.on!]!.work));
+      console.log(`   capture check: ${rowsPerHs.toFixed(2)} rows per handshake of the on side (median; 2 = both sockets), ${missed} on rounds with none; ${foreign} rows of the off side` +
+        (missed || foreign ? "  !! the comparison is not what it claims" : ""));
+      onOffReport("handshakes", results, "handshake", "handshake rate");
+      const offUs = med(onoff.map((x) => x.r[1 - x.on!]!.cpuUs / x.r[1 - x.on!]!.work));
+      console.log(`   agent (outside both sides): ${med(onoff.map((x) => x.agentUs / x.r[x.on!]!.work)).toFixed(1)} µs per captured handshake (the off side's CPU per handshake: ${offUs.toFixed(1)} µs); ` +
+        `ksoftirqd (charged to neither side): ${med(results.map((x) => x.softirqUs / x.totalUs * 100)).toFixed(2)}% of all CPU in the rounds; load average ${load()}`);
+    }
     for (const c of [...children]) stopChild(c);
   }
 
