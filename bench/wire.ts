@@ -236,7 +236,7 @@ function medianCI(a: number[]): { median: number; lo: number; hi: number; covera
  * (alpha and beta are estimated from the same rounds: the interval leaves their error out). The rate
  * difference the capture itself causes is small next to the spread, so little of the cost goes with it.
  */
-function rateAdjusted(rows: { s: number; x: number; y: number }[]): { alpha: number; beta: number; gamma: number; adjusted: number[] } | undefined {
+function rateAdjusted(rows: { s: number; x: number; y: number }[]): { alpha: number; beta: number; gamma: number; gammaSe: number; adjusted: number[] } | undefined {
   const on = rows.filter((r) => r.s !== 0);
   if (rows.length < 5 || !on.length) return undefined;
   // normal equations of [1, x, s]
@@ -249,7 +249,10 @@ function rateAdjusted(rows: { s: number; x: number; y: number }[]): { alpha: num
   const d = det(A);
   if (Math.abs(d) < 1e-12) return undefined;
   const [alpha, beta, gamma] = [0, 1, 2].map((k) => det(A.map((row, i) => row.map((v, j) => (j === k ? b[i]! : v)))) / d) as [number, number, number];
-  return { alpha, beta, gamma, adjusted: on.map((r) => (Math.exp(r.s * (r.y - alpha - beta * r.x)) - 1) * 100) };
+  // parametric cross-check: the least-squares standard error of gamma (normal, independent rounds)
+  const rss = rows.reduce((t, r) => t + (r.y - alpha - beta * r.x - gamma * r.s) ** 2, 0);
+  const gammaSe = Math.sqrt(rss / (rows.length - 3) * ((A[0]![0]! * A[1]![1]! - A[0]![1]! * A[1]![0]!) / d));
+  return { alpha, beta, gamma, gammaSe, adjusted: on.map((r) => (Math.exp(r.s * (r.y - alpha - beta * r.x)) - 1) * 100) };
 }
 /** What the BPF run-time share says about a 1% target: raw is an upper bound of the programs' own time
  * (it holds the statistics' clock), net a lower one; neither holds the hook's own dispatch. */
@@ -568,7 +571,8 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
     const m = rateAdjusted(modelRows(rounds));
     if (m) {
       console.log(`   ${what}: on/off CPU per ${unit} at equal work rates (${m.adjusted.length} on/off + ${rounds.length - onoff.length} A/A rounds; a side doing 10% more ${unit}s than the other ` +
-        `paid ${pct((Math.exp(m.beta * Math.log(1.1)) - 1) * 100)} per ${unit}, A vs B ${pct((Math.exp(m.alpha) - 1) * 100)}): ${verdict(m.adjusted, 1, hint)}`);
+        `paid ${pct((Math.exp(m.beta * Math.log(1.1)) - 1) * 100)} per ${unit}, A vs B ${pct((Math.exp(m.alpha) - 1) * 100)}): ${verdict(m.adjusted, 1, hint)}; ` +
+        `least squares ${pct((Math.exp(m.gamma) - 1) * 100)} ± ${(2 * m.gammaSe * 100).toFixed(2)} (2 s.e., parametric)`);
     }
     console.log(`   ${what}: ${rateName} lost on/off, per round: ${verdict(rates.map((x) => -x), 1, hint)} (a second view: ` +
       `how much CPU each side gets in a round varies more than what it does with it)`);
