@@ -98,17 +98,28 @@ export class Int64Buffer extends ColumnBuffer {
   }
   push(v: unknown): void {
     const i = this.length;
-    if (2 * i + 2 > this.data.length) this.data = grow(this.data, 2 * i + 2);
+    if (2 * i + 2 > this.data.length) this.growRows(i + 1);
+    if (typeof v === "bigint" && (this.kind === "unsigned" ? v >= 0n && v <= U64_MAX : v >= I64_MIN && v <= I64_MAX)) {
+      scratch64[0] = v; // wraps unsigned values above 2^63 to the same bits
+      this.data[2 * i] = scratch32[0];
+      this.data[2 * i + 1] = scratch32[1];
+      this.length = i + 1;
+      return;
+    }
+    this.pushOther(v, i);
+  }
+  /** Rows [0, n) fit: data and validity bits grown together, so a valid value never touches the bitmap. */
+  private growRows(n: number): void {
+    this.data = grow(this.data, 2 * n);
+    this.validity.reserve((this.data.length >> 4) + 1);
+  }
+  private pushOther(v: unknown, i: number): void {
     if (v === null || v === undefined) {
       this.data[2 * i] = 0;
       this.data[2 * i + 1] = 0;
       this.validity.set(i, false);
     } else if (typeof v === "bigint") {
-      if (this.kind === "unsigned" ? v < 0n || v > U64_MAX : v < I64_MIN || v > I64_MAX) this.bad(v, "out of range");
-      scratch64[0] = v; // wraps unsigned values above 2^63 to the same bits
-      this.data[2 * i] = scratch32[0];
-      this.data[2 * i + 1] = scratch32[1];
-      this.validity.set(i, true);
+      this.bad(v, "out of range"); // in range was taken by push()
     } else {
       let x: number;
       // A plain number is ambiguous for a time (ms? µs?): timestamps take a Date or bigint µs only.
@@ -120,7 +131,6 @@ export class Int64Buffer extends ColumnBuffer {
       const hi = Math.floor(x / TWO32);
       this.data[2 * i] = x - hi * TWO32; // stored mod 2^32 by the Int32Array
       this.data[2 * i + 1] = hi;
-      this.validity.set(i, true);
     }
     this.length = i + 1;
   }
@@ -138,17 +148,22 @@ export class Int32Buffer extends ColumnBuffer {
   }
   push(v: unknown): void {
     const i = this.length;
-    if (i >= this.data.length) this.data = grow(this.data, i + 1);
-    if (v === null || v === undefined) {
+    if (i >= this.data.length) this.growRows(i + 1);
+    if (typeof v === "number" && (v | 0) === v) this.data[i] = v;
+    else if (v === null || v === undefined) {
       this.data[i] = 0;
       this.validity.set(i, false);
     } else {
       const x = typeof v === "bigint" ? Number(v) : v;
       if (typeof x !== "number" || !Number.isInteger(x) || x < -2147483648 || x > 2147483647) this.bad(v, "expected a 32-bit integer");
       this.data[i] = x;
-      this.validity.set(i, true);
     }
     this.length = i + 1;
+  }
+  /** Rows [0, n) fit: data and validity bits grown together, so a valid value never touches the bitmap. */
+  growRows(n: number): void {
+    this.data = grow(this.data, n);
+    this.validity.reserve((this.data.length >> 3) + 1);
   }
 }
 
@@ -160,15 +175,16 @@ export class BoolBuffer extends ColumnBuffer {
   }
   push(v: unknown): void {
     const i = this.length;
-    if (i >= this.data.length) this.data = grow(this.data, i + 1);
-    if (v === null || v === undefined) {
+    if (i >= this.data.length) {
+      this.data = grow(this.data, i + 1);
+      this.validity.reserve((this.data.length >> 3) + 1); // grown together: a valid value never touches the bitmap
+    }
+    if (v === true) this.data[i] = 1;
+    else if (v === false) this.data[i] = 0;
+    else if (v === null || v === undefined) {
       this.data[i] = 0;
       this.validity.set(i, false);
-    } else {
-      if (typeof v !== "boolean") this.bad(v, "expected a boolean");
-      this.data[i] = v ? 1 : 0;
-      this.validity.set(i, true);
-    }
+    } else this.bad(v, "expected a boolean");
     this.length = i + 1;
   }
 }
@@ -245,25 +261,28 @@ export class StringBuffer extends ColumnBuffer {
   }
   push(v: unknown): void {
     const i = this.length;
-    if (v === null || v === undefined) {
+    if (typeof v === "string" && !this.raw) {
+      if (i >= this.codes.length) this.growCodes(i + 1);
+      const c = this.codeOf(v);
+      if (c >= 0) this.codes[i] = c;
+      else this.putRaw(i, v); // the column just went raw (rows before i were converted)
+    } else if (v === null || v === undefined) {
       if (this.raw) this.putRaw(i, "");
       else {
-        if (i >= this.codes.length) this.codes = grow(this.codes, i + 1);
+        if (i >= this.codes.length) this.growCodes(i + 1);
         this.codes[i] = 0;
       }
       this.validity.set(i, false);
     } else {
       if (typeof v !== "string") this.bad(v, "expected a string");
-      if (this.raw) this.putRaw(i, v);
-      else {
-        if (i >= this.codes.length) this.codes = grow(this.codes, i + 1);
-        const c = this.codeOf(v);
-        if (c >= 0) this.codes[i] = c;
-        else this.putRaw(i, v); // the column just went raw (rows before i were converted)
-      }
-      this.validity.set(i, true);
+      this.putRaw(i, v);
     }
     this.length = i + 1;
+  }
+  /** Codes and validity bits grown together, so a valid value never touches the bitmap (raw rows: putRaw). */
+  private growCodes(n: number): void {
+    this.codes = grow(this.codes, n);
+    this.validity.reserve((this.codes.length >> 3) + 1);
   }
   /** The dictionary code of v, added if new (dictionary mode only). */
   codeOf(v: string): number {
@@ -295,10 +314,14 @@ export class StringBuffer extends ColumnBuffer {
     const useCache = this.cacheOn;
     if (useCache) {
       this.cacheLookups++;
-      if (this.cacheHashes[slot] === h && this.cacheKeys[slot] === v) {
-        const c = this.cacheCodes[slot];
-        this.last = v;
-        this.lastCode = c;
+      const hc = this.cacheHC;
+      if (hc[2 * slot] === h && this.cacheKeys[slot] === v) {
+        const c = hc[2 * slot + 1];
+        if (this.lastOn) {
+          // Only while the check is on: each store of a young string into this old object is a write barrier.
+          this.last = v;
+          this.lastCode = c;
+        }
         return c;
       }
       if (++this.cacheMisses > 4096) this.cacheVerdict();
@@ -318,15 +341,15 @@ export class StringBuffer extends ColumnBuffer {
     }
     if (useCache) {
       const at = h & this.cacheMask;
-      const keys = this.cacheKeys;
-      const hashes = this.cacheHashes;
-      const codes = this.cacheCodes;
-      keys[at] = v;
-      hashes[at] = h;
-      codes[at] = c;
+      this.cacheKeys[at] = v;
+      const hc = this.cacheHC;
+      hc[2 * at] = h;
+      hc[2 * at + 1] = c;
     }
-    this.last = v;
-    this.lastCode = c;
+    if (this.lastOn) {
+      this.last = v;
+      this.lastCode = c;
+    }
     return c;
   }
   private lastOn = true;
@@ -341,15 +364,14 @@ export class StringBuffer extends ColumnBuffer {
   private cacheOn = true;
   private cacheMask = 255;
   private cacheKeys: (string | null)[] = new Array<string | null>(256).fill(null);
-  private cacheHashes = new Int32Array(256);
-  private cacheCodes = new Int32Array(256);
+  /** Slot k's hash at 2k and code at 2k + 1: one cache line for both. */
+  private cacheHC = new Int32Array(512);
   /** The cache grows with the dictionary (up to 4096 slots), so mid-cardinality columns (SNI, addresses) hit it too. */
   private growCache(): void {
     const size = (this.cacheMask + 1) * 4;
     this.cacheMask = size - 1;
     this.cacheKeys = new Array<string | null>(size).fill(null);
-    this.cacheHashes = new Int32Array(size);
-    this.cacheCodes = new Int32Array(size);
+    this.cacheHC = new Int32Array(2 * size);
     this.cacheOn = true; // a bigger cache gets a new verdict
     this.cacheLookups = 0;
     this.cacheMisses = 0;
@@ -378,6 +400,7 @@ export class StringBuffer extends ColumnBuffer {
   }
   private putRaw(i: number, v: string): void {
     this.putBytes(i, v);
+    if ((i >> 3) >= this.validity.bits.length) this.validity.reserve((i >> 3) + 1);
   }
   /** Dictionary → raw: rows so far get their bytes; the dictionary is freed. */
   private toRaw(): void {
@@ -477,9 +500,12 @@ export class ListBuffer extends ColumnBuffer {
   /** Open-addressing table of list index + 1 (0 = empty), by element hash; null: not interned. */
   private table: Int32Array | null;
   private hashes = new Int32Array(INITIAL);
+  /** 0: INTEGER elements, 1: VARCHAR, 2: structs (an instanceof chain per row costs more than a field). */
+  private readonly childKind: number;
   constructor(column: Column, readonly child: ColumnBuffer) {
     super(column);
     this.table = child instanceof StructBuffer ? null : new Int32Array(1024);
+    this.childKind = child instanceof Int32Buffer ? 0 : child instanceof StringBuffer ? 1 : 2;
   }
   override reserve(n: number, childElems = 0): void {
     super.reserve(n);
@@ -488,15 +514,17 @@ export class ListBuffer extends ColumnBuffer {
   }
   push(v: unknown): void {
     const i = this.length;
-    if (i >= this.ids.length) this.ids = grow(this.ids, i + 1);
+    if (i >= this.ids.length) {
+      this.ids = grow(this.ids, i + 1);
+      this.validity.reserve((this.ids.length >> 3) + 1); // grown together: a valid value never touches the bitmap
+    }
     if (v === null || v === undefined) {
       this.ids[i] = 0;
       this.validity.set(i, false);
     } else {
       if (!Array.isArray(v)) this.bad(v, "expected an array");
-      const child = this.child;
-      this.ids[i] = child instanceof Int32Buffer ? this.internInts(v, child) : child instanceof StringBuffer ? this.internStrings(v, child) : this.appendList(v);
-      this.validity.set(i, true);
+      const kind = this.childKind;
+      this.ids[i] = kind === 0 ? this.internInts(v, this.child as Int32Buffer) : kind === 1 ? this.internStrings(v, this.child as StringBuffer) : this.appendList(v);
     }
     this.length = i + 1;
   }
