@@ -26,6 +26,8 @@
  * sender's egress and the receiver's ingress). Two sockets of one namespace (loopback, a pod's sidecars)
  * talk over its loopback device, so a TCP segment arriving there is left alone at the first check:
  * userspace parses such a connection once, from the two egress streams, and writes a row per socket.
+ * On a child cgroup the sender may be outside the watched subtree, so a receiver there leaves a loopback
+ * segment alone only when a sender inside has marked its direction (lo_sent) where it started copying it.
  * TC likewise leaves packets of local sockets to cgroup_skb (egress: the skb has its socket; ingress: a lookup of the established
  * receiving socket when a new flow would start). */
 #include "vmlinux.h"
@@ -156,6 +158,31 @@ struct {
 	__type(value, struct sock_flows);
 } sock_flows SEC(".maps");
 
+/* cgroup_skb on a child cgroup (cgroup_is_root = 0): the loopback flow directions whose handshake bytes
+ * a sender inside the watched subtree copies at its egress. The same packet then reaches the receiver's
+ * ingress program (loopback xmit, then the backlog in softirq) with the same addresses and ports; when its
+ * direction is here the receiver leaves it alone, so a connection between two sockets of the subtree is
+ * copied once, as on the root, and one from a sender outside it is still copied at the receiver. Keyed
+ * by the namespace too (each has its own 127.0.0.1). A new connection on the same tuple drops both of
+ * its directions at the SYN and SYN-ACK that reach an end inside the subtree (loopback reuses tuples out
+ * of TIME_WAIT at once), so a stale entry never hides a new sender outside; others age out of the LRU
+ * (an eviction costs a second copy, never a miss). */
+struct lo_key {
+	__u64 netns;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u8 family;
+	__u8 pad[3];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct lo_key);
+	__type(value, __u8);
+} lo_sent SEC(".maps");
+
 /* per-CPU scratch: one record header + the largest chunk */
 struct scratch {
 	struct cs_segment_rec rec;
@@ -244,6 +271,24 @@ static __always_inline int parse_l3l4(struct __sk_buff *skb, __u32 l3off, __u16 
 	}
 	p->payload_len = skb->len > p->payload_off ? skb->len - p->payload_off : 0;
 	return 0;
+}
+
+#define LOOPBACK_IFINDEX 1 /* fixed in every network namespace */
+
+/* A TCP segment over loopback with cgroup_skb on a child cgroup: the case lo_sent is for. */
+static __always_inline int child_loopback(struct __sk_buff *skb)
+{
+	return !cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX;
+}
+
+static __always_inline void lo_key_of(struct __sk_buff *skb, struct pkt *p, struct lo_key *k)
+{
+	k->netns = bpf_get_netns_cookie(skb);
+	k->family = p->family;
+	__builtin_memcpy(k->saddr, p->saddr, 16);
+	__builtin_memcpy(k->daddr, p->daddr, 16);
+	k->sport = p->sport;
+	k->dport = p->dport;
 }
 
 /* What a new flow starts with: a TLS handshake record, an SSH banner, or a QUIC Initial. */
@@ -392,13 +437,12 @@ static __always_inline int local_tcp_receiver(struct __sk_buff *skb, struct pkt 
 	return local;
 }
 
-#define LOOPBACK_IFINDEX 1 /* fixed in every network namespace */
-
 /* The first check on the packet itself, on headers read straight from it: returns 1 when
  * the packet can be left alone at once. A TCP segment without payload (pure ACK, SYN) never starts or
  * carries handshake bytes; a FIN or RST still goes on, to end a tracked 5-tuple flow (at TC a SYN too). With cgroup_skb
  * on the root, a TCP segment arriving over loopback was sent by a socket of this namespace and copied
- * at its egress already (traffic to any local address of a namespace goes over its loopback). Headers
+ * at its egress already (traffic to any local address of a namespace goes over its loopback); on a
+ * child cgroup a loopback SYN arriving returns 2 (its direction is forgotten in lo_sent). Headers
  * outside the linear part (rare: the stack pulls them in) fall through to the full parse. */
 static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir)
 {
@@ -425,8 +469,14 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
 	if ((void *)(th + 1) > end)
 		return 0;
 	__u8 flags = ((__u8 *)th)[13];
+	if (skb->len > l4off + th->doff * 4)
+		return 0;
+	/* cgroup_skb on a child cgroup: a SYN (or SYN-ACK) arriving over loopback starts a connection, so
+	 * its direction is no longer one a sender in the subtree copies (2: forget it, then leave it) */
+	if (hook == CS_HOOK_CGROUP && dir == 0 && (flags & TCP_SYN) && child_loopback(skb))
+		return 2;
 	/* TC: a SYN clears its flow's quiet slot */
-	return skb->len <= l4off + th->doff * 4 && !(flags & (TCP_FIN | TCP_RST | (hook == CS_HOOK_TC ? TCP_SYN : 0)));
+	return !(flags & (TCP_FIN | TCP_RST | (hook == CS_HOOK_TC ? TCP_SYN : 0)));
 }
 
 /* The common cgroup_skb packet, decided without a helper call: plain loads from the kernel's socket
@@ -458,8 +508,16 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	__u32 segs = 0; /* this direction's data segments so far (TCP socket at cgroup_skb) */
 	if (hook == CS_HOOK_CGROUP && tcp_socket_done(skb, dir, &segs))
 		return;
-	if (skip_at_once(skb, l3off, l3proto, hook, dir))
+	int skip = skip_at_once(skb, l3off, l3proto, hook, dir);
+	if (skip) {
+		struct pkt sp = {};
+		if (skip == 2 && !parse_l3l4(skb, l3off, l3proto, &sp)) {
+			struct lo_key lk = {};
+			lo_key_of(skb, &sp, &lk);
+			bpf_map_delete_elem(&lo_sent, &lk);
+		}
 		return;
+	}
 	if (hook == CS_HOOK_CGROUP) {
 		fsk = skb->sk;
 		if (fsk)
@@ -514,6 +572,20 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 				if (st && ++st->misses >= max_unclassified)
 					sf->d[0].done = sf->d[1].done = 1;
 				return;
+			}
+			if (child_loopback(skb)) {
+				struct lo_key lk = {};
+				lo_key_of(skb, &p, &lk);
+				if (dir == 1) {
+					/* a sender in the subtree: its receiver leaves this direction to it */
+					__u8 one = 1;
+					bpf_map_update_elem(&lo_sent, &lk, &one, BPF_ANY);
+				} else if (bpf_map_lookup_elem(&lo_sent, &lk)) {
+					/* the sender copied it at its egress: so it does the rest of the direction */
+					if (st)
+						st->done = 1;
+					return;
+				}
 			}
 		}
 		if (!st) {
