@@ -38,8 +38,10 @@
 //     competes with both alike; it is reported per handshake. Softirq work done by ksoftirqd (charged to
 //     no side) is reported as a share. The kernel's BPF statistics, in short untimed rounds, show the
 //     programs ran on the on side's traffic only and what they cost themselves in this set-up (iperf3
-//     makes no rows). Caveats: the capture watches a child cgroup, not the root, so a loopback segment is copied at both ends (the root set-up skips the receiving end): the "on"
-//     side pays somewhat more than the default set-up would; and once any cgroup_skb program is attached,
+//     makes no rows). Caveats: the capture watches a child cgroup, not the root; a loopback segment is
+//     copied once there too (at the sender's egress, 8862c3f), but the receiving end still parses and
+//     classifies each payload segment before it finds that out (the root set-up returns at its first
+//     check), so the "on" side pays somewhat more than the default set-up would; and once any cgroup_skb program is attached,
 //     the off side's packets go through the kernel's (empty) cgroup dispatch too.
 // Knobs: BENCH_PARTS=cpu,bulk,sustain,ab (default all), BENCH_ROUNDS (CPU pairs, 9), BENCH_BULK_PAIRS (bulk
 // rounds, 12), BENCH_STATS_RUNS (runs with BPF statistics, 3), BENCH_SUSTAIN_S (60),
@@ -613,8 +615,8 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
         await wire?.stop();
       }
     };
-    // what the programs themselves run per handshake in this set-up (a child cgroup: both ends of a
-    // loopback segment are copied), by the kernel's statistics: one untimed round per side
+    // what the programs themselves run per handshake in this set-up (a child cgroup: the receiving end
+    // of a loopback segment does more than on the root), by the kernel's statistics: one untimed round per side
     setBpfStats(true);
     for (const o of [0, 1]) {
       const c = await hsRound(o, 2);
