@@ -30,23 +30,10 @@ export interface HandshakeRows {
 
 const PROCESS_COLUMNS = ["pid", "comm", "exe", "cgroup_id", "container_id", "pod"] as const;
 
-/** What handshakeRows sets itself, whatever the parser or the context say. */
-interface RowOwn {
-  ts: bigint;
-  host: string;
-  source: string;
-  proto: string;
-  transport: string;
-  client_addr: string;
-  client_port: number;
-  server_addr: string;
-  server_port: number;
-  flow_id: string;
-  sni: unknown;
-  cert_count: unknown;
-  leaf_cert_sha256: unknown;
-}
-const OWN = new Set(["ts", "host", "source", "proto", "transport", "client_addr", "client_port", "server_addr", "server_port", "flow_id", "sni", "cert_count", "leaf_cert_sha256"]);
+/** The columns handshakeRows sets itself, whatever the parser or the context say. */
+const OWN_COLUMNS = ["ts", "host", "source", "proto", "transport", "client_addr", "client_port", "server_addr", "server_port", "flow_id", "sni", "cert_count", "leaf_cert_sha256"] as const;
+type RowOwn = Record<(typeof OWN_COLUMNS)[number], unknown>;
+const OWN = new Set<string>(OWN_COLUMNS);
 const NO_CONTEXT: Row = {};
 
 /**
@@ -95,7 +82,7 @@ export function handshakeRows(h: Handshake, ctx: RowContext): HandshakeRows {
     leaf_cert_sha256: fields.leaf_cert_sha256 ?? (hasCerts ? sha256Hex(r.certificates[0]!) : undefined),
   };
   const row = buildHandshakeRow(own, fields, context ?? NO_CONTEXT);
-  const sni = (sniValue as string | undefined) ?? null;
+  const sni = (row.sni as string | undefined) ?? null;
   if (r.certificates.length === 0) return { handshake: row, certificates: [] };
   const certificates: Row[] = [];
   for (let position = 0; position < r.certificates.length; position++) {

@@ -372,13 +372,13 @@ export async function readCaptureFile(
   // core) while the frames of the other are decoded. Frames are views into a chunk that live only
   // during the sink call (and a record cut by the chunk end is copied), so nothing points into a
   // chunk once the next one is asked for, which is when the read into its buffer starts.
-  const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
-  const readInto = (b: Buffer) => {
-    const p = fh!.read(b, 0, CHUNK, null);
-    p.catch(() => {}); // a read ahead that fails is reported where it is awaited, not as unhandled
-    return p;
-  };
   async function* chunks(): AsyncGenerator<Buffer> {
+    const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    const readInto = (b: Buffer) => {
+      const p = fh!.read(b, 0, CHUNK, null);
+      p.catch(() => {}); // a read ahead that fails is reported where it is awaited, not as unhandled
+      return p;
+    };
     let k = 0;
     let pending = readInto(bufs[0]!);
     for (;;) {
