@@ -58,6 +58,13 @@ const volatile __u32 max_unclassified = 8; /* payload segments per direction bef
 /* A TCP socket that has moved more data segments than this in a direction (its own counters) is past any
  * handshake that is still copied (caps: 48 segments, 48 KiB), or it is no handshake flow at all. */
 const volatile __u32 past_handshake_segs = 256;
+/* cgroup_skb: sockets in these cgroup v2 subtrees are left alone (the agent's own traffic, backups...):
+ * the cgroup's id and its level (depth below the root), set by the loader. With none the verifier drops
+ * the check (excluded_n is a constant), so it costs nothing. */
+#define MAX_EXCLUDED 4
+const volatile __u32 excluded_n = 0;
+const volatile __u64 excluded_ids[MAX_EXCLUDED] = {};
+const volatile __u32 excluded_levels[MAX_EXCLUDED] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -275,6 +282,80 @@ static __always_inline int parse_l3l4(struct __sk_buff *skb, __u32 l3off, __u16 
 
 #define LOOPBACK_IFINDEX 1 /* fixed in every network namespace */
 
+/* The socket's cgroup lies in an excluded subtree: its ancestor at that level is the excluded one
+ * (0 when the socket's cgroup is not that deep, or no full socket: a SYN-ACK's request socket). */
+static __always_inline int excluded_socket(struct __sk_buff *skb)
+{
+#pragma unroll
+	for (int i = 0; i < MAX_EXCLUDED; i++) {
+		if (i >= excluded_n)
+			return 0;
+		if (bpf_skb_ancestor_cgroup_id(skb, excluded_levels[i]) == excluded_ids[i])
+			return 1;
+	}
+	return 0;
+}
+
+/* With cgroup_skb on the root a loopback segment is copied at its sender's egress only, so one from an
+ * excluded socket to a watched one must be copied where it arrives instead: the sender is the established
+ * socket of the reversed tuple in this namespace. Only asked while the receiving direction can still be in
+ * its handshake, and only when something is excluded (else the verifier drops the call). */
+static __always_inline int loopback_sender_excluded(struct __sk_buff *skb)
+{
+	if (!excluded_n)
+		return 0;
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct bpf_sock_tuple t = {};
+	__u32 size, l4off;
+	__u8 *l3 = data;
+	if ((void *)(l3 + 1) > end)
+		return 0;
+	if ((l3[0] >> 4) == 4) {
+		struct iphdr *ip = data;
+		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_TCP)
+			return 0;
+		t.ipv4.saddr = ip->daddr;
+		t.ipv4.daddr = ip->saddr;
+		l4off = ((__u32)ip->ihl & 0xf) * 4;
+		size = sizeof(t.ipv4);
+	} else {
+		struct ipv6hdr *ip6 = data;
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)
+			return 0;
+		__builtin_memcpy(t.ipv6.saddr, &ip6->daddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, &ip6->saddr, 16);
+		l4off = sizeof(*ip6);
+		size = sizeof(t.ipv6);
+	}
+	if (l4off > 64)
+		return 0;
+	struct tcphdr *th = data + l4off;
+	if ((void *)(th + 1) > end)
+		return 0;
+	if (size == sizeof(t.ipv4)) {
+		t.ipv4.sport = th->dest;
+		t.ipv4.dport = th->source;
+	} else {
+		t.ipv6.sport = th->dest;
+		t.ipv6.dport = th->source;
+	}
+	struct bpf_sock *sender = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!sender)
+		return 0;
+	int out = 0;
+#pragma unroll
+	for (int i = 0; i < MAX_EXCLUDED; i++) {
+		if (i >= excluded_n)
+			break;
+		if (bpf_sk_ancestor_cgroup_id(sender, excluded_levels[i]) == excluded_ids[i]) {
+			out = 1;
+			break;
+		}
+	}
+	bpf_sk_release(sender);
+	return out;
+}
+
 /* A TCP segment over loopback with cgroup_skb on a child cgroup: the case lo_sent is for. */
 static __always_inline int child_loopback(struct __sk_buff *skb)
 {
@@ -444,7 +525,7 @@ static __always_inline int local_tcp_receiver(struct __sk_buff *skb, struct pkt 
  * at its egress already (traffic to any local address of a namespace goes over its loopback); on a
  * child cgroup a loopback SYN arriving returns 2 (its direction is forgotten in lo_sent). Headers
  * outside the linear part (rare: the stack pulls them in) fall through to the full parse. */
-static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir)
+static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir, int lo_check)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	__u32 l4off;
@@ -461,7 +542,7 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
 	} else {
 		return 0;
 	}
-	if (hook == CS_HOOK_CGROUP && dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX)
+	if (hook == CS_HOOK_CGROUP && dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX && !lo_check)
 		return 1;
 	if (l4off > 128)
 		return 0;
@@ -485,7 +566,7 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
  * past_handshake_segs carries no handshake bytes any more. */
 #define TCP_TIME_WAIT_STATE 6
 #define TCP_NEW_SYN_RECV_STATE 12
-static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir, __u32 *segs)
+static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir, __u32 *segs, int *lo_check)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
 	struct sock *ks = kskb->sk;
@@ -498,7 +579,12 @@ static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir, __u3
 	*segs = dir ? tp->data_segs_out : tp->data_segs_in;
 	if (*segs > past_handshake_segs)
 		return 1;
-	return dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX;
+	if (dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX) {
+		if (!excluded_n || *segs > max_unclassified)
+			return 1;
+		*lo_check = 1; /* its sender may be excluded: see loopback_sender_excluded() */
+	}
+	return 0;
 }
 
 static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir)
@@ -506,9 +592,10 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	struct bpf_sock *sk = NULL, *fsk = NULL;
 	struct sock_flows *sf = NULL;
 	__u32 segs = 0; /* this direction's data segments so far (TCP socket at cgroup_skb) */
-	if (hook == CS_HOOK_CGROUP && tcp_socket_done(skb, dir, &segs))
+	int lo_check = 0; /* a loopback segment on the root that its sender copied unless that one is excluded */
+	if (hook == CS_HOOK_CGROUP && tcp_socket_done(skb, dir, &segs, &lo_check))
 		return;
-	int skip = skip_at_once(skb, l3off, l3proto, hook, dir);
+	int skip = skip_at_once(skb, l3off, l3proto, hook, dir, lo_check);
 	if (skip) {
 		struct pkt sp = {};
 		if (skip == 2 && !parse_l3l4(skb, l3off, l3proto, &sp)) {
@@ -548,6 +635,10 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 
 	if (sk) {
 		if (p.payload_len == 0)
+			return;
+		/* on the root, a loopback direction is copied here only when its sender is excluded (then
+		 * this direction's state is under way after its first segment) */
+		if (lo_check && !(sf && sf->d[0].proto) && !loopback_sender_excluded(skb))
 			return;
 		/* A socket gets its storage (costly: an allocation) only when a handshake starts on it and
 		 * goes on past this segment. Until then each payload segment is looked at on its own, as long
@@ -800,6 +891,8 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 SEC("cgroup_skb/ingress")
 int wire_cgroup_ingress(struct __sk_buff *skb)
 {
+	if (excluded_socket(skb))
+		return 1;
 	handle_packet(skb, 0, bpf_ntohs(skb->protocol), CS_HOOK_CGROUP, 0);
 	return 1;
 }
@@ -807,6 +900,8 @@ int wire_cgroup_ingress(struct __sk_buff *skb)
 SEC("cgroup_skb/egress")
 int wire_cgroup_egress(struct __sk_buff *skb)
 {
+	if (excluded_socket(skb))
+		return 1;
 	handle_packet(skb, 0, bpf_ntohs(skb->protocol), CS_HOOK_CGROUP, 1);
 	return 1;
 }

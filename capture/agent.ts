@@ -12,6 +12,8 @@ export interface AgentOptions {
   host?: string;
   durationS?: number;
   cgroup?: string | null;
+  /** cgroup v2 directories whose sockets the wire capture leaves alone (WireCapture excludeCgroups) */
+  excludeCgroups?: string[];
   ifaces?: string[];
   ports?: number[];
   hashIdentifiers?: boolean;
@@ -64,7 +66,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     },
   };
   try {
-    wire = new WireCapture({ sink: wireSink, host, cgroup: opts.cgroup, ifaces: opts.ifaces, ports: opts.ports, ident });
+    wire = new WireCapture({ sink: wireSink, host, cgroup: opts.cgroup, excludeCgroups: opts.excludeCgroups, ifaces: opts.ifaces, ports: opts.ports, ident });
     if (opts.libraryProbes !== false) {
       parts.push(await startProcessTracker({ lake, host }));
       const probes = await startLibraryProbes({ lake, host });

@@ -27,6 +27,7 @@ export function register(program: Command): void {
     })
     .option("--iface <name>", "also capture with TC on this interface (NETNS:IFNAME for one inside a named netns); repeatable", collect)
     .option("--cgroup <path>", "watch only sockets of this cgroup v2 directory (default: all, the root)")
+    .option("--exclude-cgroup <path>", "leave sockets of this cgroup v2 directory and its subtree alone (the agent's own traffic, backups); repeatable, at most 4", collect)
     .option("--no-cgroup-hook", "no cgroup_skb hook (TC interfaces only)")
     .option("--port <ports>", "only these TCP/UDP ports (comma-separated, repeatable)", port)
     .option("--no-library-probes", "no uprobes/USDT on crypto libraries")
@@ -34,10 +35,15 @@ export function register(program: Command): void {
     .option("--hash-key <file>", "key for --hash-identifiers (default: one kept in the lake root)")
     .option("--flush-interval <seconds>", "write files at least this often", (v) => Number(v) * 1000, 60_000)
     .action(async (o) => {
+      if (o.excludeCgroup?.length) {
+        // a bad path fails here with its one line, before the lake is opened
+        const { resolveExcludedCgroups } = await import("../wire/excluded-cgroups.ts");
+        resolveExcludedCgroups(o.excludeCgroup);
+      }
       const { runAgent } = await import("../agent.ts");
       const s = await runAgent({
         lake: o.lake, host: o.host, durationS: o.duration, ifaces: o.iface, ports: o.port,
-        cgroup: o.cgroupHook === false ? null : o.cgroup, libraryProbes: o.libraryProbes,
+        cgroup: o.cgroupHook === false ? null : o.cgroup, excludeCgroups: o.excludeCgroup, libraryProbes: o.libraryProbes,
         hashIdentifiers: o.hashIdentifiers, hashKeyFile: o.hashKey, flushIntervalMs: o.flushInterval,
         onReady: () => process.stderr.write(`cryptoscope capture: running, writing to ${o.lake}${o.duration ? ` for ${o.duration} s` : " until interrupted"}\n`),
       });

@@ -21,10 +21,11 @@ import type { BpfObject, RingBufConsumer } from "../bpf/native.ts";
 import { cgroupPathById, containerFromCgroup, processInfo, watchProcesses, type ProcessInfo } from "../enrich/index.ts";
 import { FlowTable, type Handshake } from "../flow/table.ts";
 import { formatIpv4, formatIpv6 } from "../flow/address-text.ts";
-import { Packet } from "../flow/segment.ts";
+import { Packet, TCP_FIN } from "../flow/segment.ts";
 import type { Row, TableName } from "../lake/schema.ts";
 import { handshakeRows } from "../rows.ts";
 import { cstr, decodeSegment, HOOK_CGROUP, R, REC_SEGMENT, SEGMENT_HEADER_SIZE, type SegmentRecord } from "./records.ts";
+import { excludedRodata, resolveExcludedCgroups } from "./excluded-cgroups.ts";
 import { SocketOwners } from "./socket-owners.ts";
 
 export interface WireSink extends AgentLog {
@@ -36,6 +37,9 @@ export interface WireCaptureOptions {
   host: string;
   /** cgroup v2 directory to watch (default: the root, i.e. every local socket); null = no cgroup hook */
   cgroup?: string | null;
+  /** cgroup v2 directories (absolute, or relative to the root) whose sockets' traffic cgroup_skb leaves
+   * alone, at most MAX_EXCLUDED_CGROUPS; TC is not affected */
+  excludeCgroups?: string[];
   /** interfaces for TC clsact ingress+egress: "eth0" or "NETNS:ifname" */
   ifaces?: string[];
   /** only these TCP/UDP ports (either side); empty = all */
@@ -120,6 +124,7 @@ export class WireCapture {
 
   constructor(private readonly opts: WireCaptureOptions) {
     this.ident = opts.ident ?? ((v) => v);
+    const excluded = excludedRodata(resolveExcludedCgroups(opts.excludeCgroups ?? [])); // bad paths: before anything starts
     // The watcher reads each new process's /proc entry at exec, while it surely exists (or keeps what the
     // exec event said): a short-lived client is often gone by the time its handshake records reach us.
     this.unwatch = watchProcesses(() => {});
@@ -132,6 +137,11 @@ export class WireCapture {
       // cgroup_skb on the root sees every local socket: a connection between two of them is copied at the
       // senders only, and TC keeps to traffic without one (forwarded, pods behind a bridge)
       if (cg && resolve(cg) === resolve(cgroup2Root())) obj.setRodata("cgroup_is_root", 1, 1);
+      if (excluded.n) {
+        obj.setRodata("excluded_n", excluded.n, 4);
+        obj.setRodata("excluded_ids", excluded.ids);
+        obj.setRodata("excluded_levels", excluded.levels);
+      }
       obj.load();
       for (const p of opts.ports ?? []) {
         const k = Buffer.alloc(4);
@@ -225,6 +235,11 @@ export class WireCapture {
     }
     p.seq = b.readUInt32LE(at + R.seq);
     p.flags = b[at + R.tcpFlags]!;
+    // The kernel copies nothing more of this direction (its handshake bytes ended at an application-data
+    // or alert record, or a cap): to the flow table that is the direction's end, as a FIN would be. Without
+    // it a TLS 1.3 client direction (ClientHello, ChangeCipherSpec, then encrypted records the kernel keeps)
+    // waited for the idle timeout, so rows came 30 s late and every flow was held that long.
+    if (tcp && b[at + R.last]) p.flags |= TCP_FIN;
     p.bytes = b;
     p.view = meta.conn!.view;
     const start = at + SEGMENT_HEADER_SIZE;
