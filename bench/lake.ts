@@ -29,6 +29,8 @@ import { handshakeRows, type RowContext } from "../capture/rows.js";
 const ROWS = Number(process.env.LAKE_BENCH_ROWS ?? 1_000_000);
 const BATCH = 100_000;
 const COLS: Column[] = TABLES.handshakes;
+/** V8/Node flags for the candidates' processes, e.g. LAKE_BENCH_NODE_FLAGS=--single-threaded-gc (what an agent could be started with). */
+const NODE_FLAGS = (process.env.LAKE_BENCH_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
 
 // ---------- realistic handshake rows ----------
 
@@ -442,7 +444,7 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const results: Result[] = [];
   for (const name of names) {
-    const p = spawnSync(process.execPath, ["--import", "tsx", self, "--candidate", name], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: process.env });
+    const p = spawnSync(process.execPath, [...NODE_FLAGS, "--import", "tsx", self, "--candidate", name], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: process.env });
     const line = p.stdout.split("\n").find((l) => l.startsWith("RESULT "));
     if (p.status !== 0 || !line) throw new Error(`bench lake: candidate ${name} failed (exit ${p.status})`);
     results.push(JSON.parse(line.slice(7)) as Result);
@@ -453,7 +455,7 @@ async function main(): Promise<void> {
   const rate = (r: Result) => r.rows / (netWall(r) / 1000);
   const perCore = (r: Result) => r.rows / (netCpu(r) / 1000);
   const bpr = (r: Result) => r.bytes / r.rows;
-  console.log(`lake writer bench: ${ROWS.toLocaleString("en")} realistic handshake rows (${COLS.length} columns), ${os.cpus().length} cores; generation (${(base.genWallMs / 1000).toFixed(2)} s) subtracted`);
+  console.log(`lake writer bench: ${ROWS.toLocaleString("en")} realistic handshake rows (${COLS.length} columns), ${os.cpus().length} cores; generation (${(base.genWallMs / 1000).toFixed(2)} s) subtracted${NODE_FLAGS.length ? `; node ${NODE_FLAGS.join(" ")}` : ""}`);
   console.log(`baseline = ${base.candidate}; ratios are candidate / baseline (rows/s: higher is better; bytes, RSS: lower is better)`);
   const fmt = (n: number, d = 0) => n.toLocaleString("en", { maximumFractionDigits: d, minimumFractionDigits: d });
   const rowsOut = results.map((r) => ({

@@ -7,19 +7,24 @@ export function bitWidth(maxValue: number): number {
   return maxValue <= 0 ? 0 : 32 - Math.clz32(maxValue);
 }
 
+/** Writes v as a ULEB128 varint at buf[p..]; returns the end. */
+function putVarint(buf: Uint8Array, p: number, v: number): number {
+  while (v >= 0x80) {
+    buf[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[p++] = v;
+  return p;
+}
+
 /** Appends the hybrid encoding of values[0..n) (no length prefix, no bit-width byte). */
 export function writeHybrid(out: ByteSink, values: Int32Array, n: number, width: number): void {
   // Worst case: a header per 8 values plus the packed bits; written straight into the sink's array.
+  // No closures here: a closure over `p` made it a context slot (every buf[p++] a memory load and
+  // store), and a new closure per call was a new call target for the optimized code (recompiled).
   out.ensure(Math.ceil(n / 8) * (width + 5) + 32);
   const buf = out.buf;
   let p = out.len;
-  const varint = (v: number) => {
-    while (v >= 0x80) {
-      buf[p++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    buf[p++] = v;
-  };
   const valueBytes = (width + 7) >> 3;
   let i = 0;
   while (i < n) {
@@ -27,7 +32,7 @@ export function writeHybrid(out: ByteSink, values: Int32Array, n: number, width:
     let j = i + 1;
     while (j < n && values[j] === v) j++;
     if (j - i >= 8) {
-      varint((j - i) * 2);
+      p = putVarint(buf, p, (j - i) * 2);
       for (let b = 0; b < valueBytes; b++) buf[p++] = (v >>> (8 * b)) & 0xff;
       i = j;
       continue;
@@ -45,7 +50,7 @@ export function writeHybrid(out: ByteSink, values: Int32Array, n: number, width:
     }
     if (end > n) end = n;
     const groups = (end - start + 7) >> 3;
-    varint(groups * 2 + 1);
+    p = putVarint(buf, p, groups * 2 + 1);
     if (width <= 4) {
       // Levels and small dictionaries: a group of 8 values is at most 32 bits, packed in one word.
       for (let k = start; k < end; k += 8) {
