@@ -34,19 +34,15 @@ function ranks(buf: ColumnBuffer, n: number): { rank: Int32Array; distinct: numb
       codes[i] = c;
     }
   }
-  return rankCodes([...code.keys()], codes, (i) => codes[i] < 0, n);
+  return rankCodes([...code.keys()], codes, null, n);
 }
 
 /** Integers (pids): distinct values by a typed sort, rows ranked through a direct table over the value range when it is small. */
 function intRanks(buf: Int32Buffer, n: number): { rank: Int32Array; distinct: number } {
-  const d = buf.data;
-  const bits = buf.validity.bits;
-  const valid = (i: number) => (bits[i >> 3] & (1 << (i & 7))) !== 0;
   const vals = new Int32Array(n - buf.validity.nulls);
-  for (let i = 0, k = 0; i < n; i++) if (valid(i)) vals[k++] = d[i];
+  validValues(buf.data, buf.validity.bits, n, vals);
   vals.sort();
-  let u = 0;
-  for (let k = 0; k < vals.length; k++) if (k === 0 || vals[k] !== vals[u - 1]) vals[u++] = vals[k];
+  const u = uniqueSorted(vals);
   const keys = vals.subarray(0, u);
   const rank = new Int32Array(n);
   const lo = u > 0 ? keys[0] : 0;
@@ -54,29 +50,59 @@ function intRanks(buf: Int32Buffer, n: number): { rank: Int32Array; distinct: nu
   if (span <= Math.max(1 << 16, 4 * n)) {
     const table = new Int32Array(span);
     for (let k = 0; k < u; k++) table[keys[k] - lo] = k;
-    for (let i = 0; i < n; i++) rank[i] = valid(i) ? table[d[i] - lo] : u;
+    rankByTable(buf.data, buf.validity.bits, n, table, lo, u, rank);
   } else {
     const at = new Map<number, number>();
     for (let k = 0; k < u; k++) at.set(keys[k], k);
-    for (let i = 0; i < n; i++) rank[i] = valid(i) ? at.get(d[i])! : u;
+    for (let i = 0; i < n; i++) rank[i] = buf.validity.valid(i) ? at.get(buf.data[i])! : u;
   }
   return { rank, distinct: u + 1 };
 }
 
-/** Dictionary-encoded strings: only the distinct values are sorted; rows map through their codes. */
-function dictRanks(buf: StringBuffer, n: number): { rank: Int32Array; distinct: number } {
-  const bits = buf.validity.bits;
-  return rankCodes(buf.dict, buf.codes, (i) => !(bits[i >> 3] & (1 << (i & 7))), n);
+// The loops of a batch's clustering are small functions of their own, with no closures: they run
+// once per batch (a few per file), and as loops inside bigger functions they were compiled by
+// on-stack replacement again for each batch (16 compiles of intRanks over 1M rows) and ran in the
+// interpreter until then.
+
+/** The valid rows' values of d[0..n), in row order, into out. */
+function validValues(d: Int32Array, bits: Uint8Array, n: number, out: Int32Array): void {
+  let k = 0;
+  for (let i = 0; i < n; i++) if ((bits[i >> 3] & (1 << (i & 7))) !== 0) out[k++] = d[i];
 }
 
-function rankCodes(keys: (string | number)[], codes: Int32Array, isNull: (i: number) => boolean, n: number): { rank: Int32Array; distinct: number } {
+/** Drops repeats from sorted vals in place; returns the number of distinct values. */
+function uniqueSorted(vals: Int32Array): number {
+  let u = 0;
+  for (let k = 0; k < vals.length; k++) if (k === 0 || vals[k] !== vals[u - 1]) vals[u++] = vals[k];
+  return u;
+}
+
+function rankByTable(d: Int32Array, bits: Uint8Array, n: number, table: Int32Array, lo: number, nullRank: number, rank: Int32Array): void {
+  for (let i = 0; i < n; i++) rank[i] = (bits[i >> 3] & (1 << (i & 7))) !== 0 ? table[d[i] - lo] : nullRank;
+}
+
+/** Dictionary-encoded strings: only the distinct values are sorted; rows map through their codes. */
+function dictRanks(buf: StringBuffer, n: number): { rank: Int32Array; distinct: number } {
+  return rankCodes(buf.dict, buf.codes, buf.validity.bits, n);
+}
+
+/** Ranks of rows by code (codes[i] < 0, or a clear bit in `nullBits` when given, is a null: ranked last). */
+function rankCodes(keys: (string | number)[], codes: Int32Array, nullBits: Uint8Array | null, n: number): { rank: Int32Array; distinct: number } {
   const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
   const rankOf = new Int32Array(keys.length);
   order.forEach((c, r) => (rankOf[c] = r));
-  const nullRank = keys.length;
   const rank = new Int32Array(n);
-  for (let i = 0; i < n; i++) rank[i] = isNull(i) ? nullRank : rankOf[codes[i]];
+  if (nullBits !== null) rankThroughValid(codes, nullBits, rankOf, keys.length, n, rank);
+  else rankThrough(codes, rankOf, keys.length, n, rank);
   return { rank, distinct: keys.length + 1 };
+}
+
+function rankThroughValid(codes: Int32Array, bits: Uint8Array, rankOf: Int32Array, nullRank: number, n: number, rank: Int32Array): void {
+  for (let i = 0; i < n; i++) rank[i] = (bits[i >> 3] & (1 << (i & 7))) !== 0 ? rankOf[codes[i]] : nullRank;
+}
+
+function rankThrough(codes: Int32Array, rankOf: Int32Array, nullRank: number, n: number, rank: Int32Array): void {
+  for (let i = 0; i < n; i++) rank[i] = codes[i] < 0 ? nullRank : rankOf[codes[i]];
 }
 
 /** Stable order of rows [0, n) by the key columns (LSD: one counting sort per key, last key first). */
@@ -87,16 +113,21 @@ export function clusterOrder(bufs: ColumnBuffer[], keyIdx: number[], n: number):
   for (let k = keyIdx.length - 1; k >= 0; k--) {
     const r = ranks(bufs[keyIdx[k]], n);
     if (r === null || r.distinct <= 1) continue;
-    const count = new Int32Array(r.distinct + 1);
-    for (let i = 0; i < n; i++) count[r.rank[i] + 1]++;
-    for (let j = 1; j < count.length; j++) count[j] += count[j - 1];
-    for (let i = 0; i < n; i++) {
-      const row = perm[i];
-      next[count[r.rank[row]]++] = row;
-    }
+    countingSortPass(perm, next, r.rank, r.distinct, n);
     [perm, next] = [next, perm];
   }
   return perm;
+}
+
+/** next = perm stably reordered by rank[row] (ranks in [0, distinct)). */
+function countingSortPass(perm: Int32Array, next: Int32Array, rank: Int32Array, distinct: number, n: number): void {
+  const count = new Int32Array(distinct + 1);
+  for (let i = 0; i < n; i++) count[rank[i] + 1]++;
+  for (let j = 1; j < count.length; j++) count[j] += count[j - 1];
+  for (let i = 0; i < n; i++) {
+    const row = perm[i];
+    next[count[rank[row]]++] = row;
+  }
 }
 
 /**
