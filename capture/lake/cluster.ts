@@ -122,8 +122,20 @@ export function clusterOrder(bufs: ColumnBuffer[], keyIdx: number[], n: number):
 /** next = perm stably reordered by rank[row] (ranks in [0, distinct)). */
 function countingSortPass(perm: Int32Array, next: Int32Array, rank: Int32Array, distinct: number, n: number): void {
   const count = new Int32Array(distinct + 1);
+  countRanks(count, rank, n);
+  prefixSums(count);
+  scatter(perm, next, count, rank, n);
+}
+
+function countRanks(count: Int32Array, rank: Int32Array, n: number): void {
   for (let i = 0; i < n; i++) count[rank[i] + 1]++;
+}
+
+function prefixSums(count: Int32Array): void {
   for (let j = 1; j < count.length; j++) count[j] += count[j - 1];
+}
+
+function scatter(perm: Int32Array, next: Int32Array, count: Int32Array, rank: Int32Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const row = perm[i];
     next[count[rank[row]]++] = row;

@@ -185,27 +185,49 @@ interface Chunk {
  * output row r is buffer row perm[r] (the clustered order) or r itself.
  */
 function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: number): { def: Int32Array | null; rep: Int32Array | null; n: number; idx: Int32Array; nv: number } {
+  // The loops are leaf functions (see writeDeltaBinaryPacked): code after a loop that on-stack
+  // replacement compiled had no type feedback, and this function was deoptimized there on every call.
   const vb = leaf.values;
   if (leaf.list === null) {
     const idx = work("idx", count);
-    let nv = 0;
     if (vb.validity.nulls === 0) {
       if (perm !== null) return { def: null, rep: null, n: count, idx: perm.subarray(start, start + count), nv: count }; // the order is the index
-      for (let r = 0; r < count; r++) idx[r] = start + r;
+      fillRange(idx, start, count);
       return { def: null, rep: null, n: count, idx, nv: count };
     }
     const def = work("def", count);
-    const bits = vb.validity.bits;
-    for (let r = 0; r < count; r++) {
-      const i = perm === null ? start + r : perm[start + r];
-      if (bits[i >> 3] & (1 << (i & 7))) {
-        def[r] = 1;
-        idx[nv++] = i;
-      } else def[r] = 0; // scratch arrays are reused: write every entry
-    }
+    const nv = flatLevels(vb.validity.bits, perm, start, count, def, idx);
     return { def, rep: null, n: count, idx, nv };
   }
   const list = leaf.list;
+  const elems = listElements(list, perm, start, count);
+  const total = elems + count; // upper bound on level entries
+  const def = work("def", total);
+  const rep = work("rep", total);
+  const idx = work("idx", elems);
+  const n = listLevels(list, leaf.maxDef === 3 ? vb.validity.bits : null, leaf.maxDef, perm, start, count, def, rep, idx);
+  return { def, rep, n, idx, nv: listLevelsValues };
+}
+
+function fillRange(idx: Int32Array, start: number, count: number): void {
+  for (let r = 0; r < count; r++) idx[r] = start + r;
+}
+
+/** Definition levels of a flat column's output rows and the indices of its values; returns their number. */
+function flatLevels(bits: Uint8Array, perm: Int32Array | null, start: number, count: number, def: Int32Array, idx: Int32Array): number {
+  let nv = 0;
+  for (let r = 0; r < count; r++) {
+    const i = perm === null ? start + r : perm[start + r];
+    if (bits[i >> 3] & (1 << (i & 7))) {
+      def[r] = 1;
+      idx[nv++] = i;
+    } else def[r] = 0; // scratch arrays are reused: write every entry
+  }
+  return nv;
+}
+
+/** Elements in the non-null lists of output rows [start, start+count). */
+function listElements(list: ListBuffer, perm: Int32Array | null, start: number, count: number): number {
   const o = list.offsets;
   const ids = list.ids;
   const lbits = list.validity.bits;
@@ -214,11 +236,17 @@ function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: numbe
     const r = perm === null ? q : perm[q];
     if (lbits[r >> 3] & (1 << (r & 7))) elems += o[ids[r] + 1] - o[ids[r]];
   }
-  const total = elems + count; // upper bound on level entries
-  const def = work("def", total);
-  const rep = work("rep", total);
-  const idx = work("idx", elems);
-  const fieldBits = leaf.maxDef === 3 ? vb.validity.bits : null;
+  return elems;
+}
+
+/** The value count of the last listLevels call (its second result). */
+let listLevelsValues = 0;
+
+/** Repetition and definition levels of a list leaf and the indices of its present values; returns the number of levels. */
+function listLevels(list: ListBuffer, fieldBits: Uint8Array | null, maxDef: number, perm: Int32Array | null, start: number, count: number, def: Int32Array, rep: Int32Array, idx: Int32Array): number {
+  const o = list.offsets;
+  const ids = list.ids;
+  const lbits = list.validity.bits;
   let n = 0;
   let nv = 0;
   for (let q = start; q < start + count; q++) {
@@ -239,12 +267,13 @@ function levels(leaf: Leaf, perm: Int32Array | null, start: number, count: numbe
       rep[n] = j === a ? 0 : 1;
       if (fieldBits !== null && !(fieldBits[j >> 3] & (1 << (j & 7)))) def[n++] = 2;
       else {
-        def[n++] = leaf.maxDef;
+        def[n++] = maxDef;
         idx[nv++] = j;
       }
     }
   }
-  return { def, rep, n, idx, nv };
+  listLevelsValues = nv;
+  return n;
 }
 
 const scratchBuf = { b: Buffer.alloc(1 << 16) };
@@ -321,8 +350,33 @@ function int32Values(body: ByteSink, vb: Int32Buffer, idx: Int32Array, nv: numbe
   // Distinct values in order of first appearance. Code points and ports are u16: a direct-address
   // table (value → code + 1, reset afterwards) finds them; only values outside it go through a Map.
   const values: number[] = [];
-  const map = new Map<number, number>();
-  let ok = true;
+  const ok = int32Codes(d, idx, nv, codes, values, new Map<number, number>());
+  clearSmallCodes(values);
+  const size = values.length;
+  if (ok && size > 0) {
+    vo.dict = int32Dictionary(sinks.dict.reset(), values);
+    vo.dictCount = size;
+    vo.encoding = Enc.RLE_DICTIONARY;
+    if (flat && size * 16 > nv) {
+      // Values that rarely repeat (ports): PLAIN may compress smaller than a big dictionary plus wide
+      // codes (ZSTD squeezes the constant high bytes); both are built and the smaller one is kept.
+      const a = sinks.alt.reset();
+      a.bytes(body.result());
+      int32Plain(a, d, idx, nv);
+      vo.alt = a.result();
+    }
+    const w = Math.max(1, bitWidth(size - 1));
+    body.byte(w);
+    writeHybrid(body, codes, nv, w);
+  } else int32Plain(body, d, idx, nv);
+  if (flat) vo.stats = numericStats(nulls, nv > 0 ? int32le(MIN_MAX[0]) : null, nv > 0 ? int32le(MIN_MAX[1]) : null);
+}
+
+/** Min and max of the last int32Dictionary / int32Plain call. */
+const MIN_MAX = new Int32Array(2);
+
+/** Dictionary codes of d[idx[k]] into codes, distinct values into `values`; false once a dictionary would not pay. */
+function int32Codes(d: Int32Array, idx: Int32Array, nv: number, codes: Int32Array, values: number[], map: Map<number, number>): boolean {
   const small = SMALL_CODES;
   let prev = NaN;
   let prevCode = -1;
@@ -335,10 +389,7 @@ function int32Values(body: ByteSink, vb: Int32Buffer, idx: Int32Array, nv: numbe
     const inTable = v >= 0 && v < 65536;
     let c = inTable ? small[v] - 1 : (map.get(v) ?? -1);
     if (c < 0) {
-      if (values.length >= MAX_DICT || values.length > nv / 2 + 64) {
-        ok = false;
-        break;
-      }
+      if (values.length >= MAX_DICT || values.length > nv / 2 + 64) return false;
       c = values.length;
       values.push(v);
       if (inTable) small[v] = c + 1;
@@ -348,60 +399,51 @@ function int32Values(body: ByteSink, vb: Int32Buffer, idx: Int32Array, nv: numbe
     prev = v;
     prevCode = c;
   }
+  return true;
+}
+
+/** SMALL_CODES is all zero between chunks. */
+function clearSmallCodes(values: number[]): void {
+  const small = SMALL_CODES;
   for (let j = 0; j < values.length; j++) {
     const v = values[j];
     if (v >= 0 && v < 65536) small[v] = 0;
   }
-  const size = values.length;
+}
+
+function int32Dictionary(ds: ByteSink, values: number[]): Uint8Array {
   let min = 2147483647;
   let max = -2147483648;
-  if (ok && size > 0) {
-    const ds = sinks.dict.reset();
-    for (const v of values) {
-      ds.u32le(v);
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    vo.dict = ds.result();
-    vo.dictCount = size;
-    vo.encoding = Enc.RLE_DICTIONARY;
-    if (flat && size * 16 > nv) {
-      // Values that rarely repeat (ports): PLAIN may compress smaller than a big dictionary plus wide
-      // codes (ZSTD squeezes the constant high bytes); both are built and the smaller one is kept.
-      const a = sinks.alt.reset();
-      a.bytes(body.result());
-      for (let k = 0; k < nv; k++) a.u32le(d[idx[k]]);
-      vo.alt = a.result();
-    }
-    const w = Math.max(1, bitWidth(size - 1));
-    body.byte(w);
-    writeHybrid(body, codes, nv, w);
-  } else {
-    for (let k = 0; k < nv; k++) {
-      const v = d[idx[k]];
-      body.u32le(v);
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
+  for (let j = 0; j < values.length; j++) {
+    const v = values[j];
+    ds.u32le(v);
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
-  if (flat) vo.stats = numericStats(nulls, nv > 0 ? int32le(min) : null, nv > 0 ? int32le(max) : null);
+  MIN_MAX[0] = min;
+  MIN_MAX[1] = max;
+  return ds.result();
+}
+
+function int32Plain(out: ByteSink, d: Int32Array, idx: Int32Array, nv: number): void {
+  let min = 2147483647;
+  let max = -2147483648;
+  for (let k = 0; k < nv; k++) {
+    const v = d[idx[k]];
+    out.u32le(v);
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  MIN_MAX[0] = min;
+  MIN_MAX[1] = max;
 }
 
 /** INT64 values: timestamps DELTA_BINARY_PACKED, other exact values dictionary-coded, the rest PLAIN. */
 function int64Values(body: ByteSink, vb: Int64Buffer, idx: Int32Array, nv: number, flat: boolean, nulls: number, kind: Leaf["kind"]): void {
   const d = vb.data;
-  let minK = -1;
-  let maxK = -1;
-  const hi0 = nv > 0 ? d[2 * idx[0] + 1] : 0;
-  let sameHi = true;
-  for (let k = 0; k < nv; k++) {
-    const i = idx[k];
-    const hi = d[2 * i + 1];
-    const lo = d[2 * i] >>> 0;
-    if (hi !== hi0) sameHi = false;
-    if (minK < 0 || hi < d[2 * minK + 1] || (hi === d[2 * minK + 1] && lo < d[2 * minK] >>> 0)) minK = i;
-    if (maxK < 0 || hi > d[2 * maxK + 1] || (hi === d[2 * maxK + 1] && lo > d[2 * maxK] >>> 0)) maxK = i;
-  }
+  const sameHi = int64Extremes(d, idx, nv);
+  const minK = EXTREMES[0];
+  const maxK = EXTREMES[1];
   // Values are exact doubles when every one is below 2^52 in magnitude (timestamps, ids, counters).
   const exact = nv === 0 || (Math.abs(d[2 * minK + 1]) < 1 << 20 && Math.abs(d[2 * maxK + 1]) < 1 << 20);
   let done = false;
@@ -414,40 +456,8 @@ function int64Values(body: ByteSink, vb: Int64Buffer, idx: Int32Array, nv: numbe
     // Dictionary keyed by the low word when all high words agree (small ints stay V8 small ints).
     const map = new Map<number, number>();
     const codes = work("codes", nv);
-    let ok = true;
-    let prev = NaN;
-    let prevCode = -1;
-    for (let k = 0; k < nv; k++) {
-      const i = idx[k];
-      const v = sameHi ? d[2 * i] : d[2 * i + 1] * 4294967296 + (d[2 * i] >>> 0);
-      if (v === prev) {
-        codes[k] = prevCode;
-        continue;
-      }
-      let c = map.get(v);
-      if (c === undefined) {
-        if (map.size >= MAX_DICT || map.size > nv / 2 + 64 || (k === 4096 && map.size > 3000)) {
-          ok = false;
-          break;
-        }
-        map.set(v, (c = map.size));
-      }
-      codes[k] = prevCode = c;
-      prev = v;
-    }
-    if (ok) {
-      const ds = sinks.dict.reset();
-      for (const v of map.keys()) {
-        if (sameHi) {
-          ds.u32le(v);
-          ds.u32le(hi0);
-        } else {
-          const hi = Math.floor(v / 4294967296);
-          ds.u32le(v - hi * 4294967296);
-          ds.u32le(hi);
-        }
-      }
-      vo.dict = ds.result();
+    if (int64Codes(d, idx, nv, sameHi, codes, map)) {
+      vo.dict = int64Dictionary(sinks.dict.reset(), map, sameHi, d[2 * idx[0] + 1]);
       vo.dictCount = map.size;
       vo.encoding = Enc.RLE_DICTIONARY;
       const w = Math.max(1, bitWidth(map.size - 1));
@@ -456,16 +466,76 @@ function int64Values(body: ByteSink, vb: Int64Buffer, idx: Int32Array, nv: numbe
       done = true;
     }
   }
-  if (!done) {
-    for (let k = 0; k < nv; k++) {
-      const i = idx[k];
-      body.u32le(d[2 * i]);
-      body.u32le(d[2 * i + 1]);
-    }
-  }
+  if (!done) int64Plain(body, d, idx, nv);
   if (flat) {
     const signed = kind !== "UBIGINT";
     vo.stats = numericStats(nulls, signed && nv > 0 ? int64le(d, minK) : null, signed && nv > 0 ? int64le(d, maxK) : null);
+  }
+}
+
+/** Row indices of the smallest and largest value (signed) of the last int64Extremes call, -1 if none. */
+const EXTREMES = new Int32Array(2);
+
+/** Finds the extremes (into EXTREMES); returns whether every value has the same high word. */
+function int64Extremes(d: Int32Array, idx: Int32Array, nv: number): boolean {
+  let minK = -1;
+  let maxK = -1;
+  const hi0 = nv > 0 ? d[2 * idx[0] + 1] : 0;
+  let sameHi = true;
+  for (let k = 0; k < nv; k++) {
+    const i = idx[k];
+    const hi = d[2 * i + 1];
+    const lo = d[2 * i] >>> 0;
+    if (hi !== hi0) sameHi = false;
+    if (minK < 0 || hi < d[2 * minK + 1] || (hi === d[2 * minK + 1] && lo < d[2 * minK] >>> 0)) minK = i;
+    if (maxK < 0 || hi > d[2 * maxK + 1] || (hi === d[2 * maxK + 1] && lo > d[2 * maxK] >>> 0)) maxK = i;
+  }
+  EXTREMES[0] = minK;
+  EXTREMES[1] = maxK;
+  return sameHi;
+}
+
+/** Dictionary codes (map: value → code, in order of first appearance); false once a dictionary would not pay. */
+function int64Codes(d: Int32Array, idx: Int32Array, nv: number, sameHi: boolean, codes: Int32Array, map: Map<number, number>): boolean {
+  let prev = NaN;
+  let prevCode = -1;
+  for (let k = 0; k < nv; k++) {
+    const i = idx[k];
+    const v = sameHi ? d[2 * i] : d[2 * i + 1] * 4294967296 + (d[2 * i] >>> 0);
+    if (v === prev) {
+      codes[k] = prevCode;
+      continue;
+    }
+    let c = map.get(v);
+    if (c === undefined) {
+      if (map.size >= MAX_DICT || map.size > nv / 2 + 64 || (k === 4096 && map.size > 3000)) return false;
+      map.set(v, (c = map.size));
+    }
+    codes[k] = prevCode = c;
+    prev = v;
+  }
+  return true;
+}
+
+function int64Dictionary(ds: ByteSink, map: Map<number, number>, sameHi: boolean, hi0: number): Uint8Array {
+  for (const v of map.keys()) {
+    if (sameHi) {
+      ds.u32le(v);
+      ds.u32le(hi0);
+    } else {
+      const hi = Math.floor(v / 4294967296);
+      ds.u32le(v - hi * 4294967296);
+      ds.u32le(hi);
+    }
+  }
+  return ds.result();
+}
+
+function int64Plain(body: ByteSink, d: Int32Array, idx: Int32Array, nv: number): void {
+  for (let k = 0; k < nv; k++) {
+    const i = idx[k];
+    body.u32le(d[2 * i]);
+    body.u32le(d[2 * i + 1]);
   }
 }
 
@@ -488,78 +558,116 @@ function boolValues(body: ByteSink, vb: BoolBuffer, idx: Int32Array, nv: number,
 
 /** Dictionary-coded strings: the chunk's own dictionary from the buffer's codes, or PLAIN UTF-8 bytes. */
 function stringValues(body: ByteSink, vb: StringBuffer, idx: Int32Array, nv: number, flat: boolean, nulls: number, kind: Leaf["kind"]): void {
-  const src = vb.bytes;
-  const ends = vb.ends;
   let size = 0;
   let ok = !vb.raw;
-  let l2g: Int32Array | null = null;
   const all = vb.dict.length;
+  const codes = work("codes", nv);
+  const l2g = work("l2g", all);
   if (ok && nv + nulls === vb.length && !vb.truncated && all <= MAX_DICT && all <= nv / 2 + 64 && flat) {
     // The chunk is the whole batch (one row group): every entry of the buffer's dictionary occurs in
     // it, so that dictionary, in its own order, is the chunk's, and the codes are the buffer's.
-    l2g = work("l2g", all);
-    const codes = work("codes", nv);
-    const gc = vb.codes;
-    for (let j = 0; j < all; j++) l2g[j] = j;
-    for (let k = 0; k < nv; k++) codes[k] = gc[idx[k]];
+    fillRange(l2g, 0, all);
+    gather(codes, vb.codes, idx, nv);
     size = all;
   } else if (ok) {
     // The chunk's own dictionary (values present in these rows, in order of first appearance),
     // from the buffer's codes through a global → local table that is all zero between chunks.
-    const g2l = work("g2l", vb.dict.length);
-    l2g = work("l2g", Math.min(nv, vb.dict.length));
-    const codes = work("codes", nv);
-    const gc = vb.codes;
-    let prevG = -1;
-    let prevL = -1;
-    for (let k = 0; k < nv; k++) {
-      const g = gc[idx[k]];
-      if (g === prevG) {
-        codes[k] = prevL; // clustered rows repeat their neighbour's value
-        continue;
-      }
-      let l = g2l[g] - 1;
-      if (l < 0) {
-        // Give up early on near-unique columns: the dictionary would not pay.
-        if (size >= MAX_DICT || size > nv / 2 + 64 || (k === 4096 && size > 3000)) {
-          ok = false;
-          break;
-        }
-        l = size++;
-        g2l[g] = l + 1;
-        l2g[l] = g;
-      }
-      codes[k] = l;
-      prevG = g;
-      prevL = l;
-    }
-    for (let j = 0; j < size; j++) g2l[l2g[j]] = 0;
+    size = localCodes(vb.codes, idx, nv, work("g2l", all), l2g, codes);
+    ok = size >= 0;
+    if (!ok) size = -size - 1;
+    clearG2l(scratch.g2l, l2g, size);
   }
   if (ok && size > 0) {
-    const ds = sinks.dict.reset();
-    let min: string | null = null;
-    let max: string | null = null;
-    let ordered = true;
-    for (let j = 0; j < size; j++) {
-      const g = l2g![j];
-      putBytes(ds, src, vb.start(g), ends[g]);
-      const v = vb.dict[g];
-      if (min === null || v < min) min = v;
-      if (max === null || v > max) max = v;
-      if (ordered && /[\ud800-\udfff]/.test(v)) ordered = false;
-    }
-    vo.dict = ds.result();
+    vo.dict = stringDictionary(sinks.dict.reset(), vb, l2g, size);
     vo.dictCount = size;
     vo.encoding = Enc.RLE_DICTIONARY;
     const w = Math.max(1, bitWidth(size - 1));
     body.byte(w);
-    writeHybrid(body, scratch.codes, nv, w);
-    if (flat) vo.stats = stringStats(nulls, ordered, min, max);
+    writeHybrid(body, codes, nv, w);
+    if (flat) vo.stats = stringStats(nulls, dictOrdered, dictMin, dictMax);
   } else {
     // PLAIN: each value's UTF-8 bytes, already encoded once at append time.
-    if (vb.raw) for (let k = 0; k < nv; k++) { const i = idx[k]; putBytes(body, src, i === 0 ? 0 : ends[i - 1], ends[i]); }
-    else for (let k = 0; k < nv; k++) { const g = vb.codes[idx[k]]; putBytes(body, src, vb.start(g), ends[g]); }
+    if (vb.raw) rawPlain(body, vb.bytes, vb.ends, idx, nv);
+    else dictPlain(body, vb.bytes, vb.ends, vb.codes, idx, nv);
     if (flat) vo.stats = numericStats(nulls, null, null);
+  }
+}
+
+function gather(out: Int32Array, src: Int32Array, idx: Int32Array, nv: number): void {
+  for (let k = 0; k < nv; k++) out[k] = src[idx[k]];
+}
+
+/**
+ * Local codes of global codes gc[idx[k]] (g2l: global → local + 1, l2g: local → global); returns the
+ * dictionary size, or -(size + 1) once a dictionary would not pay (near-unique columns give up early).
+ */
+function localCodes(gc: Int32Array, idx: Int32Array, nv: number, g2l: Int32Array, l2g: Int32Array, codes: Int32Array): number {
+  let size = 0;
+  let prevG = -1;
+  let prevL = -1;
+  for (let k = 0; k < nv; k++) {
+    const g = gc[idx[k]];
+    if (g === prevG) {
+      codes[k] = prevL; // clustered rows repeat their neighbour's value
+      continue;
+    }
+    let l = g2l[g] - 1;
+    if (l < 0) {
+      if (size >= MAX_DICT || size > nv / 2 + 64 || (k === 4096 && size > 3000)) return -size - 1;
+      l = size++;
+      g2l[g] = l + 1;
+      l2g[l] = g;
+    }
+    codes[k] = l;
+    prevG = g;
+    prevL = l;
+  }
+  return size;
+}
+
+function clearG2l(g2l: Int32Array, l2g: Int32Array, size: number): void {
+  for (let j = 0; j < size; j++) g2l[l2g[j]] = 0;
+}
+
+/** Min, max and whether UTF-8 order is JS order, of the last stringDictionary call's entries. */
+let dictMin: string | null = null;
+let dictMax: string | null = null;
+let dictOrdered = true;
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** The PLAIN dictionary page of entries l2g[0..size) of vb's dictionary. */
+function stringDictionary(ds: ByteSink, vb: StringBuffer, l2g: Int32Array, size: number): Uint8Array {
+  const src = vb.bytes;
+  const ends = vb.ends;
+  const dict = vb.dict;
+  let min: string | null = null;
+  let max: string | null = null;
+  let ordered = true;
+  for (let j = 0; j < size; j++) {
+    const g = l2g[j];
+    putBytes(ds, src, g === 0 ? 0 : ends[g - 1], ends[g]);
+    const v = dict[g];
+    if (min === null || v < min) min = v;
+    if (max === null || v > max) max = v;
+    if (ordered && SURROGATE.test(v)) ordered = false;
+  }
+  dictMin = min;
+  dictMax = max;
+  dictOrdered = ordered;
+  return ds.result();
+}
+
+function rawPlain(body: ByteSink, src: Uint8Array, ends: Int32Array, idx: Int32Array, nv: number): void {
+  for (let k = 0; k < nv; k++) {
+    const i = idx[k];
+    putBytes(body, src, i === 0 ? 0 : ends[i - 1], ends[i]);
+  }
+}
+
+function dictPlain(body: ByteSink, src: Uint8Array, ends: Int32Array, codes: Int32Array, idx: Int32Array, nv: number): void {
+  for (let k = 0; k < nv; k++) {
+    const g = codes[idx[k]];
+    putBytes(body, src, g === 0 ? 0 : ends[g - 1], ends[g]);
   }
 }
 
