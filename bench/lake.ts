@@ -176,6 +176,20 @@ function wireContext(v: Row): Row {
 
 const identity = (s: string): string => s;
 
+// LAKE_BENCH_STRINGS=fresh: the strings a parser decodes from a handshake's bytes (SNI, ALPN, JA4/JA4S,
+// the leaf certificate hash, SSH banners and name-lists) and the addresses the flow table formats are new
+// string objects per row, as in capture; by default they are the pools' shared objects (a cheaper case
+// for the writer: equal strings are then the same object). Process columns stay shared either way
+// (capture caches them per process).
+const FRESH_STRINGS = process.env.LAKE_BENCH_STRINGS === "fresh";
+const PARSED_STRINGS = ["sni", "ja4", "ja4s", "leaf_cert_sha256", "alpn_chosen", "client_addr", "server_addr", "ssh_client_banner", "ssh_server_banner", "ssh_kex", "ssh_hostkey", "ssh_cipher_c2s", "ssh_cipher_s2c"];
+const PARSED_LISTS = ["alpn_offered", "ssh_kex_client", "ssh_hostkey_client", "ssh_ciphers_client", "ssh_macs_client", "ssh_kex_server", "ssh_hostkey_server", "ssh_ciphers_server", "ssh_macs_server"];
+const newString = (s: string): string => Buffer.from(s, "latin1").toString("latin1");
+function freshen(v: Row): void {
+  for (const k of PARSED_STRINGS) if (typeof v[k] === "string") v[k] = newString(v[k] as string);
+  for (const k of PARSED_LISTS) if (Array.isArray(v[k])) v[k] = (v[k] as string[]).map(newString);
+}
+
 /** A generator of realistic handshake rows: TLS 85 %, QUIC 8 %, SSH 5 %, DTLS 2 %; SNI Zipf-like over 3000 names. */
 function rowSource(seed = 1) {
   const w = makeWorld(seed);
@@ -217,6 +231,7 @@ function rowSource(seed = 1) {
       ssh_cipher_c2s: ssh ? SSH_CIPHERS[0] : null, ssh_cipher_s2c: ssh ? SSH_CIPHERS[0] : null, ssh_mac_c2s: null, ssh_mac_s2c: null,
       library: source === "uprobe" ? pr.library : null,
     };
+    if (FRESH_STRINGS) freshen(v);
     const h = {
       proto: proto as Handshake["proto"], transport: v.transport as Handshake["transport"], clientAddr: v.client_addr as string, clientPort: v.client_port as number,
       serverAddr: v.server_addr as string, serverPort: v.server_port as number, firstTsUs: ts,
@@ -455,7 +470,7 @@ async function main(): Promise<void> {
   const rate = (r: Result) => r.rows / (netWall(r) / 1000);
   const perCore = (r: Result) => r.rows / (netCpu(r) / 1000);
   const bpr = (r: Result) => r.bytes / r.rows;
-  console.log(`lake writer bench: ${ROWS.toLocaleString("en")} realistic handshake rows (${COLS.length} columns), ${os.cpus().length} cores; generation (${(base.genWallMs / 1000).toFixed(2)} s) subtracted${NODE_FLAGS.length ? `; node ${NODE_FLAGS.join(" ")}` : ""}`);
+  console.log(`lake writer bench: ${ROWS.toLocaleString("en")} realistic handshake rows (${COLS.length} columns), ${os.cpus().length} cores; generation (${(base.genWallMs / 1000).toFixed(2)} s) subtracted${NODE_FLAGS.length ? `; node ${NODE_FLAGS.join(" ")}` : ""}${FRESH_STRINGS ? "; parsed strings new per row" : ""}`);
   console.log(`baseline = ${base.candidate}; ratios are candidate / baseline (rows/s: higher is better; bytes, RSS: lower is better)`);
   const fmt = (n: number, d = 0) => n.toLocaleString("en", { maximumFractionDigits: d, minimumFractionDigits: d });
   const rowsOut = results.map((r) => ({
