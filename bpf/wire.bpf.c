@@ -12,10 +12,11 @@
  *
  * The common packet is bulk data of a flow that is finished or was never a handshake, and it must cost
  * next to nothing. For TCP at cgroup_skb: a socket whose own segment counters are past any handshake
- * returns after a few plain loads from the kernel's socket (no helper call); before that, a finished
- * direction returns after one lookup in the socket-local storage, which is made only when a handshake
- * starts (an allocation: the connect() hook that made one for every socket is gone). A segment without
- * payload returns on its headers. Elsewhere (TC, UDP) the state is in an LRU hash keyed by the 5-tuple,
+ * returns after a few plain loads from the kernel's socket (no helper call); before that, a socket
+ * without a handshake under way is known from a small always-cached array (tcp_live), and one with a
+ * handshake under way has its state in a preallocated LRU hash by cookie, made when the handshake goes on
+ * past its first segment and deleted when no direction is under way (socket-local storage here was an
+ * allocation per handshake). A segment without payload returns on its headers. Elsewhere (TC, UDP) the state is in an LRU hash keyed by the 5-tuple,
  * and a small array of counters indexed by a hash of that key says whether any tracked flow can be behind
  * a packet: a packet of an untracked flow costs the header reads and one array read, never the hash
  * lookup; at TC a TCP flow whose segments keep not starting a handshake is remembered in a second array,
@@ -29,7 +30,12 @@
  * On a child cgroup the sender may be outside the watched subtree, so a receiver there leaves a loopback
  * segment alone only when a sender inside has marked its direction (lo_sent) where it started copying it.
  * TC likewise leaves packets of local sockets to cgroup_skb (egress: the skb has its socket; ingress: a lookup of the established
- * receiving socket when a new flow would start). */
+ * receiving socket when a new flow would start).
+ *
+ * Excluded cgroups (--exclude-cgroup): their sockets are left alone at the first instruction of the
+ * cgroup_skb programs. On the root, a loopback segment from an excluded sender to a watched receiver is
+ * then copied at the receiver's ingress (the sender, found by a socket lookup where a handshake starts,
+ * copies nothing); TC leaves local sockets to cgroup_skb, so it copies excluded ones neither. */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -146,9 +152,9 @@ struct owner {
 	char comm[16];
 };
 
-/* Socket-local storage (freed with the socket), made when a handshake starts on a TCP socket (UDP: at
- * its first copied send): both directions' state (0 ingress, 1 egress), its owner and inode, found again
- * without a hash lookup or pointer chase. */
+/* A socket's state: both directions' (0 ingress, 1 egress), its owner and ids, read once. For a TCP
+ * socket it lives in tcp_socks, made when a handshake goes on past the segment it starts in; a UDP socket
+ * has it in socket-local storage, made at its first copied send. */
 struct sock_flows {
 	struct flow_state d[2];
 	struct owner owner;
@@ -164,6 +170,35 @@ struct {
 	__type(key, int);
 	__type(value, struct sock_flows);
 } sock_flows SEC(".maps");
+
+/* TCP sockets whose handshake is under way, by cookie (unique for the host's uptime, never reused: a
+ * stale entry cannot meet a new socket). A preallocated LRU hash rather than socket-local storage:
+ * making the storage was an allocation (~2 us per handshake here, and an RCU free when the socket
+ * closes), an update here takes a preallocated element. An entry lives only while a direction is under
+ * way: it is deleted when no direction is (or at a FIN or RST), so the table stays small and warm. A
+ * finished direction's later segments are then looked at on their own like those of any socket without
+ * state (no more than max_unclassified data segments, classify() finds no handshake start in them). */
+#define TCP_SOCKS 8192
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TCP_SOCKS);
+	__type(key, __u64);
+	__type(value, struct sock_flows);
+} tcp_socks SEC(".maps");
+
+/* tcp_socks entries per slot of a hash of the socket's addresses; 0 = the socket has no entry, found
+ * without the hash lookup (which costs cache misses: most payload segments are of sockets without one).
+ * Few slots on purpose: 256 bytes that every TCP payload segment reads stay in cache (a 16 KiB array
+ * missed the cache on every run, as much as the lookup it saved), and only a handful of handshakes are
+ * under way at once; a slot shared with one costs a lookup. An entry the LRU drops leaves its slot
+ * counted: a lookup too many, never a state missed. */
+#define TCP_LIVE_SLOTS 64
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCP_LIVE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} tcp_live SEC(".maps");
 
 /* cgroup_skb on a child cgroup (cgroup_is_root = 0): the loopback flow directions whose handshake bytes
  * a sender inside the watched subtree copies at its egress. The same packet then reaches the receiver's
@@ -192,6 +227,10 @@ struct {
 
 /* per-CPU scratch: one record header + the largest chunk */
 struct scratch {
+	/* bytes this CPU put in the ring since it last woke the reader: the wake-up rule reads this line,
+	 * already in cache with the record's header, not the ring's positions (bpf_ringbuf_query reads the
+	 * consumer's, a line the reader's CPU writes) */
+	__u64 unwoken;
 	struct cs_segment_rec rec;
 	__u8 data[CS_WIRE_MAX_CHUNK];
 };
@@ -587,10 +626,32 @@ static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir, __u3
 	return 0;
 }
 
+/* from the socket's own addresses and ports (plain loads, no helper call): the same for its whole life;
+ * sockets that share a slot only cost each other a lookup */
+static __always_inline __u32 tcp_live_slot(struct bpf_sock *sk)
+{
+	__u32 h = (sk->src_port << 16) ^ sk->dst_port ^ sk->src_ip4 ^ sk->dst_ip4 ^ sk->dst_ip6[3];
+	return (h * 0x9E3779B1) >> (32 - 6); /* TCP_LIVE_SLOTS = 1 << 6 */
+}
+
+/* no direction of the socket is under way */
+static __always_inline int sock_idle(struct sock_flows *sf)
+{
+	return (!sf->d[0].proto || sf->d[0].done) && (!sf->d[1].proto || sf->d[1].done);
+}
+
+static __always_inline void drop_sock_state(__u64 *cookie, __u32 *live)
+{
+	if (!bpf_map_delete_elem(&tcp_socks, cookie) && live && *live)
+		__sync_fetch_and_add(live, -1);
+}
+
 static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir)
 {
 	struct bpf_sock *sk = NULL, *fsk = NULL;
 	struct sock_flows *sf = NULL;
+	__u64 cookie = 0; /* the socket's, read only where it is needed (cgroup_skb: keys, records) */
+	__u32 *sock_live = NULL; /* the socket's tcp_live slot */
 	__u32 segs = 0; /* this direction's data segments so far (TCP socket at cgroup_skb) */
 	int lo_check = 0; /* a loopback segment on the root that its sender copied unless that one is excluded */
 	if (hook == CS_HOOK_CGROUP && tcp_socket_done(skb, dir, &segs, &lo_check))
@@ -611,9 +672,16 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 			fsk = bpf_sk_fullsock(fsk);
 		sk = fsk;
 		if (sk && sk->protocol == IPPROTO_TCP) {
-			sf = bpf_sk_storage_get(&sock_flows, sk, 0, 0);
-			if (sf && sf->d[dir & 1].done)
-				return; /* a finished handshake: one lookup in the socket, no header read */
+			__u32 ls = tcp_live_slot(sk);
+			sock_live = bpf_map_lookup_elem(&tcp_live, &ls);
+			if (!sock_live)
+				return;
+			if (*sock_live) {
+				cookie = bpf_get_socket_cookie(skb);
+				sf = bpf_map_lookup_elem(&tcp_socks, &cookie);
+				if (sf && sf->d[dir & 1].done)
+					return; /* this direction is finished, the other one still under way */
+			}
 		} else {
 			sk = NULL; /* UDP, or no full socket: the 5-tuple path */
 		}
@@ -628,20 +696,18 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		return;
 
 	struct flow_key k = {};
-	__u64 cookie = 0; /* the socket's, read only where it is needed (cgroup_skb: keys, records) */
 	struct flow_state *st, fresh = {};
 	__u32 slot = 0;
 	__u32 *live = NULL;
 
 	if (sk) {
+		if (sf && (p.flags & (TCP_FIN | TCP_RST))) {
+			drop_sock_state(&cookie, sock_live);
+			return;
+		}
 		if (p.payload_len == 0)
 			return;
-		/* on the root, a loopback direction is copied here only when its sender is excluded (then
-		 * this direction's state is under way after its first segment) */
-		if (lo_check && !(sf && sf->d[0].proto) && !loopback_sender_excluded(skb))
-			return;
-		/* A socket gets its storage (costly: an allocation) only when a handshake starts on it and
-		 * goes on past this segment. Until then each payload segment is looked at on its own, as long
+		/* A socket gets its state only when a handshake starts on it and goes on past this segment. Until then each payload segment is looked at on its own, as long
 		 * as the direction has carried no more than max_unclassified data segments: a flow that is no
 		 * handshake costs a header read for those, and one whose whole handshake bytes came in one
 		 * segment (a TLS 1.3 server flight: ServerHello, ChangeCipherSpec, then encrypted records)
@@ -653,7 +719,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		if (!st || !st->proto) {
 			if (filter_ports && !port_watched(&p)) {
 				if (sf)
-					sf->d[0].done = sf->d[1].done = 1;
+					drop_sock_state(&cookie, sock_live);
 				return;
 			}
 			proto = classify(skb, &p);
@@ -661,9 +727,13 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 				/* not (yet) a handshake; once the other direction started one, a few segments
 				 * more and the whole socket is left alone, so its ACK-only direction is cheap too */
 				if (st && ++st->misses >= max_unclassified)
-					sf->d[0].done = sf->d[1].done = 1;
+					drop_sock_state(&cookie, sock_live);
 				return;
 			}
+			/* on the root, a loopback direction is copied here only when its sender is excluded
+			 * (asked where it starts a handshake; later segments find its state under way) */
+			if (lo_check && !loopback_sender_excluded(skb))
+				return;
 			if (child_loopback(skb)) {
 				struct lo_key lk = {};
 				lo_key_of(skb, &p, &lk);
@@ -673,8 +743,11 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 					bpf_map_update_elem(&lo_sent, &lk, &one, BPF_ANY);
 				} else if (bpf_map_lookup_elem(&lo_sent, &lk)) {
 					/* the sender copied it at its egress: so it does the rest of the direction */
-					if (st)
+					if (st) {
 						st->done = 1;
+						if (sock_idle(sf))
+							drop_sock_state(&cookie, sock_live);
+					}
 					return;
 				}
 			}
@@ -760,6 +833,8 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	}
 	if (st->done)
 		return;
+	if (sk && !cookie)
+		cookie = bpf_get_socket_cookie(skb);
 
 	__u32 copy = p.payload_len;
 	if (st->proto == CS_PROTO_TLS)
@@ -778,15 +853,24 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	__u8 proto = st->proto;
 	if (sk && !sf && !last) {
 		/* the handshake goes on in a later segment: now the socket needs its state */
-		sf = bpf_sk_storage_get(&sock_flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		struct sock_flows born = {};
+		born.d[dir & 1] = *st;
+		if (!bpf_map_update_elem(&tcp_socks, &cookie, &born, BPF_NOEXIST) && sock_live)
+			__sync_fetch_and_add(sock_live, 1);
+		sf = bpf_map_lookup_elem(&tcp_socks, &cookie);
 		if (!sf)
 			return;
-		sf->d[dir & 1] = *st;
 	}
+	/* the direction's last segment, and the other one not under way: the socket's entry goes (after
+	 * this record, which still reads the socket's ids and owner from it) */
+	int drop = sk && sf && last && sock_idle(sf);
 	if (last && live && p.l4proto == IPPROTO_TCP && !bpf_map_delete_elem(&flows, &k))
 		__sync_fetch_and_add(live, -1); /* later packets of this flow stop at the live_slots check */
-	if (copy == 0)
+	if (copy == 0) {
+		if (drop)
+			drop_sock_state(&cookie, sock_live);
 		return;
+	}
 	/* the socket's own storage: TCP has it already, a UDP socket gets it at its first copied send */
 	struct sock_flows *os = sf;
 	if (!os && fsk && !sk)
@@ -882,10 +966,19 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		r->payload_len = n;
 		r->last = last && off + n >= copy;
 		r->hdr.len = sizeof(*r) + n;
-		if (bpf_ringbuf_output(&events, s, sizeof(*r) + n,
-				       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+		/* the reader is woken once wakeup_bytes have gone in from this CPU (else its poll timeout
+		 * collects them): a wake-up costs microseconds, a batch per wake-up keeps it rare */
+		__u64 wake = BPF_RB_NO_WAKEUP;
+		s->unwoken += sizeof(*r) + n;
+		if (s->unwoken >= wakeup_bytes) {
+			wake = BPF_RB_FORCE_WAKEUP;
+			s->unwoken = 0;
+		}
+		if (bpf_ringbuf_output(&events, r, sizeof(*r) + n, wake))
 			cs_count_drop();
 	}
+	if (drop)
+		drop_sock_state(&cookie, sock_live);
 }
 
 SEC("cgroup_skb/ingress")
