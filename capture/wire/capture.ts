@@ -48,6 +48,8 @@ export interface WireCaptureOptions {
   onHandshake?: (row: Row) => void;
   /** every decoded record (diagnostics and tests: what left the kernel) */
   onRecord?: (rec: SegmentRecord) => void;
+  /** another build of wire.bpf.o (benches comparing builds); verified against the load policy like the default */
+  objectPath?: string;
 }
 
 export interface WireStats {
@@ -129,7 +131,7 @@ export class WireCapture {
     // exec event said): a short-lived client is often gone by the time its handshake records reach us.
     this.unwatch = watchProcesses(() => {});
     this.table = new FlowTable((h) => this.onHandshake(h), { idleTimeoutUs: 30_000_000 });
-    const obj = openVerifiedObject("wire", { log: opts.sink, host: opts.host });
+    const obj = openVerifiedObject("wire", { log: opts.sink, host: opts.host, path: opts.objectPath });
     this.obj = obj;
     try {
       if (opts.ports?.length) obj.setRodata("filter_ports", 1, 1);
