@@ -701,12 +701,11 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	__u32 *live = NULL;
 
 	if (sk) {
-		if (sf && (p.flags & (TCP_FIN | TCP_RST))) {
-			drop_sock_state(&cookie, sock_live);
+		if (p.payload_len == 0) {
+			if (sf && (p.flags & (TCP_FIN | TCP_RST)))
+				drop_sock_state(&cookie, sock_live); /* the socket closes: its state goes */
 			return;
 		}
-		if (p.payload_len == 0)
-			return;
 		/* A socket gets its state only when a handshake starts on it and goes on past this segment. Until then each payload segment is looked at on its own, as long
 		 * as the direction has carried no more than max_unclassified data segments: a flow that is no
 		 * handshake costs a header read for those, and one whose whole handshake bytes came in one
@@ -831,8 +830,11 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		 * socket storage on the other path, and clang would otherwise compute &st->done early */
 		asm volatile("" : "+r"(st));
 	}
-	if (st->done)
+	if (st->done) {
+		if (sk && sf && (p.flags & (TCP_FIN | TCP_RST)))
+			drop_sock_state(&cookie, sock_live);
 		return;
+	}
 	if (sk && !cookie)
 		cookie = bpf_get_socket_cookie(skb);
 
@@ -861,9 +863,9 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		if (!sf)
 			return;
 	}
-	/* the direction's last segment, and the other one not under way: the socket's entry goes (after
-	 * this record, which still reads the socket's ids and owner from it) */
-	int drop = sk && sf && last && sock_idle(sf);
+	/* the direction's last segment and the other one not under way, or the socket closes (a FIN may
+	 * carry the last bytes): its entry goes, after this record, which still reads its ids and owner */
+	int drop = sk && sf && ((last && sock_idle(sf)) || (p.flags & (TCP_FIN | TCP_RST)));
 	if (last && live && p.l4proto == IPPROTO_TCP && !bpf_map_delete_elem(&flows, &k))
 		__sync_fetch_and_add(live, -1); /* later packets of this flow stop at the live_slots check */
 	if (copy == 0) {
