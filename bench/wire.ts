@@ -529,7 +529,7 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
   // several % within a round; pinned like this, each CPU's interference hits one process of each side.
   const pin = nCpus() >= 2 && AB_PIN;
   const cpuOf = (side: number, role: "client" | "server") => !pin ? undefined : role === "client" ? side : 1 - side;
-  console.log(`4. side by side (A/B): two identical workloads at once in cgroups ${sides[0].dir} and ${sides[1].dir}; capture on one side's cgroup only, roles swapped every round`);
+  console.log(`4. side by side (A/B): two identical workloads at once in cgroups ${sides[0].dir} and ${sides[1].dir}; only one side captured (handshakes: the root with the other side excluded, or that side's cgroup; bulk: that side's cgroup), roles swapped every round`);
   console.log(`   equal CPU shares: ${cgPair.cpuControl}; this process (the agent) stays outside both (${self.join(", ")}) and is not pinned`);
   console.log(`   placement: ${pin ? "side A's client on CPU 0 and server on CPU 1, side B's the reverse (taskset)" : "not pinned"}`);
   console.log(`   each side's CPU = its cgroup's cpu.stat usage_usec (the scheduler's run time of its tasks: ${irqTime === false ? "softirq work run in their context included, the kernel has no CONFIG_IRQ_TIME_ACCOUNTING" : irqTime ? "softirq work EXCLUDED, CONFIG_IRQ_TIME_ACCOUNTING is on" : "whether softirq work is in it is unknown: no kernel config found"})`);
