@@ -50,9 +50,9 @@
 //     default set-up would. In the root set-up the on side pays a little more than with no exclusion at
 //     all (at a loopback segment that starts a handshake, a socket lookup asks whether its sender is
 //     excluded), and the off side pays the dispatch, which no statistic holds.
-//     Measured 2026-12-02 06:00-06:15 (load 0.9-2.5), CPU per handshake at equal work rates: root +0.77% and
-//     +0.53% (98% intervals +0.26..+1.96, +0.25..+0.88; with the off side's excluded runs, 0.15-0.16% of its
-//     CPU, added back: +0.93%, +0.68%); child +0.79%, +1.30% (+0.32..+1.50, +0.65..+1.92).
+//     Measured 2026-12-02 06:00-06:44 (load 0.2-2.8), CPU per handshake at equal work rates: root +0.77%,
+//     +0.53%, +0.55%, +1.61%, +0.82% in five runs (with the off side's excluded runs, 0.15-0.17% of its CPU,
+//     added back: +0.93, +0.68, +0.70, +1.78, +1.00); child +0.79%, +1.30%, +1.39%, +1.22%.
 // Knobs: BENCH_PARTS=cpu,bulk,sustain,ab (default all), BENCH_ROUNDS (CPU pairs, 9), BENCH_BULK_PAIRS (bulk
 // rounds, 12), BENCH_STATS_RUNS (runs with BPF statistics, 3), BENCH_SUSTAIN_S (60),
 // BENCH_SUSTAIN_PROCS (client processes, 3), BENCH_SUSTAIN_RATE (connections/s, 0 = unpaced);
