@@ -107,7 +107,11 @@ function makeWorld(seed = 1) {
     container: i % 3 === 0 ? hex(r, 64) : null, pod: i % 6 === 0 ? `${hex(r, 8)}-${hex(r, 4)}-${hex(r, 4)}-${hex(r, 4)}-${hex(r, 12)}` : null,
   }));
   const sshBanners = ["SSH-2.0-OpenSSH_9.9p1 Debian-3", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10", "SSH-2.0-Go", "SSH-2.0-libssh_0.10.6"];
-  return { r, pick, sample, profiles, names, servers, clients, procs, sshBanners };
+  // SSH name-lists come from a handful of implementations and their configurations, not from each
+  // connection: a client or server sends the same lists every time (LAKE_BENCH_SSH_LISTS=random: per row).
+  const sshClients = Array.from({ length: 8 }, () => ({ banner: pick(sshBanners), kex: sample(SSH_KEX, 10), hostkey: sample(SSH_HOSTKEY, 7) }));
+  const sshServers = Array.from({ length: 6 }, () => ({ banner: pick(sshBanners), kex: sample(SSH_KEX, 8), hostkey: sample(SSH_HOSTKEY, 3) }));
+  return { r, pick, sample, profiles, names, servers, clients, procs, sshBanners, sshClients, sshServers };
 }
 
 // A row's values are drawn as one object (`v` below, the rng's order fixed by it); the row itself is then
@@ -176,12 +180,16 @@ function wireContext(v: Row): Row {
 
 const identity = (s: string): string => s;
 
-// LAKE_BENCH_STRINGS=fresh: the strings a parser decodes from a handshake's bytes (SNI, ALPN, JA4/JA4S,
-// the leaf certificate hash, SSH banners and name-lists) and the addresses the flow table formats are new
-// string objects per row, as in capture; by default they are the pools' shared objects (a cheaper case
-// for the writer: equal strings are then the same object). Process columns stay shared either way
-// (capture caches them per process).
-const FRESH_STRINGS = process.env.LAKE_BENCH_STRINGS === "fresh";
+// The strings a parser decodes from a handshake's bytes (SNI, ALPN, JA4/JA4S, the leaf certificate hash,
+// SSH banners and name-lists) and the addresses the flow table formats are new string objects per row, as
+// in capture; LAKE_BENCH_STRINGS=shared keeps the pools' shared objects (a cheaper case for the writer:
+// equal strings are then the same object; the default before 2026-12-02 06:40). Process columns stay
+// shared either way (capture caches them per process).
+const FRESH_STRINGS = process.env.LAKE_BENCH_STRINGS !== "shared";
+const RANDOM_SSH_LISTS = process.env.LAKE_BENCH_SSH_LISTS === "random";
+// Capture appends each row right after building it; rows are handed over in small batches so that they
+// are still in the CPU cache, as there (LAKE_BENCH_FEED=2000: the batch before 2026-12-02 06:40).
+const FEED = Number(process.env.LAKE_BENCH_FEED ?? 100);
 const PARSED_STRINGS = ["sni", "ja4", "ja4s", "leaf_cert_sha256", "alpn_chosen", "client_addr", "server_addr", "ssh_client_banner", "ssh_server_banner", "ssh_kex", "ssh_hostkey", "ssh_cipher_c2s", "ssh_cipher_s2c"];
 const PARSED_LISTS = ["alpn_offered", "ssh_kex_client", "ssh_hostkey_client", "ssh_ciphers_client", "ssh_macs_client", "ssh_kex_server", "ssh_hostkey_server", "ssh_ciphers_server", "ssh_macs_server"];
 const newString = (s: string): string => Buffer.from(s, "latin1").toString("latin1");
@@ -208,6 +216,8 @@ function rowSource(seed = 1) {
     const pr = p.profile;
     const g = pr.grease ? GREASE[Math.floor(r() * 16)] : 0;
     const resumed = !ssh && r() < 0.2;
+    const sc = !ssh ? null : RANDOM_SSH_LISTS ? { banner: pick(w.sshBanners), kex: sample(SSH_KEX, 10), hostkey: sample(SSH_HOSTKEY, 7) } : pick(w.sshClients);
+    const ss = !ssh ? null : RANDOM_SSH_LISTS ? { banner: pick(w.sshBanners), kex: sample(SSH_KEX, 8), hostkey: sample(SSH_HOSTKEY, 3) } : pick(w.sshServers);
     const source = r() < 0.85 ? "wire" : "uprobe";
     const v: Row = {
       source, proto, pid: p.pid, comm: pr.comm, exe: pr.exe,
@@ -222,9 +232,9 @@ function rowSource(seed = 1) {
       psk_modes: ssh ? null : [1], ech: ssh ? null : pr.grease && r() < 0.3, resumed: ssh ? null : resumed,
       quic_version: proto === "quic" ? 1 : null, ja4: ssh ? null : pr.ja4, ja4s: ssh ? null : srv.ja4s,
       cert_count: ssh || resumed ? null : 2 + (s % 3), leaf_cert_sha256: ssh || resumed ? null : srv.cert,
-      ssh_client_banner: ssh ? pick(w.sshBanners) : null, ssh_server_banner: ssh ? pick(w.sshBanners) : null,
-      ssh_kex_client: ssh ? sample(SSH_KEX, 10) : null, ssh_kex_server: ssh ? sample(SSH_KEX, 8) : null,
-      ssh_hostkey_client: ssh ? sample(SSH_HOSTKEY, 7) : null, ssh_hostkey_server: ssh ? sample(SSH_HOSTKEY, 3) : null,
+      ssh_client_banner: sc ? sc.banner : null, ssh_server_banner: ss ? ss.banner : null,
+      ssh_kex_client: sc ? sc.kex : null, ssh_kex_server: ss ? ss.kex : null,
+      ssh_hostkey_client: sc ? sc.hostkey : null, ssh_hostkey_server: ss ? ss.hostkey : null,
       ssh_ciphers_client: ssh ? SSH_CIPHERS : null, ssh_ciphers_server: ssh ? SSH_CIPHERS : null,
       ssh_macs_client: ssh ? SSH_MACS : null, ssh_macs_server: ssh ? SSH_MACS : null,
       ssh_kex: ssh ? pick(SSH_KEX.slice(0, 4)) : null, ssh_hostkey: ssh ? pick(SSH_HOSTKEY.slice(3, 6)) : null,
@@ -428,9 +438,9 @@ function measuredFeed(source: () => Row, batch: number): { next: () => Row; genW
 async function child(name: string): Promise<Result> {
   const root = mkdtempSync(path.join(os.tmpdir(), `lake-bench-${name}-`));
   try {
-    // Rows are generated 2,000 at a time into a small array, with the clocks read around each refill, so
+    // Rows are generated FEED at a time into a small array, with the clocks read around each refill, so
     // what is subtracted is exactly the generation that ran inside this run (not a separate, warmer pass).
-    const feed = measuredFeed(rowSource(7), 2_000);
+    const feed = measuredFeed(rowSource(7), FEED);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     await CANDIDATES[name](root, feed.next);
@@ -470,7 +480,7 @@ async function main(): Promise<void> {
   const rate = (r: Result) => r.rows / (netWall(r) / 1000);
   const perCore = (r: Result) => r.rows / (netCpu(r) / 1000);
   const bpr = (r: Result) => r.bytes / r.rows;
-  console.log(`lake writer bench: ${ROWS.toLocaleString("en")} realistic handshake rows (${COLS.length} columns), ${os.cpus().length} cores; generation (${(base.genWallMs / 1000).toFixed(2)} s) subtracted${NODE_FLAGS.length ? `; node ${NODE_FLAGS.join(" ")}` : ""}${FRESH_STRINGS ? "; parsed strings new per row" : ""}`);
+  console.log(`lake writer bench: ${ROWS.toLocaleString("en")} realistic handshake rows (${COLS.length} columns), ${os.cpus().length} cores; generation (${(base.genWallMs / 1000).toFixed(2)} s) subtracted${NODE_FLAGS.length ? `; node ${NODE_FLAGS.join(" ")}` : ""}; parsed strings ${FRESH_STRINGS ? "new per row" : "shared"}, SSH lists ${RANDOM_SSH_LISTS ? "random per row" : "per implementation"}, rows handed over ${FEED} at a time`);
   console.log(`baseline = ${base.candidate}; ratios are candidate / baseline (rows/s: higher is better; bytes, RSS: lower is better)`);
   const fmt = (n: number, d = 0) => n.toLocaleString("en", { maximumFractionDigits: d, minimumFractionDigits: d });
   const rowsOut = results.map((r) => ({
