@@ -9,7 +9,7 @@ import { cgroup2Root } from "../capture/bpf/kernelfs.ts";
 import type { Row, TableName } from "../capture/lake/schema.ts";
 import { HOOK_CGROUP, type SegmentRecord } from "../capture/wire/records.ts";
 import { WireCapture } from "../capture/wire/capture.ts";
-import { parseSClient, type ClientRun } from "./helpers/peers.ts";
+import { collect, parseSClient, type ClientRun } from "./helpers/peers.ts";
 import { makeCert, waitForPort } from "./helpers/tls.ts";
 
 class Rows {
@@ -34,16 +34,9 @@ describe("wire capture on a child cgroup: loopback peers inside and outside the 
     return child;
   }
   function run(inside: boolean, argv: string[], input = ""): Promise<ClientRun> {
-    return new Promise((resolve, reject) => {
-      const child = spawnIn(inside, argv, input);
-      child.stdin!.end();
-      let out = "";
-      child.stdout!.on("data", (d) => (out += d));
-      child.stderr!.on("data", (d) => (out += d));
-      const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      child.on("error", reject);
-      child.on("close", (code) => { clearTimeout(t); resolve({ pid: child.pid!, out, code }); });
-    });
+    const child = spawnIn(inside, argv, input);
+    child.stdin!.end();
+    return collect(child);
   }
   const sClient = (port: number, sni: string) => ["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", sni];
 

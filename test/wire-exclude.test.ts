@@ -12,7 +12,7 @@ import type { Row, TableName } from "../capture/lake/schema.ts";
 import { HOOK_CGROUP, type SegmentRecord } from "../capture/wire/records.ts";
 import { WireCapture } from "../capture/wire/capture.ts";
 import { ExcludedCgroupError, resolveExcludedCgroups } from "../capture/wire/excluded-cgroups.ts";
-import { parseSClient, type ClientRun } from "./helpers/peers.ts";
+import { collect, parseSClient, type ClientRun } from "./helpers/peers.ts";
 import { makeCert, waitForPort } from "./helpers/tls.ts";
 
 class Rows {
@@ -38,16 +38,9 @@ describe("wire capture on the root with an excluded cgroup: loopback peers in an
     return child;
   }
   function run(where: keyof typeof cg, argv: string[], input = ""): Promise<ClientRun> {
-    return new Promise((resolve, reject) => {
-      const child = spawnIn(where, argv, input);
-      child.stdin!.end();
-      let out = "";
-      child.stdout!.on("data", (d) => (out += d));
-      child.stderr!.on("data", (d) => (out += d));
-      const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      child.on("error", reject);
-      child.on("close", (code) => { clearTimeout(t); resolve({ pid: child.pid!, out, code }); });
-    });
+    const child = spawnIn(where, argv, input);
+    child.stdin!.end();
+    return collect(child);
   }
   const sClient = (port: number, sni: string) => ["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", sni];
 

@@ -7,15 +7,21 @@ export interface ClientRun { pid: number; out: string; code: number | null }
 /** Runs argv inside netns `ns` (ip netns exec execs, so the pid is the client's own), feeding `input`. */
 export function runIn(ns: string | null, argv: string[], input = "", timeoutMs = 15_000): Promise<ClientRun> {
   const [cmd, args] = ns ? ["ip", ["netns", "exec", ns, ...argv]] : [argv[0]!, argv.slice(1)];
+  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+  const run = collect(child, timeoutMs);
+  child.stdin.end(input);
+  return run;
+}
+
+/** A started client's stdout and stderr until it exits (killed after timeoutMs). */
+export function collect(child: ChildProcess, timeoutMs = 15_000): Promise<ClientRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
     const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", reject);
     child.on("close", (code) => { clearTimeout(t); resolve({ pid: child.pid!, out, code }); });
-    child.stdin.end(input);
   });
 }
 
