@@ -868,7 +868,10 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	int drop = sk && sf && ((last && sock_idle(sf)) || (p.flags & (TCP_FIN | TCP_RST)));
 	if (last && live && p.l4proto == IPPROTO_TCP && !bpf_map_delete_elem(&flows, &k))
 		__sync_fetch_and_add(live, -1); /* later packets of this flow stop at the live_slots check */
-	if (copy == 0) {
+	/* A TCP direction that ends with nothing to copy (its next record, application data, starts this
+	 * segment: a TLS 1.3 client without the compatibility ChangeCipherSpec) still sends a header-only
+	 * record marked last, so userspace learns that the direction is over (else it waits for idle). */
+	if (copy == 0 && !(last && p.l4proto == IPPROTO_TCP)) {
 		if (drop)
 			drop_sock_state(&cookie, sock_live);
 		return;
@@ -948,6 +951,14 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	r->sport = p.sport;
 	r->dport = p.dport;
 
+	if (copy == 0) {
+		r->seq = p.seq;
+		r->payload_len = 0;
+		r->last = 1;
+		r->hdr.len = sizeof(*r);
+		if (bpf_ringbuf_output(&events, r, sizeof(*r), BPF_RB_NO_WAKEUP))
+			cs_count_drop();
+	}
 	/* Big egress sends (GSO, up to 64 KiB) go out as several chunks. */
 	for (int c = 0; c < 6; c++) {
 		__u32 off = c * CS_WIRE_MAX_CHUNK;
