@@ -335,50 +335,39 @@ static __always_inline int excluded_socket(struct __sk_buff *skb)
 	return 0;
 }
 
+/* The established or listening TCP socket of this namespace at the packet's own tuple (the receiver) or
+ * at the reversed one (the sender of a loopback segment); the caller releases it. */
+static __always_inline struct bpf_sock *tcp_socket_of(struct __sk_buff *skb, struct pkt *p, int reversed)
+{
+	struct bpf_sock_tuple t = {};
+	__u8 *src = reversed ? p->daddr : p->saddr, *dst = reversed ? p->saddr : p->daddr;
+	__u16 sport = reversed ? p->dport : p->sport, dport = reversed ? p->sport : p->dport;
+	__u32 size;
+	if (p->family == 4) {
+		__builtin_memcpy(&t.ipv4.saddr, src, 4);
+		__builtin_memcpy(&t.ipv4.daddr, dst, 4);
+		t.ipv4.sport = bpf_htons(sport);
+		t.ipv4.dport = bpf_htons(dport);
+		size = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, src, 16);
+		__builtin_memcpy(t.ipv6.daddr, dst, 16);
+		t.ipv6.sport = bpf_htons(sport);
+		t.ipv6.dport = bpf_htons(dport);
+		size = sizeof(t.ipv6);
+	}
+	return bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+}
+
 /* With cgroup_skb on the root a loopback segment is copied at its sender's egress only, so one from an
  * excluded socket to a watched one must be copied where it arrives instead: the sender is the established
  * socket of the reversed tuple in this namespace. Only asked while the receiving direction can still be in
  * its handshake, and only when something is excluded (else the verifier drops the call). */
-static __always_inline int loopback_sender_excluded(struct __sk_buff *skb)
+static __always_inline int loopback_sender_excluded(struct __sk_buff *skb, struct pkt *p)
 {
 	if (!excluded_n)
 		return 0;
-	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
-	struct bpf_sock_tuple t = {};
-	__u32 size, l4off;
-	__u8 *l3 = data;
-	if ((void *)(l3 + 1) > end)
-		return 0;
-	if ((l3[0] >> 4) == 4) {
-		struct iphdr *ip = data;
-		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_TCP)
-			return 0;
-		t.ipv4.saddr = ip->daddr;
-		t.ipv4.daddr = ip->saddr;
-		l4off = ((__u32)ip->ihl & 0xf) * 4;
-		size = sizeof(t.ipv4);
-	} else {
-		struct ipv6hdr *ip6 = data;
-		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)
-			return 0;
-		__builtin_memcpy(t.ipv6.saddr, &ip6->daddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, &ip6->saddr, 16);
-		l4off = sizeof(*ip6);
-		size = sizeof(t.ipv6);
-	}
-	if (l4off > 64)
-		return 0;
-	struct tcphdr *th = data + l4off;
-	if ((void *)(th + 1) > end)
-		return 0;
-	if (size == sizeof(t.ipv4)) {
-		t.ipv4.sport = th->dest;
-		t.ipv4.dport = th->source;
-	} else {
-		t.ipv6.sport = th->dest;
-		t.ipv6.dport = th->source;
-	}
-	struct bpf_sock *sender = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	struct bpf_sock *sender = tcp_socket_of(skb, p, 1);
 	if (!sender)
 		return 0;
 	int out = 0;
@@ -533,22 +522,7 @@ static __always_inline int port_watched(struct pkt *p)
 /* An established (not listening) TCP socket of the packet's namespace is its receiver. */
 static __always_inline int local_tcp_receiver(struct __sk_buff *skb, struct pkt *p)
 {
-	struct bpf_sock_tuple t = {};
-	__u32 size;
-	if (p->family == 4) {
-		__builtin_memcpy(&t.ipv4.saddr, p->saddr, 4);
-		__builtin_memcpy(&t.ipv4.daddr, p->daddr, 4);
-		t.ipv4.sport = bpf_htons(p->sport);
-		t.ipv4.dport = bpf_htons(p->dport);
-		size = sizeof(t.ipv4);
-	} else {
-		__builtin_memcpy(t.ipv6.saddr, p->saddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, p->daddr, 16);
-		t.ipv6.sport = bpf_htons(p->sport);
-		t.ipv6.dport = bpf_htons(p->dport);
-		size = sizeof(t.ipv6);
-	}
-	struct bpf_sock *sk = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	struct bpf_sock *sk = tcp_socket_of(skb, p, 0);
 	if (!sk)
 		return 0;
 	/* a listener bound to a wildcard address also matches forwarded packets: only a connection counts */
@@ -731,7 +705,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 			}
 			/* on the root, a loopback direction is copied here only when its sender is excluded
 			 * (asked where it starts a handshake; later segments find its state under way) */
-			if (lo_check && !loopback_sender_excluded(skb))
+			if (lo_check && !loopback_sender_excluded(skb, &p))
 				return;
 			if (child_loopback(skb)) {
 				struct lo_key lk = {};
