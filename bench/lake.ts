@@ -109,9 +109,11 @@ function makeWorld(seed = 1) {
   const sshBanners = ["SSH-2.0-OpenSSH_9.9p1 Debian-3", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10", "SSH-2.0-Go", "SSH-2.0-libssh_0.10.6"];
   // SSH name-lists come from a handful of implementations and their configurations, not from each
   // connection: a client or server sends the same lists every time (LAKE_BENCH_SSH_LISTS=random: per row).
-  const sshClients = Array.from({ length: 8 }, () => ({ banner: pick(sshBanners), kex: sample(SSH_KEX, 10), hostkey: sample(SSH_HOSTKEY, 7) }));
-  const sshServers = Array.from({ length: 6 }, () => ({ banner: pick(sshBanners), kex: sample(SSH_KEX, 8), hostkey: sample(SSH_HOSTKEY, 3) }));
-  return { r, pick, sample, profiles, names, servers, clients, procs, sshBanners, sshClients, sshServers };
+  const sshClient = () => ({ banner: pick(sshBanners), kex: sample(SSH_KEX, 10), hostkey: sample(SSH_HOSTKEY, 7) });
+  const sshServer = () => ({ banner: pick(sshBanners), kex: sample(SSH_KEX, 8), hostkey: sample(SSH_HOSTKEY, 3) });
+  const sshClients = Array.from({ length: 8 }, sshClient);
+  const sshServers = Array.from({ length: 6 }, sshServer);
+  return { r, pick, sample, profiles, names, servers, clients, procs, sshBanners, sshClient, sshServer, sshClients, sshServers };
 }
 
 // A row's values are drawn as one object (`v` below, the rng's order fixed by it); the row itself is then
@@ -216,8 +218,8 @@ function rowSource(seed = 1) {
     const pr = p.profile;
     const g = pr.grease ? GREASE[Math.floor(r() * 16)] : 0;
     const resumed = !ssh && r() < 0.2;
-    const sc = !ssh ? null : RANDOM_SSH_LISTS ? { banner: pick(w.sshBanners), kex: sample(SSH_KEX, 10), hostkey: sample(SSH_HOSTKEY, 7) } : pick(w.sshClients);
-    const ss = !ssh ? null : RANDOM_SSH_LISTS ? { banner: pick(w.sshBanners), kex: sample(SSH_KEX, 8), hostkey: sample(SSH_HOSTKEY, 3) } : pick(w.sshServers);
+    const sc = !ssh ? null : RANDOM_SSH_LISTS ? w.sshClient() : pick(w.sshClients);
+    const ss = !ssh ? null : RANDOM_SSH_LISTS ? w.sshServer() : pick(w.sshServers);
     const source = r() < 0.85 ? "wire" : "uprobe";
     const v: Row = {
       source, proto, pid: p.pid, comm: pr.comm, exe: pr.exe,
