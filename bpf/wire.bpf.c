@@ -34,8 +34,11 @@
  *
  * Excluded cgroups (--exclude-cgroup): their sockets are left alone at the first instruction of the
  * cgroup_skb programs. On the root, a loopback segment from an excluded sender to a watched receiver is
- * then copied at the receiver's ingress (the sender, found by a socket lookup where a handshake starts,
- * copies nothing); TC leaves local sockets to cgroup_skb, so it copies excluded ones neither. */
+ * then copied at the receiver's ingress (the sender copies nothing): an excluded sender marks its
+ * direction at its SYN or SYN-ACK (lo_excluded), and the receiver, after one always-cached slot read per
+ * early segment, looks the mark up where a handshake starts (a socket lookup only for connections older
+ * than the capture, in its first second); TC leaves local sockets to cgroup_skb, so it copies excluded
+ * ones neither. */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -225,6 +228,53 @@ struct {
 	__type(value, __u8);
 } lo_sent SEC(".maps");
 
+/* cgroup_skb on the root with exclusions: loopback TCP connection directions whose sender is excluded,
+ * so the watched receiver must copy them where they arrive. An excluded socket's egress marks its own
+ * direction at its SYN or SYN-ACK (the value: that segment's sequence number, the direction's ISN) and
+ * forgets it at its FIN or RST; it does nothing else for it (a few header loads per loopback segment, a
+ * map update per connection and a delete at its end). A watched receiver reads one always-cached slot
+ * per loopback segment while its direction may still start a handshake (lo_excl_live: marks per hash
+ * slot of the tuple, 0 = none can be this direction) and looks the mark up only where a segment starts
+ * a handshake; before, it asked for the sender socket there (a lookup in the established hash, a
+ * reference taken and dropped, the sender's cgroup ancestry read).
+ * A mark is trusted only near the segment's sequence number (within LO_MARK_WINDOW of the ISN): a stale
+ * mark whose FIN was never seen (an RST sent for a socket by the namespace's control socket), met by a
+ * new connection on the same tuple (loopback reuses tuples straight out of TIME_WAIT, with an ISN at
+ * least 64 KiB past the old one's last byte), is then not taken for one from an excluded sender (that
+ * would copy a watched sender's bytes twice). An LRU eviction (more than LO_MARKS excluded directions at
+ * once) loses a mark: that direction is then not copied. A mark's slot count stays after an eviction (a
+ * lookup too many, never a mark missed).
+ * A connection established before the capture started has no mark: the socket lookup (the old way)
+ * stays the fallback until userspace declares the start-up window over (lo_settled = 1, WireCapture
+ * loopbackFallbackMs after the programs are attached, default 1 s): a connection set up just before the
+ * start whose handshake comes just after is copied in full. One older than that window that starts a
+ * handshake later (STARTTLS on a long-lived connection) is a blind spot for its excluded sender's
+ * direction: the watched end's row has only its own half (its own direction is copied at its egress). */
+#define LO_MARKS 8192
+#define LO_MARK_WINDOW 32768
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LO_MARKS);
+	__type(key, struct lo_key);
+	__type(value, __u32);
+} lo_excluded SEC(".maps");
+
+#define LO_EXCL_SLOTS 64
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LO_EXCL_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} lo_excl_live SEC(".maps");
+
+/* [0]: 0 while the start-up window lasts (unmarked loopback senders are asked for by socket lookup), 1 after */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} lo_settled SEC(".maps");
+
 /* per-CPU scratch: one record header + the largest chunk */
 struct scratch {
 	/* bytes this CPU put in the ring since it last woke the reader: the wake-up rule reads this line,
@@ -359,11 +409,9 @@ static __always_inline struct bpf_sock *tcp_socket_of(struct __sk_buff *skb, str
 	return bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
 }
 
-/* With cgroup_skb on the root a loopback segment is copied at its sender's egress only, so one from an
- * excluded socket to a watched one must be copied where it arrives instead: the sender is the established
- * socket of the reversed tuple in this namespace. Only asked while the receiving direction can still be in
- * its handshake, and only when something is excluded (else the verifier drops the call). */
-static __always_inline int loopback_sender_excluded(struct __sk_buff *skb, struct pkt *p)
+/* The sender of a loopback segment (the established socket of the reversed tuple in this namespace) is
+ * in an excluded subtree: the fallback of loopback_sender_excluded() for a connection without a mark. */
+static __always_inline int sender_socket_excluded(struct __sk_buff *skb, struct pkt *p)
 {
 	if (!excluded_n)
 		return 0;
@@ -398,6 +446,96 @@ static __always_inline void lo_key_of(struct __sk_buff *skb, struct pkt *p, stru
 	__builtin_memcpy(k->daddr, p->daddr, 16);
 	k->sport = p->sport;
 	k->dport = p->dport;
+}
+
+/* lo_excl_live's slot of a loopback TCP segment, from its headers as they are in the packet (the last 32
+ * bits of each address, the ports): the same at the sender's egress and the receiver's ingress */
+static __always_inline __u32 lo_excl_slot(__u32 a, __u32 b, __u32 ports)
+{
+	__u32 h = (a * 0x9E3779B1) ^ b;
+	h = (h * 0x85EBCA77) ^ ports;
+	return (h * 0x9E3779B1) >> (32 - 6); /* LO_EXCL_SLOTS = 1 << 6 */
+}
+
+/* An excluded socket's loopback TCP segment on the root (only while something is excluded): its SYN or
+ * SYN-ACK marks its direction in lo_excluded, its FIN or RST forgets it; any other segment costs the
+ * header loads. */
+static __always_inline void mark_excluded_loopback(struct __sk_buff *skb)
+{
+	if (!excluded_n || !cgroup_is_root || skb->ifindex != LOOPBACK_IFINDEX)
+		return;
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct lo_key k = {};
+	__u32 a, b, l4off;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data;
+		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_TCP)
+			return;
+		l4off = ((__u32)ip->ihl & 0xf) * 4;
+		a = ip->saddr;
+		b = ip->daddr;
+		k.family = 4;
+		__builtin_memcpy(k.saddr, &ip->saddr, 4);
+		__builtin_memcpy(k.daddr, &ip->daddr, 4);
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data;
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)
+			return;
+		l4off = sizeof(*ip6);
+		a = ip6->saddr.in6_u.u6_addr32[3];
+		b = ip6->daddr.in6_u.u6_addr32[3];
+		k.family = 6;
+		__builtin_memcpy(k.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(k.daddr, &ip6->daddr, 16);
+	} else {
+		return;
+	}
+	if (l4off > 128)
+		return;
+	struct tcphdr *th = data + l4off;
+	if ((void *)(th + 1) > end)
+		return;
+	__u8 flags = ((__u8 *)th)[13];
+	if (!(flags & (TCP_SYN | TCP_FIN | TCP_RST)))
+		return;
+	__u32 ports = *(__u32 *)th; /* source and dest as in the packet */
+	__u32 slot = lo_excl_slot(a, b, ports);
+	__u32 *live = bpf_map_lookup_elem(&lo_excl_live, &slot);
+	if (!live)
+		return;
+	k.netns = bpf_get_netns_cookie(skb);
+	k.sport = bpf_ntohs(th->source);
+	k.dport = bpf_ntohs(th->dest);
+	if (flags & TCP_SYN) {
+		__u32 isn = bpf_ntohl(th->seq);
+		if (!bpf_map_update_elem(&lo_excluded, &k, &isn, BPF_NOEXIST))
+			__sync_fetch_and_add(live, 1);
+		else
+			bpf_map_update_elem(&lo_excluded, &k, &isn, BPF_EXIST); /* a stale mark, or a retransmitted SYN */
+	} else if (!bpf_map_delete_elem(&lo_excluded, &k)) {
+		__sync_fetch_and_add(live, -1);
+	}
+}
+
+/* With cgroup_skb on the root a loopback segment is copied at its sender's egress only, so one from an
+ * excluded socket to a watched one must be copied where it arrives instead. Asked where a segment of a
+ * receiving direction that can still be in its handshake starts one, and only when something is excluded
+ * (else the verifier drops the code): the sender's mark (lo_excluded), or, for a connection without one
+ * while the start-up window lasts, the sender socket itself. */
+static __always_inline int loopback_sender_excluded(struct __sk_buff *skb, struct pkt *p)
+{
+	if (!excluded_n)
+		return 0;
+	struct lo_key lk = {};
+	lo_key_of(skb, p, &lk);
+	__u32 *isn = bpf_map_lookup_elem(&lo_excluded, &lk);
+	if (isn)
+		return (__u32)(p->seq - *isn) <= LO_MARK_WINDOW;
+	__u32 zero = 0;
+	__u32 *settled = bpf_map_lookup_elem(&lo_settled, &zero);
+	if (settled && *settled)
+		return 0;
+	return sender_socket_excluded(skb, p);
 }
 
 /* What a new flow starts with: a TLS handshake record, an SSH banner, or a QUIC Initial. */
@@ -541,27 +679,45 @@ static __always_inline int local_tcp_receiver(struct __sk_buff *skb, struct pkt 
 static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir, int lo_check)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
-	__u32 l4off;
+	__u32 l4off, a = 0, b = 0; /* the addresses' last 32 bits: only read while something is excluded */
+	const int lo_in = hook == CS_HOOK_CGROUP && dir == 0; /* a constant: handle_packet is inlined per hook */
 	if (l3proto == ETH_P_IP) {
 		struct iphdr *ip = data + l3off;
 		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_TCP)
 			return 0;
 		l4off = l3off + ((__u32)ip->ihl & 0xf) * 4;
+		if (lo_in && excluded_n) {
+			a = ip->saddr;
+			b = ip->daddr;
+		}
 	} else if (l3proto == ETH_P_IPV6) {
 		struct ipv6hdr *ip6 = data + l3off;
 		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)
 			return 0;
 		l4off = l3off + sizeof(*ip6);
+		if (lo_in && excluded_n) {
+			a = ip6->saddr.in6_u.u6_addr32[3];
+			b = ip6->daddr.in6_u.u6_addr32[3];
+		}
 	} else {
 		return 0;
 	}
-	if (hook == CS_HOOK_CGROUP && dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX && !lo_check)
+	int lo_root = hook == CS_HOOK_CGROUP && dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX;
+	if (lo_root && !lo_check)
 		return 1;
 	if (l4off > 128)
 		return 0;
 	struct tcphdr *th = data + l4off;
 	if ((void *)(th + 1) > end)
 		return 0;
+	if (lo_in && excluded_n && lo_root) {
+		/* its sender may be excluded (lo_check): not when no mark is in the tuple's slot, once the
+		 * start-up window is over (see lo_excluded) */
+		__u32 slot = lo_excl_slot(a, b, *(__u32 *)th), zero = 0;
+		__u32 *live = bpf_map_lookup_elem(&lo_excl_live, &slot), *settled = bpf_map_lookup_elem(&lo_settled, &zero);
+		if (live && !*live && settled && *settled)
+			return 1;
+	}
 	__u8 flags = ((__u8 *)th)[13];
 	if (skb->len > l4off + th->doff * 4)
 		return 0;
@@ -595,7 +751,7 @@ static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir, __u3
 	if (dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX) {
 		if (!excluded_n || *segs > max_unclassified)
 			return 1;
-		*lo_check = 1; /* its sender may be excluded: see loopback_sender_excluded() */
+		*lo_check = 1; /* its sender may be excluded: see lo_excluded, loopback_sender_excluded() */
 	}
 	return 0;
 }
@@ -980,8 +1136,10 @@ int wire_cgroup_ingress(struct __sk_buff *skb)
 SEC("cgroup_skb/egress")
 int wire_cgroup_egress(struct __sk_buff *skb)
 {
-	if (excluded_socket(skb))
+	if (excluded_socket(skb)) {
+		mark_excluded_loopback(skb);
 		return 1;
+	}
 	handle_packet(skb, 0, bpf_ntohs(skb->protocol), CS_HOOK_CGROUP, 1);
 	return 1;
 }

@@ -21,7 +21,24 @@ class Rows {
 }
 
 const BIN = join(import.meta.dirname, "../bin/cryptoscope");
-const EXCLUDED_PORT = 14480, WATCHED_PORT = 14481;
+const EXCLUDED_PORT = 14480, WATCHED_PORT = 14481, PRE_PORT = 14482;
+// a TLS server that takes connections one after another (python3 ssl: the handshake starts when the client's comes)
+const PY_SERVER = `import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[3]))); s.listen(8)
+while True:
+    c, _ = s.accept()
+    try:
+        t = ctx.wrap_socket(c, server_side=True); t.sendall(b"hi"); t.close()
+    except Exception:
+        c.close()
+`;
+// a client that connects at once and starts TLS only when a line comes on stdin (a connection older than the capture)
+const PY_CLIENT = `import socket, ssl, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); print("connected", flush=True); sys.stdin.readline()
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(s, server_hostname=sys.argv[2]); print(t.version(), flush=True); t.recv(2); t.close()
+`;
 
 describe("wire capture on the root with an excluded cgroup: loopback peers in an excluded and a watched sibling", () => {
   const ns = `cswex${process.pid % 100000}`;
@@ -53,7 +70,8 @@ describe("wire capture on the root with an excluded cgroup: loopback peers in an
     for (const [where, port] of [["excluded", EXCLUDED_PORT], ["watched", WATCHED_PORT]] as const) {
       servers.push(spawnIn(where, ["openssl", "s_server", "-quiet", "-key", cert.key, "-cert", cert.cert, "-accept", `127.0.0.1:${port}`, "-www"], ""));
     }
-    for (const port of [EXCLUDED_PORT, WATCHED_PORT]) await waitForPort(port, "127.0.0.1", 10_000, ns);
+    servers.push(spawnIn("excluded", ["python3", "-c", PY_SERVER, cert.cert, cert.key, String(PRE_PORT)], ""));
+    for (const port of [EXCLUDED_PORT, WATCHED_PORT, PRE_PORT]) await waitForPort(port, "127.0.0.1", 10_000, ns);
   }, 30_000);
 
   afterAll(async () => {
@@ -66,9 +84,10 @@ describe("wire capture on the root with an excluded cgroup: loopback peers in an
   it("no row or record from the excluded cgroup's sockets; the watched end of a mixed connection gets a whole row", async () => {
     const sink = new Rows();
     const recs: SegmentRecord[] = [];
-    // relative to the root, as a user may give it
+    // relative to the root, as a user may give it; no start-up window: the excluded senders' marks alone
+    // tell the watched receivers what to copy (no socket lookup)
     const wire = new WireCapture({ sink, host: "ex", excludeCgroups: [cg.excluded.slice(cgroup2Root().length + 1)], ports: [EXCLUDED_PORT, WATCHED_PORT],
-      onRecord: (r) => recs.push({ ...r, payload: Buffer.from(r.payload) }) });
+      loopbackFallbackMs: 0, onRecord: (r) => recs.push({ ...r, payload: Buffer.from(r.payload) }) });
     const runs: Record<string, ClientRun> = {};
     try {
       runs["ex-ex"] = await run("excluded", sClient(EXCLUDED_PORT, "ex-ex.test"), "Q\n");
@@ -99,6 +118,46 @@ describe("wire capture on the root with an excluded cgroup: loopback peers in an
     const exPort = recs.filter((r) => r.hook === HOOK_CGROUP && (r.srcPort === EXCLUDED_PORT || r.dstPort === EXCLUDED_PORT));
     expect(exPort.some((r) => r.dir === 0 && r.srcPort === EXCLUDED_PORT && r.payload[0] === 0x16 && r.payload[5] === 2)).toBe(true);
     expect(exPort.filter((r) => r.dir === 1 && r.srcPort === EXCLUDED_PORT)).toEqual([]);
+  }, 60_000);
+
+  it("a connection opened before the capture started: its excluded server's flight is copied within the start-up window, not after it", async () => {
+    /** A watched client connected to the excluded server before the capture starts; TLS once the capture runs. */
+    const preOpened = async (sni: string, loopbackFallbackMs: number, waitMs: number) => {
+      const client = spawnIn("watched", ["python3", "-c", PY_CLIENT, String(PRE_PORT), sni], "");
+      const done = collect(client);
+      await new Promise<void>((resolve, reject) => {
+        let out = "";
+        const t = setTimeout(() => reject(new Error(`client did not connect: ${out}`)), 10_000);
+        client.stdout!.on("data", (d) => { out += d; if (out.includes("connected")) { clearTimeout(t); resolve(); } });
+      });
+      const sink = new Rows();
+      const recs: SegmentRecord[] = [];
+      const wire = new WireCapture({ sink, host: "ex", excludeCgroups: [cg.excluded], ports: [PRE_PORT], loopbackFallbackMs,
+        onRecord: (r) => recs.push({ ...r, payload: Buffer.from(r.payload) }) });
+      let run: ClientRun;
+      try {
+        await new Promise((r) => setTimeout(r, waitMs));
+        client.stdin!.end("\n");
+        run = await done;
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        await wire.stop();
+      }
+      expect(run.out).toMatch(/TLSv1\.3/);
+      const serverHello = recs.some((r) => r.dir === 0 && r.srcPort === PRE_PORT && r.payload[0] === 0x16 && r.payload[5] === 2);
+      return { rows: sink.handshakes.filter((r) => r.sni === sni), recs, serverHello, run };
+    };
+    // the handshake within the window: the receiver asks for the sender socket, the row is whole
+    const within = await preOpened("pre-within.test", 5_000, 0);
+    expect(within.serverHello).toBe(true);
+    expect(within.rows.map((r) => r.role)).toEqual(["client"]);
+    expect(within.rows[0]).toMatchObject({ version_chosen: 0x0304, pid: within.run.pid });
+    // after it (here: none): no mark was made at the SYN-ACK, so the excluded server's direction is not
+    // copied (the blind spot); the watched client's own ClientHello still is, at its egress
+    const after = await preOpened("pre-after.test", 0, 200);
+    expect(after.serverHello).toBe(false);
+    expect(after.recs.some((r) => r.dir === 1 && r.dstPort === PRE_PORT && r.payload[0] === 0x16 && r.payload[5] === 1)).toBe(true);
+    expect(after.recs.filter((r) => r.srcPort === PRE_PORT)).toEqual([]);
   }, 60_000);
 
   it("a path that is no cgroup gives a one-line error, from WireCapture and from the CLI", () => {

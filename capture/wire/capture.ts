@@ -50,6 +50,11 @@ export interface WireCaptureOptions {
   onRecord?: (rec: SegmentRecord) => void;
   /** another build of wire.bpf.o (benches comparing builds); verified against the load policy like the default */
   objectPath?: string;
+  /** Root with exclusions: for this long after the programs are attached, a loopback segment that starts a
+   * handshake with no mark from an excluded sender (lo_excluded: made at the sender's SYN) asks for the
+   * sender socket instead, so a connection set up just before the start is still copied in full. After it
+   * such a connection's excluded-sender direction is a blind spot. Default 1000 ms; 0 = none. */
+  loopbackFallbackMs?: number;
 }
 
 export interface WireStats {
@@ -123,6 +128,7 @@ export class WireCapture {
   private pending: PendingHandshake[] = [];
   private pendingTimer: NodeJS.Timeout | undefined;
   private unwatch: () => void;
+  private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: WireCaptureOptions) {
     this.ident = opts.ident ?? ((v) => v);
@@ -159,6 +165,14 @@ export class WireCapture {
         obj.attachTc("wire_tc_egress", { ifname, netns, direction: "egress" });
       }
       this.consumer = obj.consumeRingBuffers(["events"], (batch) => this.onBatch(batch), { batchBytes: 256 * 1024, timeoutMs: 50 });
+      // the start-up window of the loopback sender check (see lo_excluded in wire.bpf.c); an object built
+      // before that map (objectPath) keeps its socket lookup
+      if (excluded.n && obj.maps().some((m) => m.name === "lo_settled")) {
+        const settle = () => { this.settleTimer = undefined; obj.mapUpdate("lo_settled", Buffer.alloc(4), Buffer.from([1, 0, 0, 0])); };
+        const ms = opts.loopbackFallbackMs ?? 1000;
+        if (ms <= 0) settle();
+        else this.settleTimer = setTimeout(settle, ms).unref();
+      }
     } catch (e) {
       obj.close();
       this.unwatch();
@@ -421,6 +435,7 @@ export class WireCapture {
 
   /** Stops the consumer (delivering what is queued), finishes open flows, detaches everything. */
   async stop(): Promise<WireStats> {
+    clearTimeout(this.settleTimer);
     this.consumer.stop();
     await new Promise((r) => setTimeout(r, 20)); // let queued batches reach onBatch
     this.refreshStats();
