@@ -35,10 +35,9 @@
  * Excluded cgroups (--exclude-cgroup): their sockets are left alone at the first instruction of the
  * cgroup_skb programs. On the root, a loopback segment from an excluded sender to a watched receiver is
  * then copied at the receiver's ingress (the sender copies nothing): an excluded sender marks its
- * direction at its SYN or SYN-ACK (lo_excluded), and the receiver, after one always-cached slot read per
- * early segment, looks the mark up where a handshake starts (a socket lookup only for connections older
- * than the capture, in its first second); TC leaves local sockets to cgroup_skb, so it copies excluded
- * ones neither. */
+ * direction at its SYN or SYN-ACK (lo_marks), and the receiver reads its mark's slot at each early
+ * segment (a socket lookup only for connections older than the capture, in its first second); TC leaves
+ * local sockets to cgroup_skb, so it copies excluded ones neither. */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -230,42 +229,36 @@ struct {
 
 /* cgroup_skb on the root with exclusions: loopback TCP connection directions whose sender is excluded,
  * so the watched receiver must copy them where they arrive. An excluded socket's egress marks its own
- * direction at its SYN or SYN-ACK (the value: that segment's sequence number, the direction's ISN) and
- * forgets it at its FIN or RST; it does nothing else for it (a few header loads per loopback segment, a
- * map update per connection and a delete at its end). A watched receiver reads one always-cached slot
- * per loopback segment while its direction may still start a handshake (lo_excl_live: marks per hash
- * slot of the tuple, 0 = none can be this direction) and looks the mark up only where a segment starts
- * a handshake; before, it asked for the sender socket there (a lookup in the established hash, a
+ * direction at its SYN or SYN-ACK: one 8-byte store into a direct-mapped array slot chosen by a hash of
+ * the namespace and the tuple (the hash's other bits as a tag, and that segment's sequence number, the
+ * direction's ISN); it does nothing else for it (no helper call, no lock, nothing at its FIN: a few
+ * header loads per loopback segment). A watched receiver reads its slot at each loopback segment while
+ * its direction may still start a handshake (no more than max_unclassified data segments): no mark of its
+ * own there and it returns at once, as with nothing excluded. Before, every such segment was classified
+ * and one that started a handshake asked for the sender socket (a lookup in the established hash, a
  * reference taken and dropped, the sender's cgroup ancestry read).
- * A mark is trusted only near the segment's sequence number (within LO_MARK_WINDOW of the ISN): a stale
- * mark whose FIN was never seen (an RST sent for a socket by the namespace's control socket), met by a
- * new connection on the same tuple (loopback reuses tuples straight out of TIME_WAIT, with an ISN at
- * least 64 KiB past the old one's last byte), is then not taken for one from an excluded sender (that
- * would copy a watched sender's bytes twice). An LRU eviction (more than LO_MARKS excluded directions at
- * once) loses a mark: that direction is then not copied. A mark's slot count stays after an eviction (a
- * lookup too many, never a mark missed).
- * A connection established before the capture started has no mark: the socket lookup (the old way)
- * stays the fallback until userspace declares the start-up window over (lo_settled = 1, WireCapture
- * loopbackFallbackMs after the programs are attached, default 1 s): a connection set up just before the
- * start whose handshake comes just after is copied in full. One older than that window that starts a
- * handshake later (STARTTLS on a long-lived connection) is a blind spot for its excluded sender's
- * direction: the watched end's row has only its own half (its own direction is copied at its egress). */
-#define LO_MARKS 8192
-#define LO_MARK_WINDOW 32768
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, LO_MARKS);
-	__type(key, struct lo_key);
-	__type(value, __u32);
-} lo_excluded SEC(".maps");
-
-#define LO_EXCL_SLOTS 64
+ * A mark counts only for a segment within LO_MARK_WINDOW of its ISN: a new connection on the tuple of
+ * an older excluded one (loopback reuses tuples straight out of TIME_WAIT, with an ISN at least 64 KiB
+ * past the old one's last byte) is not taken for one from an excluded sender, which would copy a
+ * watched sender's bytes twice; so a handshake starting more than 64 KiB into an excluded sender's
+ * direction is not seen at the watched end. Another excluded connection whose tuple hashes to the same
+ * slot overwrites a mark (LO_MARK_SLOTS slots): if that comes before the first connection's handshake
+ * reached the watched end (normally microseconds after the SYN), that direction is not copied.
+ * A connection established before the capture started has no mark: asking for the sender socket (the
+ * old way) stays its fallback until userspace declares the start-up window over (lo_settled = 1,
+ * WireCapture loopbackFallbackMs after the programs are attached, default 1 s), so a connection set up
+ * just before the start whose handshake comes just after is copied in full. One older than that window
+ * that starts a handshake later (STARTTLS on a long-lived connection) is a blind spot for its excluded
+ * sender's direction: the watched end's row has only its own half (its own direction is copied at its
+ * egress). */
+#define LO_MARK_SLOTS 16384
+#define LO_MARK_WINDOW 65535
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, LO_EXCL_SLOTS);
+	__uint(max_entries, LO_MARK_SLOTS);
 	__type(key, __u32);
-	__type(value, __u32);
-} lo_excl_live SEC(".maps");
+	__type(value, __u64); /* tag << 32 | ISN, 0 = none */
+} lo_marks SEC(".maps");
 
 /* [0]: 0 while the start-up window lasts (unmarked loopback senders are asked for by socket lookup), 1 after */
 struct {
@@ -448,24 +441,35 @@ static __always_inline void lo_key_of(struct __sk_buff *skb, struct pkt *p, stru
 	k->dport = p->dport;
 }
 
-/* lo_excl_live's slot of a loopback TCP segment, from its headers as they are in the packet (the last 32
- * bits of each address, the ports): the same at the sender's egress and the receiver's ingress */
-static __always_inline __u32 lo_excl_slot(__u32 a, __u32 b, __u32 ports)
+/* The namespace of a packet's device (loopback: the sender's and the receiver's), by plain loads. */
+static __always_inline __u64 dev_netns(struct __sk_buff *skb)
 {
-	__u32 h = (a * 0x9E3779B1) ^ b;
-	h = (h * 0x85EBCA77) ^ ports;
-	return (h * 0x9E3779B1) >> (32 - 6); /* LO_EXCL_SLOTS = 1 << 6 */
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct net_device *dev = kskb->dev;
+	if (!dev)
+		return 0;
+	return dev->nd_net.net->net_cookie;
 }
 
+/* A loopback TCP direction's lo_marks slot and tag, from the namespace and its headers as they are in the
+ * packet (the last 32 bits of each address, the ports): the same at the sender's egress and the
+ * receiver's ingress. */
+static __always_inline __u32 lo_mark_hash(__u64 netns, __u32 a, __u32 b, __u32 ports)
+{
+	__u32 h = ((__u32)netns ^ (__u32)(netns >> 32) ^ a) * 0x9E3779B1;
+	h = (h ^ b) * 0x85EBCA77;
+	h = (h ^ ports) * 0xC2B2AE3D;
+	return h ^ (h >> 15); /* slot: the top bits; tag: all of it */
+}
+#define LO_MARK_SLOT(h) ((h) >> (32 - 14)) /* LO_MARK_SLOTS = 1 << 14 */
+
 /* An excluded socket's loopback TCP segment on the root (only while something is excluded): its SYN or
- * SYN-ACK marks its direction in lo_excluded, its FIN or RST forgets it; any other segment costs the
- * header loads. */
+ * SYN-ACK marks its direction in lo_marks; any other segment costs the header loads. */
 static __always_inline void mark_excluded_loopback(struct __sk_buff *skb)
 {
 	if (!excluded_n || !cgroup_is_root || skb->ifindex != LOOPBACK_IFINDEX)
 		return;
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
-	struct lo_key k = {};
 	__u32 a, b, l4off;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = data;
@@ -474,9 +478,6 @@ static __always_inline void mark_excluded_loopback(struct __sk_buff *skb)
 		l4off = ((__u32)ip->ihl & 0xf) * 4;
 		a = ip->saddr;
 		b = ip->daddr;
-		k.family = 4;
-		__builtin_memcpy(k.saddr, &ip->saddr, 4);
-		__builtin_memcpy(k.daddr, &ip->daddr, 4);
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data;
 		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)
@@ -484,57 +485,42 @@ static __always_inline void mark_excluded_loopback(struct __sk_buff *skb)
 		l4off = sizeof(*ip6);
 		a = ip6->saddr.in6_u.u6_addr32[3];
 		b = ip6->daddr.in6_u.u6_addr32[3];
-		k.family = 6;
-		__builtin_memcpy(k.saddr, &ip6->saddr, 16);
-		__builtin_memcpy(k.daddr, &ip6->daddr, 16);
 	} else {
 		return;
 	}
 	if (l4off > 128)
 		return;
 	struct tcphdr *th = data + l4off;
-	if ((void *)(th + 1) > end)
+	if ((void *)(th + 1) > end || !(((__u8 *)th)[13] & TCP_SYN))
 		return;
-	__u8 flags = ((__u8 *)th)[13];
-	if (!(flags & (TCP_SYN | TCP_FIN | TCP_RST)))
-		return;
-	__u32 ports = *(__u32 *)th; /* source and dest as in the packet */
-	__u32 slot = lo_excl_slot(a, b, ports);
-	__u32 *live = bpf_map_lookup_elem(&lo_excl_live, &slot);
-	if (!live)
-		return;
-	k.netns = bpf_get_netns_cookie(skb);
-	k.sport = bpf_ntohs(th->source);
-	k.dport = bpf_ntohs(th->dest);
-	if (flags & TCP_SYN) {
-		__u32 isn = bpf_ntohl(th->seq);
-		if (!bpf_map_update_elem(&lo_excluded, &k, &isn, BPF_NOEXIST))
-			__sync_fetch_and_add(live, 1);
-		else
-			bpf_map_update_elem(&lo_excluded, &k, &isn, BPF_EXIST); /* a stale mark, or a retransmitted SYN */
-	} else if (!bpf_map_delete_elem(&lo_excluded, &k)) {
-		__sync_fetch_and_add(live, -1);
-	}
+	__u32 h = lo_mark_hash(dev_netns(skb), a, b, *(__u32 *)th), slot = LO_MARK_SLOT(h);
+	__u64 *m = bpf_map_lookup_elem(&lo_marks, &slot);
+	if (m)
+		*m = (__u64)h << 32 | bpf_ntohl(th->seq);
+}
+
+/* At a watched receiver's loopback segment (root, something excluded): its sender marked the direction
+ * (see lo_marks), and the segment lies within LO_MARK_WINDOW of the mark's ISN. */
+static __always_inline int lo_marked(struct __sk_buff *skb, __u32 a, __u32 b, struct tcphdr *th)
+{
+	__u32 h = lo_mark_hash(dev_netns(skb), a, b, *(__u32 *)th), slot = LO_MARK_SLOT(h);
+	__u64 *m = bpf_map_lookup_elem(&lo_marks, &slot);
+	if (!m || (__u32)(*m >> 32) != h)
+		return 0;
+	return (__u32)(bpf_ntohl(th->seq) - (__u32)*m) <= LO_MARK_WINDOW;
 }
 
 /* With cgroup_skb on the root a loopback segment is copied at its sender's egress only, so one from an
  * excluded socket to a watched one must be copied where it arrives instead. Asked where a segment of a
  * receiving direction that can still be in its handshake starts one, and only when something is excluded
- * (else the verifier drops the code): the sender's mark (lo_excluded), or, for a connection without one
- * while the start-up window lasts, the sender socket itself. */
-static __always_inline int loopback_sender_excluded(struct __sk_buff *skb, struct pkt *p)
+ * (else the verifier drops the code): lo_check 2, the sender's mark was found (skip_at_once); without
+ * one (only while the start-up window lasts, else the segment was left alone already) the sender socket. */
+static __always_inline int loopback_sender_excluded(struct __sk_buff *skb, struct pkt *p, int lo_check)
 {
 	if (!excluded_n)
 		return 0;
-	struct lo_key lk = {};
-	lo_key_of(skb, p, &lk);
-	__u32 *isn = bpf_map_lookup_elem(&lo_excluded, &lk);
-	if (isn)
-		return (__u32)(p->seq - *isn) <= LO_MARK_WINDOW;
-	__u32 zero = 0;
-	__u32 *settled = bpf_map_lookup_elem(&lo_settled, &zero);
-	if (settled && *settled)
-		return 0;
+	if (lo_check == 2)
+		return 1;
 	return sender_socket_excluded(skb, p);
 }
 
@@ -676,7 +662,7 @@ static __always_inline int local_tcp_receiver(struct __sk_buff *skb, struct pkt 
  * at its egress already (traffic to any local address of a namespace goes over its loopback); on a
  * child cgroup a loopback SYN arriving returns 2 (its direction is forgotten in lo_sent). Headers
  * outside the linear part (rare: the stack pulls them in) fall through to the full parse. */
-static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir, int lo_check)
+static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir, int *lo_check)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	__u32 l4off, a = 0, b = 0; /* the addresses' last 32 bits: only read while something is excluded */
@@ -703,7 +689,7 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
 		return 0;
 	}
 	int lo_root = hook == CS_HOOK_CGROUP && dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX;
-	if (lo_root && !lo_check)
+	if (lo_root && !*lo_check)
 		return 1;
 	if (l4off > 128)
 		return 0;
@@ -711,11 +697,13 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
 	if ((void *)(th + 1) > end)
 		return 0;
 	if (lo_in && excluded_n && lo_root) {
-		/* its sender may be excluded (lo_check): not when no mark is in the tuple's slot, once the
-		 * start-up window is over (see lo_excluded) */
-		__u32 slot = lo_excl_slot(a, b, *(__u32 *)th), zero = 0;
-		__u32 *live = bpf_map_lookup_elem(&lo_excl_live, &slot), *settled = bpf_map_lookup_elem(&lo_settled, &zero);
-		if (live && !*live && settled && *settled)
+		/* its sender may be excluded (lo_check): marked (2: copy it here, see lo_marks), or not and
+		 * the start-up window over: left alone */
+		__u32 zero = 0;
+		__u32 *settled = bpf_map_lookup_elem(&lo_settled, &zero);
+		if (lo_marked(skb, a, b, th))
+			*lo_check = 2;
+		else if (settled && *settled)
 			return 1;
 	}
 	__u8 flags = ((__u8 *)th)[13];
@@ -751,7 +739,7 @@ static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir, __u3
 	if (dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX) {
 		if (!excluded_n || *segs > max_unclassified)
 			return 1;
-		*lo_check = 1; /* its sender may be excluded: see lo_excluded, loopback_sender_excluded() */
+		*lo_check = 1; /* its sender may be excluded: see lo_marks, skip_at_once() */
 	}
 	return 0;
 }
@@ -786,7 +774,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	int lo_check = 0; /* a loopback segment on the root that its sender copied unless that one is excluded */
 	if (hook == CS_HOOK_CGROUP && tcp_socket_done(skb, dir, &segs, &lo_check))
 		return;
-	int skip = skip_at_once(skb, l3off, l3proto, hook, dir, lo_check);
+	int skip = skip_at_once(skb, l3off, l3proto, hook, dir, &lo_check);
 	if (skip) {
 		struct pkt sp = {};
 		if (skip == 2 && !parse_l3l4(skb, l3off, l3proto, &sp)) {
@@ -861,7 +849,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 			}
 			/* on the root, a loopback direction is copied here only when its sender is excluded
 			 * (asked where it starts a handshake; later segments find its state under way) */
-			if (lo_check && !loopback_sender_excluded(skb, &p))
+			if (lo_check && !loopback_sender_excluded(skb, &p, lo_check))
 				return;
 			if (child_loopback(skb)) {
 				struct lo_key lk = {};
