@@ -2,13 +2,14 @@
 // ingest and live wire capture, which differ only in `source` and the process context they add.
 import type { Handshake } from "./flow/table.ts";
 import { certificateFields, ParseError } from "./parse/index.ts";
-import { sha256hex } from "./parse/reader.ts";
+import { sha256hexCached } from "./parse/reader.ts";
 import { TABLES, type Row } from "./lake/schema.ts";
 
 const CERTIFICATE_COLUMNS = new Set(TABLES.certificates.map((c) => c.name));
 
-// One-shot SHA-256 (no Hash object per call), the parsers' own.
-export const sha256Hex: (b: Uint8Array) => string = sha256hex;
+// One-shot SHA-256 (no Hash object per call), the parsers' own: a repeat of recent bytes (the same
+// certificates come again and again) is a byte compare and gives the same string object back.
+export const sha256Hex: (b: Uint8Array) => string = sha256hexCached;
 
 export interface RowContext {
   host: string;

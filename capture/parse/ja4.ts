@@ -125,6 +125,36 @@ function sortNumbers(a: number[]): number[] {
   return a;
 }
 
+// Whole fingerprints, cached: the same client software sends the same hello over and over, and a
+// fingerprint made anew per handshake is a new (cons) string that every consumer then reads character
+// by character (the lake compares and hashes it). Under one key of everything the text depends on
+// (one UTF-16 code unit per 16-bit value, made in one call), a repeat gets the same string object back
+// with no hex text, no SHA-256 and no concatenation. Strings are immutable: sharing one is safe.
+const FP_CACHE_MAX = 4096;
+const ja4Cache = new Map<string, string>();
+const ja4sCache = new Map<string, string>();
+const KEY: number[] = [];
+
+/** The cached fingerprint under KEY, or undefined (KEY too long to be a key: the caller computes it). */
+function cachedKey(): string | undefined {
+  return KEY.length > 4096 ? undefined : String.fromCharCode.apply(null, KEY);
+}
+function remember(cache: Map<string, string>, k: string | undefined, fp: string): string {
+  if (k === undefined) return fp;
+  // A flat copy: the concatenation is a tree of pieces that each reader would flatten.
+  const flat = flatString(fp);
+  if (cache.size >= FP_CACHE_MAX) cache.clear();
+  cache.set(k, flat);
+  return flat;
+}
+const flatString = (s: string): string => Buffer.from(s, "latin1").toString("latin1");
+
+/** The ALPN units of a key: presence, then first and last byte (all alpnChars looks at). */
+function pushAlpn(alpn: Uint8Array | undefined): void {
+  if (!alpn || alpn.length === 0) KEY.push(0, 0);
+  else KEY.push(1, (alpn[0]! << 8) | alpn[alpn.length - 1]!);
+}
+
 export function ja4(ch: ClientHello, quic: boolean): string {
   let extCount = 0;
   let sni = false;
@@ -142,16 +172,37 @@ export function ja4(ch: ClientHello, quic: boolean): string {
     for (const v of ch.versions) if (!isGrease(v) && v > best) best = v;
     if (best >= 0) version = best;
   }
-  const a =
-    (quic ? "q" : "t") + versionCode(version) + (sni ? "d" : "i") + two(suites.length) + two(extCount) + alpnChars(ch.alpnRaw?.[0]);
-  const b = suites.length === 0 ? ZEROS : suitesHash.of(suites);
   const exts = sortNumbers(notGrease(EXTS, ch.extensions, true));
-  const c = exts.length === 0 ? ZEROS : extsHash.of(exts, notGrease(SIGS, ch.sigAlgs));
-  return `${a}_${b}_${c}`;
+  const sigs = notGrease(SIGS, ch.sigAlgs);
+  const alpn = ch.alpnRaw?.[0];
+  KEY.length = 0;
+  KEY.push((quic ? 1 : 0) | (sni ? 2 : 0), version, extCount);
+  pushAlpn(alpn);
+  KEY.push(suites.length);
+  for (let i = 0; i < suites.length; i++) KEY.push(suites[i]!);
+  KEY.push(exts.length);
+  for (let i = 0; i < exts.length; i++) KEY.push(exts[i]!);
+  for (let i = 0; i < sigs.length; i++) KEY.push(sigs[i]!);
+  const k = cachedKey();
+  const hit = k === undefined ? undefined : ja4Cache.get(k);
+  if (hit !== undefined) return hit;
+  const a =
+    (quic ? "q" : "t") + versionCode(version) + (sni ? "d" : "i") + two(suites.length) + two(extCount) + alpnChars(alpn);
+  const b = suites.length === 0 ? ZEROS : suitesHash.of(suites);
+  const c = exts.length === 0 ? ZEROS : extsHash.of(exts, sigs);
+  return remember(ja4Cache, k, `${a}_${b}_${c}`);
 }
 
 export function ja4s(sh: ServerHello, quic: boolean): string {
   const version = sh.selectedVersion ?? sh.legacyVersion;
-  const a = (quic ? "q" : "t") + versionCode(version) + two(sh.extensions.length) + alpnChars(sh.alpnRaw);
-  return `${a}_${hex4(sh.suite)}_${sh.extensions.length === 0 ? ZEROS : serverExtsHash.of(sh.extensions)}`;
+  const exts = sh.extensions;
+  KEY.length = 0;
+  KEY.push(quic ? 1 : 0, version, sh.suite);
+  pushAlpn(sh.alpnRaw);
+  for (let i = 0; i < exts.length; i++) KEY.push(exts[i]!);
+  const k = cachedKey();
+  const hit = k === undefined ? undefined : ja4sCache.get(k);
+  if (hit !== undefined) return hit;
+  const a = (quic ? "q" : "t") + versionCode(version) + two(exts.length) + alpnChars(sh.alpnRaw);
+  return remember(ja4sCache, k, `${a}_${hex4(sh.suite)}_${exts.length === 0 ? ZEROS : serverExtsHash.of(exts)}`);
 }

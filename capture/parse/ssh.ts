@@ -1,7 +1,7 @@
 // SSH: the identification banner and the first binary packet (KEXINIT) of each direction, before any
 // encryption (RFC 4253 §4.2, §6, §7.1), and the algorithms the two sides settle on.
 import { ParseError, Truncated, guard } from "./errors.ts";
-import { Reader, ascii, asciiRange, plain } from "./reader.ts";
+import { Reader, asciiCached, asciiRange, plain } from "./reader.ts";
 import type { HandshakeResult } from "./types.ts";
 
 const MSG_KEXINIT = 20;
@@ -49,7 +49,7 @@ function findBanner(b: Uint8Array): { banner: string; next: number } | undefined
     if (b[lineStart] === 0x53 && b[lineStart + 1] === 0x53 && b[lineStart + 2] === 0x48 && b[lineStart + 3] === 0x2d) {
       let end = eol;
       if (end > lineStart && b[end - 1] === 0x0d) end--;
-      return { banner: ascii(b.subarray(lineStart, end)), next: eol + 1 };
+      return { banner: asciiCached(b, lineStart, end), next: eol + 1 };
     }
     lineStart = eol + 1;
   }

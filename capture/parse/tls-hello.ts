@@ -1,6 +1,6 @@
 // ClientHello / ServerHello bodies and the extensions cryptoscope records (RFC 8446 §4.1, RFC 6066, RFC 7301,
 // draft-ietf-tls-esni). Input is one complete handshake message body; a length that runs past it is malformed.
-import { Reader, within, ascii } from "./reader.ts";
+import { Reader, within, asciiCached } from "./reader.ts";
 
 export const EXT = {
   server_name: 0,
@@ -183,14 +183,14 @@ export function parseClientHello(body: Uint8Array, protocol = "tls"): ClientHell
           while (list.remaining > 0) {
             const nameType = list.u8();
             const name = list.vec16();
-            if (nameType === 0 && ch.sni === undefined) ch.sni = ascii(name.bytes(name.remaining));
+            if (nameType === 0 && ch.sni === undefined) ch.sni = asciiCached(name.buf, name.pos, name.end);
           }
           break;
         }
         case EXT.alpn: {
           const raw = parseAlpnList(data);
           ch.alpnRaw = raw;
-          ch.alpn = raw.map(ascii);
+          ch.alpn = raw.map((p) => asciiCached(p));
           break;
         }
         case EXT.supported_versions:
@@ -286,7 +286,7 @@ export function parseServerHello(body: Uint8Array, protocol = "tls"): ServerHell
           const raw = parseAlpnList(data);
           if (raw.length > 0) {
             sh.alpnRaw = raw[0];
-            sh.alpn = ascii(raw[0]!);
+            sh.alpn = asciiCached(raw[0]!);
           }
           break;
         }

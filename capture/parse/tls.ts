@@ -2,7 +2,7 @@
 // the handshake fields of a conversation (RFC 5246, RFC 8446). Handshake messages without records
 // (QUIC CRYPTO frames) go straight to splitHandshakeMessages / tlsResultFromMessages.
 import { ParseError, Truncated, guard } from "./errors.ts";
-import { Reader, hex, plain, sha256hex } from "./reader.ts";
+import { Reader, hex, plain, sha256hexCached } from "./reader.ts";
 import {
   PEEK_HRR,
   PEEK_TLS13,
@@ -336,7 +336,7 @@ export function tlsResultFromMessages(input: TlsMessagesInput): HandshakeResult 
       }
       if (sawCert) {
         f.cert_count = certificates.length;
-        if (certificates.length > 0) f.leaf_cert_sha256 = sha256hex(certificates[0]!);
+        if (certificates.length > 0) f.leaf_cert_sha256 = sha256hexCached(certificates[0]!);
       }
     }
     const result: HandshakeResult = { proto: input.quic ? "quic" : "tls", fields: f, certificates, complete: ch1 !== undefined && sh !== undefined };

@@ -3,7 +3,7 @@
 // certificate, against a few µs for this; the fields are checked against OpenSSL in test/parse-x509.
 import { Der, type Tlv } from "./der.ts";
 import { ParseError } from "./errors.ts";
-import { ascii, hex, plain, sha256hex } from "./reader.ts";
+import { ascii, hex, plain, sha256hexCached } from "./reader.ts";
 
 // RFC 4514 §3 short names, plus the ones OpenSSL prints.
 const ATTR: Record<string, string> = {
@@ -228,7 +228,7 @@ const cache = new Map<string, Record<string, unknown>>();
 const CACHE_MAX = 1024;
 
 export function certificateFields(der: Uint8Array): Record<string, unknown> {
-  const sha256 = sha256hex(der);
+  const sha256 = sha256hexCached(der);
   const hit = cache.get(sha256);
   if (hit) return copyFields(hit, der);
   const f = parseCertificate(plain(der), sha256);
