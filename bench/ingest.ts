@@ -47,6 +47,9 @@ const N_LARGE = Number(process.env.BENCH_LARGE_HANDSHAKES ?? 5 * N);
 const LARGE_RUNS = Number(process.env.BENCH_LARGE_RUNS ?? 2);
 // `ingest --jobs` for the parallel runs: what "auto" picks on this machine for a capture this large.
 const JOBS = Number(process.env.BENCH_JOBS ?? Math.min(availableParallelism(), 4));
+// BENCH_PARTS=inproc: only the in-process runs (no lake, then with the lake), each BENCH_RUNS times
+// alternately, every run printed: a short A/B of parser or lake changes (no CLI, no tshark).
+const PARTS = process.env.BENCH_PARTS ?? "all";
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const corpus = path.resolve(repo, "../shared/corpus/generated");
 const tmp = mkdtempSync(path.join(tmpdir(), "cs-bench-ingest-"));
@@ -420,6 +423,16 @@ try {
   console.log(`capture: ${N} handshakes from ${templates.length} corpus templates, ${frames} packets, ${mb.toFixed(1)} MB`);
 
   const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+  if (PARTS === "inproc") {
+    const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+    for (let i = 0; i < RUNS; i++) {
+      const a = await timed(() => ingestCounting(file));
+      const b = await timed(() => ingestLake(file));
+      console.log(`run ${i + 1}: no lake cpu ${a.cpu.toFixed(2)} s (${Math.round(N / a.cpu)} handshakes/CPU-s), with the lake cpu ${b.cpu.toFixed(2)} s (${Math.round(N / b.cpu)}/CPU-s), wall ${b.wall.toFixed(2)} s; ${a.value}/${b.value} rows; load ${load()}`);
+    }
+    if (process.env.BENCH_KEEP) console.log("kept", tmp); else rmSync(tmp, { recursive: true, force: true });
+    process.exit(0);
+  }
   const rssBefore = process.memoryUsage().rss;
   const a = await best(RUNS, () => timed(() => ingestCounting(file)));
   // Streaming: the peak RSS stays far below the file size (templates and the capture bytes built

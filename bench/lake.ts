@@ -65,6 +65,7 @@ interface Profile {
   versions: number[];
   alpn: string[];
   ja4: string;
+  ja4Parts: string[];
   grease: boolean;
   comm: string;
   exe: string;
@@ -76,6 +77,12 @@ function hex(r: () => number, n: number): string {
   for (let i = 0; i < n; i++) s += "0123456789abcdef"[Math.floor(r() * 16)];
   return s;
 }
+
+/** A flat copy (a template literal or += makes a tree of pieces): decoded names and digests are flat. */
+const flat = (s: string): string => Buffer.from(s, "latin1").toString("latin1");
+/** A fingerprint's text and its parts (the parts joined per row where capture concatenates them). */
+const parts = (...p: string[]) => ({ ja4: p.join("_"), ja4Parts: p });
+const partsS = (...p: string[]) => ({ ja4s: p.join("_"), ja4sParts: p });
 
 function makeWorld(seed = 1) {
   const r = rng(seed);
@@ -94,13 +101,13 @@ function makeWorld(seed = 1) {
     return {
       suites, groups, shares: groups.slice(0, 1 + Math.floor(r() * 2)), sigs: sample(SIG_POOL, 8 + Math.floor(r() * 9)),
       versions: r() < 0.8 ? [0x0304, 0x0303] : [0x0304, 0x0303, 0x0302, 0x0301], alpn: r() < 0.7 ? ["h2", "http/1.1"] : ["http/1.1"],
-      ja4: `t13d${suites.length}${groups.length}h2_${hex(r, 12)}_${hex(r, 12)}`, grease: app[0] === "chrome" || app[0] === "envoy",
+      ...parts(`t13d${suites.length}${groups.length}h2`, hex(r, 12), hex(r, 12)), grease: app[0] === "chrome" || app[0] === "envoy",
       comm: app[0], exe: app[1], library: app[2],
     };
   });
   const tlds = ["com", "net", "org", "io", "internal", "cluster.local"];
-  const names = Array.from({ length: 3000 }, (_, i) => `${pick(["api", "www", "cdn", "auth", "s3", "grpc", "metrics", "login"])}-${i}.${pick(["svc", "prod", "eu-west-1", "edge", "corp"])}.example${i % 97}.${pick(tlds)}`);
-  const servers = names.map(() => ({ addr: `${pick([10, 172, 192])}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`, cert: hex(r, 64), ja4s: `t130200_${pick(["1301", "1302", "1303", "c02f", "c030"])}_${hex(r, 12)}` }));
+  const names = Array.from({ length: 3000 }, (_, i) => `${pick(["api", "www", "cdn", "auth", "s3", "grpc", "metrics", "login"])}-${i}.${pick(["svc", "prod", "eu-west-1", "edge", "corp"])}.example${i % 97}.${pick(tlds)}`).map(flat);
+  const servers = names.map(() => ({ addr: `${pick([10, 172, 192])}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`, cert: flat(hex(r, 64)), ...partsS("t130200", pick(["1301", "1302", "1303", "c02f", "c030"]), hex(r, 12)) }));
   const clients = Array.from({ length: 2000 }, () => `10.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`);
   const procs = Array.from({ length: 300 }, (_, i) => ({
     pid: 1000 + i * 37, profile: profiles[i % profiles.length], cgroup: BigInt(5000 + (i % 40)),
@@ -182,22 +189,61 @@ function wireContext(v: Row): Row {
 
 const identity = (s: string): string => s;
 
-// The strings a parser decodes from a handshake's bytes (SNI, ALPN, JA4/JA4S, the leaf certificate hash,
-// SSH banners and name-lists) and the addresses the flow table formats are new string objects per row, as
-// in capture; LAKE_BENCH_STRINGS=shared keeps the pools' shared objects (a cheaper case for the writer:
-// equal strings are then the same object; the default before 2026-12-02 06:40). Process columns stay
-// shared either way (capture caches them per process).
-const FRESH_STRINGS = process.env.LAKE_BENCH_STRINGS !== "shared";
+// How values are handed over (LAKE_BENCH_STRINGS, default "capture"): as capture's producers hand them
+// to the lake, column by column (read from the code and checked with %DebugPrint on rows of pcap ingest
+// of the corpus, 2026-12-02):
+//   - host, source, proto, transport, role: literals or one string per agent (rows.ts own, ctx.host).
+//   - client_addr, server_addr: one string object per IPv4 address (flow/address-text.ts formatIpv4's map):
+//     shared. (IPv6 text is made per flow by formatIpv6; --hash-identifiers makes a new hex string per row.)
+//   - comm, exe, container_id, pod, library: wire/capture.ts takes them from its per-process cache: shared.
+//   - sni, alpn_chosen, the elements of alpn_offered, ssh_client_banner, ssh_server_banner: parse/reader.ts
+//     asciiCached (tls-hello.ts, ssh.ts findBanner): one string per distinct byte string: shared.
+//   - alpn_offered: tls-hello.ts `raw.map(...)`: a new array per row (of shared strings).
+//   - versions/suites/groups/key_share/sig_algs/psk_modes: tls-hello.ts u16list: a new array per row.
+//   - ja4, ja4s: ja4.ts's fingerprint caches: the same string object for the same hello: shared.
+//   - leaf_cert_sha256: tls.ts sha256hexCached(leaf DER) (rows.ts the same when the parser gives none):
+//     the same string for the same certificate bytes: shared.
+//   - ssh_kex_client ... ssh_macs_server: ssh.ts nameList, `list.slice()` of a cached split list: a new
+//     array per row, its elements shared; ssh_kex ... ssh_mac_s2c: chosen from those lists: shared.
+//   - flow_id: ingest.ts flowId, hex32(a) + hex32(b): a new cons string per row (as below).
+// LAKE_BENCH_STRINGS=uncached: as capture handed them before its caches (2026-12-02 14:30): sni,
+// alpn_chosen, alpn_offered's elements, banners and leaf_cert_sha256 new flat strings per row (ascii(),
+// sha256hex), ja4/ja4s new cons strings (`${a}_${b}_${c}`). =fresh: every parsed string (addresses, list
+// elements, ja4 flat) a new flat string per row, list arrays shared (the default 06:40-14:30 on
+// 2026-12-02); =shared: the pools' objects throughout (the default before). Same values and bytes in every mode.
+const STRINGS = process.env.LAKE_BENCH_STRINGS ?? "capture";
+if (!["capture", "uncached", "fresh", "shared"].includes(STRINGS)) throw new Error(`LAKE_BENCH_STRINGS=${STRINGS}: capture, uncached, fresh or shared`);
 const RANDOM_SSH_LISTS = process.env.LAKE_BENCH_SSH_LISTS === "random";
 // Capture appends each row right after building it; rows are handed over in small batches so that they
 // are still in the CPU cache, as there (LAKE_BENCH_FEED=2000: the batch before 2026-12-02 06:40).
 const FEED = Number(process.env.LAKE_BENCH_FEED ?? 100);
-const PARSED_STRINGS = ["sni", "ja4", "ja4s", "leaf_cert_sha256", "alpn_chosen", "client_addr", "server_addr", "ssh_client_banner", "ssh_server_banner", "ssh_kex", "ssh_hostkey", "ssh_cipher_c2s", "ssh_cipher_s2c"];
-const PARSED_LISTS = ["alpn_offered", "ssh_kex_client", "ssh_hostkey_client", "ssh_ciphers_client", "ssh_macs_client", "ssh_kex_server", "ssh_hostkey_server", "ssh_ciphers_server", "ssh_macs_server"];
 const newString = (s: string): string => Buffer.from(s, "latin1").toString("latin1");
-function freshen(v: Row): void {
-  for (const k of PARSED_STRINGS) if (typeof v[k] === "string") v[k] = newString(v[k] as string);
-  for (const k of PARSED_LISTS) if (Array.isArray(v[k])) v[k] = (v[k] as string[]).map(newString);
+const FRESH_STRINGS = ["sni", "ja4", "ja4s", "leaf_cert_sha256", "alpn_chosen", "client_addr", "server_addr", "ssh_client_banner", "ssh_server_banner", "ssh_kex", "ssh_hostkey", "ssh_cipher_c2s", "ssh_cipher_s2c"];
+const FRESH_LISTS = ["alpn_offered", "ssh_kex_client", "ssh_hostkey_client", "ssh_ciphers_client", "ssh_macs_client", "ssh_kex_server", "ssh_hostkey_server", "ssh_ciphers_server", "ssh_macs_server"];
+const UNCACHED_STRINGS = ["sni", "alpn_chosen", "leaf_cert_sha256", "ssh_client_banner", "ssh_server_banner"];
+const CAPTURE_NEW_ARRAYS = ["versions_offered", "suites_offered", "groups_offered", "key_share_groups", "sig_algs_offered", "psk_modes", "ssh_kex_client", "ssh_hostkey_client", "ssh_ciphers_client", "ssh_macs_client", "ssh_kex_server", "ssh_hostkey_server", "ssh_ciphers_server", "ssh_macs_server"];
+/** A cons string of the parts, as a template literal makes it (a flat copy under 13 characters, as V8 does). */
+const joined = (parts: string[]): string => {
+  let s = parts[0];
+  for (let k = 1; k < parts.length; k++) s = s + "_" + parts[k];
+  return s;
+};
+function handOver(v: Row, ja4Parts: string[] | null, ja4sParts: string[] | null): void {
+  if (STRINGS === "shared") return;
+  if (STRINGS === "fresh") {
+    for (const k of FRESH_STRINGS) if (typeof v[k] === "string") v[k] = newString(v[k] as string);
+    for (const k of FRESH_LISTS) if (Array.isArray(v[k])) v[k] = (v[k] as string[]).map(newString);
+    return;
+  }
+  for (const k of CAPTURE_NEW_ARRAYS) if (Array.isArray(v[k])) v[k] = (v[k] as unknown[]).slice();
+  if (STRINGS === "capture") {
+    if (Array.isArray(v.alpn_offered)) v.alpn_offered = (v.alpn_offered as string[]).slice();
+    return;
+  }
+  for (const k of UNCACHED_STRINGS) if (typeof v[k] === "string") v[k] = newString(v[k] as string);
+  if (Array.isArray(v.alpn_offered)) v.alpn_offered = (v.alpn_offered as string[]).map(newString);
+  if (ja4Parts) v.ja4 = joined(ja4Parts);
+  if (ja4sParts) v.ja4s = joined(ja4sParts);
 }
 
 /** A generator of realistic handshake rows: TLS 85 %, QUIC 8 %, SSH 5 %, DTLS 2 %; SNI Zipf-like over 3000 names. */
@@ -243,7 +289,7 @@ function rowSource(seed = 1) {
       ssh_cipher_c2s: ssh ? SSH_CIPHERS[0] : null, ssh_cipher_s2c: ssh ? SSH_CIPHERS[0] : null, ssh_mac_c2s: null, ssh_mac_s2c: null,
       library: source === "uprobe" ? pr.library : null,
     };
-    if (FRESH_STRINGS) freshen(v);
+    handOver(v, ssh ? null : pr.ja4Parts, ssh ? null : srv.ja4sParts);
     const h = {
       proto: proto as Handshake["proto"], transport: v.transport as Handshake["transport"], clientAddr: v.client_addr as string, clientPort: v.client_port as number,
       serverAddr: v.server_addr as string, serverPort: v.server_port as number, firstTsUs: ts,
@@ -482,7 +528,7 @@ async function main(): Promise<void> {
   const rate = (r: Result) => r.rows / (netWall(r) / 1000);
   const perCore = (r: Result) => r.rows / (netCpu(r) / 1000);
   const bpr = (r: Result) => r.bytes / r.rows;
-  console.log(`lake writer bench: ${ROWS.toLocaleString("en")} realistic handshake rows (${COLS.length} columns), ${os.cpus().length} cores; generation (${(base.genWallMs / 1000).toFixed(2)} s) subtracted${NODE_FLAGS.length ? `; node ${NODE_FLAGS.join(" ")}` : ""}; parsed strings ${FRESH_STRINGS ? "new per row" : "shared"}, SSH lists ${RANDOM_SSH_LISTS ? "random per row" : "per implementation"}, rows handed over ${FEED} at a time`);
+  console.log(`lake writer bench: ${ROWS.toLocaleString("en")} realistic handshake rows (${COLS.length} columns), ${os.cpus().length} cores; generation (${(base.genWallMs / 1000).toFixed(2)} s) subtracted${NODE_FLAGS.length ? `; node ${NODE_FLAGS.join(" ")}` : ""}; values handed over ${STRINGS === "capture" ? "as capture hands them" : STRINGS === "uncached" ? "as capture did before its caches" : STRINGS === "fresh" ? "as new strings per row" : "as shared objects"}, SSH lists ${RANDOM_SSH_LISTS ? "random per row" : "per implementation"}, rows handed over ${FEED} at a time`);
   console.log(`baseline = ${base.candidate}; ratios are candidate / baseline (rows/s: higher is better; bytes, RSS: lower is better)`);
   const fmt = (n: number, d = 0) => n.toLocaleString("en", { maximumFractionDigits: d, minimumFractionDigits: d });
   const rowsOut = results.map((r) => ({
