@@ -696,9 +696,10 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
 	struct tcphdr *th = data + l4off;
 	if ((void *)(th + 1) > end)
 		return 0;
-	if (lo_in && excluded_n && lo_root) {
-		/* its sender may be excluded (lo_check): marked (2: copy it here, see lo_marks), or not and
-		 * the start-up window over: left alone */
+	if (lo_in && excluded_n && lo_root && skb->len > l4off + th->doff * 4) {
+		/* a payload segment whose sender may be excluded (lo_check): marked (2: copy it here, see
+		 * lo_marks), or not and the start-up window over: left alone (one without payload goes on
+		 * below: it is left alone there, or ends the socket's state) */
 		__u32 zero = 0;
 		__u32 *settled = bpf_map_lookup_elem(&lo_settled, &zero);
 		if (lo_marked(skb, a, b, th))
