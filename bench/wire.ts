@@ -62,9 +62,14 @@
 // BENCH_AB_BULK_S (seconds per bulk round, 3), BENCH_AB_BULK_RATE (iperf3 -b per side, unpaced),
 // BENCH_AB_SETUP (handshake set-ups in order, "root,child"),
 // BENCH_AB_SETTLE_MS (wait after the capture starts, and in A/A rounds, before a round: 0),
-// BENCH_AB_PIN (0: leave placement to the scheduler).
+// BENCH_AB_PIN (0: leave placement to the scheduler), BENCH_AB_STATS_RUNS (statistics rounds per build, 1).
+// Builds: BENCH_OBJECTS=a.o,b.o (signed builds of wire.bpf.o, "" = the default) interleaves the BPF
+// statistics runs of part 1 and part ab's statistics rounds over them (timed rounds use the default);
+// BENCH_CPU_EXCLUDE=1 runs part 1 with an empty excluded cgroup (the watched side's path while something
+// is excluded); BENCH_LO_FALLBACK_MS (WireCapture loopbackFallbackMs, 0 here: the steady state, not the
+// first second after a start, when an unmarked loopback sender is still asked for by socket lookup).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { WireCapture, type WireCaptureOptions } from "../capture/wire/capture.ts";
@@ -85,6 +90,7 @@ const SUSTAIN_RATE = Number(process.env.BENCH_SUSTAIN_RATE ?? 0);
 const AB_ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 16);
 const AB_AA = Number(process.env.BENCH_AB_AA ?? 6);
 const AB_S = Number(process.env.BENCH_AB_S ?? 4);
+const AB_STATS_RUNS = Number(process.env.BENCH_AB_STATS_RUNS ?? 1); // statistics rounds per build (part ab)
 const AB_BULK_S = Number(process.env.BENCH_AB_BULK_S ?? 3);
 const AB_PIN = process.env.BENCH_AB_PIN !== "0";
 const AB_SETTLE_MS = Number(process.env.BENCH_AB_SETTLE_MS ?? 0);
@@ -94,6 +100,13 @@ const AB_SETUPS = (process.env.BENCH_AB_SETUP ?? "root,child").split(",").filter
   return true;
 });
 const PARTS = new Set((process.env.BENCH_PARTS ?? "cpu,bulk,sustain,ab").split(","));
+// builds of wire.bpf.o (signed, see WireCapture objectPath) whose BPF statistics runs are interleaved; "" = the default build
+const OBJECTS = process.env.BENCH_OBJECTS ? process.env.BENCH_OBJECTS.split(",").map((x) => x || undefined) : [undefined];
+const objName = (o: string | undefined) => o ?? "default";
+// part 1 with an (empty) excluded cgroup: the watched side's path while something is excluded
+const CPU_EXCLUDE = process.env.BENCH_CPU_EXCLUDE === "1";
+// WireCapture loopbackFallbackMs in every capture here: 0 measures the steady state (no start-up window)
+const LO_FALLBACK_MS = Number(process.env.BENCH_LO_FALLBACK_MS ?? 0);
 
 class CountingSink {
   counts: Record<string, number> = {};
@@ -105,6 +118,7 @@ const children = new Set<ChildProcess>();
 let ns: NetnsPair | undefined;
 const abNs: NetnsPair[] = [];
 let cgPair: CgroupPair | undefined;
+let exclDir: string | undefined; // part 1's empty excluded cgroup (BENCH_CPU_EXCLUDE)
 const tmp = mkdtempSync(join(tmpdir(), "cs-bench-wire-"));
 const STATS_FILE = "/proc/sys/kernel/bpf_stats_enabled";
 const statsBefore = readFileSync(STATS_FILE, "utf8").trim();
@@ -116,6 +130,7 @@ function cleanup(): void {
   for (const p of abNs.splice(0)) p.destroy();
   cgPair?.remove(); // after the namespaces: what is left in the cgroups is killed there
   cgPair = undefined;
+  if (exclDir) { try { rmdirSync(exclDir); } catch {} exclDir = undefined; }
   try { writeFileSync(STATS_FILE, statsBefore); } catch {}
   rmSync(tmp, { recursive: true, force: true });
 }
@@ -335,16 +350,21 @@ if (PARTS.has("cpu")) {
   const server = start("openssl", ["s_server", "-quiet", "-accept", `127.0.0.1:${port}`, "-key", cert.key, "-cert", cert.cert, "-www", "-naccept", "100000000"], "openssl s_server");
   await waitForPort(port);
   console.log(`1. CPU per handshake: openssl s_time -new, TLS 1.3 ECDSA P-256, ${CPU_S} s per run`);
+  if (CPU_EXCLUDE) {
+    exclDir = `${cgroup2Root()}/csbench-excl-${process.pid}`;
+    mkdirSync(exclDir);
+    console.log(`   with an excluded cgroup (${exclDir}, empty): the watched side's loopback path while something is excluded; loopbackFallbackMs ${LO_FALLBACK_MS}`);
+  }
   console.log("   workload = client + server CPU (BPF runs in their context); agent = this process (ring-buffer thread, JS parsing)");
   const perHs: Record<"off" | "on", number[]> = { off: [], on: [] };
   const ratios: number[] = [];
   const agentPerHs: number[] = [];
-  const once = async (on: boolean, stats = false) => {
+  const once = async (on: boolean, stats = false, objectPath?: string) => {
     const sink = new CountingSink();
     const s0 = procCpuTicks(server.pid!);
     const a0 = process.cpuUsage();
     let calib: BpfObject | undefined, by = new Map<string, ProgRun>();
-    const { r, wire } = await withCapture(on ? { sink, host: "bench", ports: [port] } : null, () => {
+    const { r, wire } = await withCapture(on ? { sink, host: "bench", ports: [port], objectPath, loopbackFallbackMs: LO_FALLBACK_MS, ...(exclDir ? { excludeCgroups: [exclDir] } : {}) } : null, () => {
       if (stats) calib = attachCalibration([]);
       return sTime(["-connect", `127.0.0.1:${port}`, "-new", "-time", String(CPU_S)]);
     }, () => { if (calib) { by = bpfRunByProgram(); calib.close(); } });
@@ -372,13 +392,28 @@ if (PARTS.has("cpu")) {
   console.log(`   agent: ${med(agentPerHs).toFixed(1)} µs per handshake (${(med(agentPerHs) / 2).toFixed(1)} µs per socket row) = ${(med(agentPerHs) / offUs * 100).toFixed(1)}% of the workload's own CPU (on the agent's core, not the workload's)`);
   // the direct figure: how long the capture's BPF programs ran, per handshake (immune to the VM's noise)
   setBpfStats(true);
-  const runs: { raw: number; net: number; runs: number; by: Map<string, ProgRun>; n: number }[] = [];
+  type StatsRun = { raw: number; net: number; runs: number; by: Map<string, ProgRun>; n: number };
+  const byObject = OBJECTS.map(() => [] as StatsRun[]);
   for (let i = 0; i < STATS_RUNS; i++) {
-    const b = await once(true, true);
-    const t = captureRunTime(b.by);
-    runs.push({ raw: t.ns / 1000 / b.n, net: t.netNs / 1000 / b.n, runs: t.runs / b.n, by: b.by, n: b.n });
+    // several builds (BENCH_OBJECTS): one run of each per round, the first of the round rotating
+    for (let j = 0; j < OBJECTS.length; j++) {
+      const k = (i + j) % OBJECTS.length;
+      const b = await once(true, true, OBJECTS[k]);
+      const t = captureRunTime(b.by);
+      byObject[k]!.push({ raw: t.ns / 1000 / b.n, net: t.netNs / 1000 / b.n, runs: t.runs / b.n, by: b.by, n: b.n });
+    }
   }
   setBpfStats(false);
+  const runs = byObject[0]!;
+  if (OBJECTS.length > 1) {
+    for (let k = 0; k < OBJECTS.length; k++) {
+      const r = byObject[k]!, raw = r.map((x) => x.raw), net = r.map((x) => x.net);
+      const vs = k ? ` ; per round vs ${objName(OBJECTS[0])}: ${verdict(r.map((x, i) => (x.raw / byObject[0]![i]!.raw - 1) * 100), 0, "").split(":")[0]}, ` +
+        `${r.filter((x, i) => x.raw < byObject[0]![i]!.raw).length} of ${r.length} rounds lower` : "";
+      console.log(`   BPF run time, build ${objName(OBJECTS[k])}: median ${med(raw).toFixed(2)} µs raw, ${med(net).toFixed(2)} µs net per handshake (${med(r.map((x) => x.runs)).toFixed(1)} runs); ` +
+        `runs ${r.map((x) => `${x.raw.toFixed(2)}/${x.net.toFixed(2)}`).join(", ")}${vs}`);
+    }
+  }
   runs.sort((x, y) => x.net - y.net);
   const m = runs[Math.floor(runs.length / 2)]!;
   console.log(`   BPF run time (kernel.bpf_stats_enabled), median of ${STATS_RUNS} runs: ${m.runs.toFixed(1)} program runs per handshake, ` +
@@ -622,8 +657,8 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
     const root = cgroup2Root();
     const wireProgs = (dir: string) => cgroupPrograms(dir).filter((n) => n.startsWith("wire_cgroup"));
     /** The capture of a round: on side o (null: none); excluded: the sides the root capture leaves alone. */
-    const captureFor = (setup: Setup, o: number | null, rows: number[], excluded = o === null ? [] : [1 - o]) => o === null && !excluded.length ? undefined : new WireCapture({
-      sink: new CountingSink(), host: "bench",
+    const captureFor = (setup: Setup, o: number | null, rows: number[], excluded = o === null ? [] : [1 - o], objectPath?: string) => o === null && !excluded.length ? undefined : new WireCapture({
+      sink: new CountingSink(), host: "bench", objectPath, loopbackFallbackMs: LO_FALLBACK_MS,
       ...(setup === "root" ? { excludeCgroups: excluded.map((i) => sides[i]!.dir) } : { cgroup: sides[o!]!.dir }),
       onHandshake: (row) => { const i = ports.indexOf(Number(row.server_port)); if (i >= 0) rows[i]!++; },
     });
@@ -637,9 +672,9 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
         `openssl s_time -new (TLS 1.3 ECDSA P-256) against its own s_server in each side, ${AB_S} s per round, ${AB_ROUNDS} on/off rounds + ${AB_AA} A/A`);
       let k = 0;
       /** Both sides' s_time at once for secs (the one spawned first alternates), capture on side o (or none). */
-      const hsRound = async (o: number | null, secs: number, excluded?: number[]): Promise<R> => {
+      const hsRound = async (o: number | null, secs: number, excluded?: number[], objectPath?: string): Promise<R> => {
         const rows = [0, 0];
-        const wire = captureFor(setup, o, rows, excluded);
+        const wire = captureFor(setup, o, rows, excluded, objectPath);
         try {
           if (o !== null) checkSetup(setup, o);
           await settle();
@@ -668,23 +703,37 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
       // one with both sides excluded: what an excluded side pays per handshake (program runs only; the
       // hook's dispatch is in no statistic)
       setBpfStats(true);
+      // BENCH_OBJECTS: the statistics rounds of each build in turn, BENCH_AB_STATS_RUNS times (the timed
+      // rounds use the default build, and the correction that build's excluded runs)
       let excludedNsPerHs = 0;
+      const onOwn = OBJECTS.map(() => [] as number[]);
+      for (let rep = 0; rep < AB_STATS_RUNS; rep++) for (let j = 0; j < OBJECTS.length; j++) {
+      const k = (rep + j) % OBJECTS.length, objectPath = OBJECTS[k];
+      const label = OBJECTS.length > 1 ? ` [build ${objName(objectPath)}]` : "";
+      let exclNs = 0;
       if (setup === "root") {
-        const c = await hsRound(0, 2, [0, 1]);
+        const c = await hsRound(0, 2, [0, 1], objectPath);
         const t = wireRun(c), n = c.r[0]!.work + c.r[1]!.work, offUs = (c.r[0]!.cpuUs + c.r[1]!.cpuUs) / n;
-        excludedNsPerHs = t.ns / n;
-        console.log(`     BPF statistics, both sides excluded (2 s, untimed): ${(t.runs / n).toFixed(1)} program runs and ${(t.ns / n / 1e3).toFixed(2)} µs raw per handshake of an excluded side ` +
+        exclNs = t.ns / n;
+        if (objectPath === undefined || !OBJECTS.includes(undefined) && k === 0) excludedNsPerHs = exclNs;
+        console.log(`     BPF statistics${label}, both sides excluded (2 s, untimed): ${(t.runs / n).toFixed(1)} program runs and ${(t.ns / n / 1e3).toFixed(2)} µs raw per handshake of an excluded side ` +
           `(${t.runs ? (t.ns / t.runs).toFixed(0) : "-"} ns per run) = ${(t.ns / n / 1e3 / offUs * 100).toFixed(3)}% of its ${offUs.toFixed(0)} µs; rows ${c.rows[0]! + c.rows[1]!}` +
           (c.rows[0]! + c.rows[1]! ? "  !! excluded sides gave rows" : ""));
       }
       for (const o of [0, 1]) {
-        const c = await hsRound(o, 2);
+        const c = await hsRound(o, 2, undefined, objectPath);
         const t = wireRun(c);
         const n = c.r[o]!.work, offUs = c.r[1 - o]!.cpuUs / c.r[1 - o]!.work;
-        const own = t.ns - excludedNsPerHs * c.r[1 - o]!.work; // root: the off side's excluded runs taken out
-        console.log(`     BPF statistics, capture on ${sides[o]!.name} (2 s, untimed): ${(t.runs / n).toFixed(1)} program runs and ${(t.ns / n / 1e3).toFixed(2)} µs raw per handshake of the on side` +
+        const own = t.ns - exclNs * c.r[1 - o]!.work; // root: the off side's excluded runs taken out
+        onOwn[k]!.push(own / n / 1e3);
+        console.log(`     BPF statistics${label}, capture on ${sides[o]!.name} (2 s, untimed): ${(t.runs / n).toFixed(1)} program runs and ${(t.ns / n / 1e3).toFixed(2)} µs raw per handshake of the on side` +
           (setup === "root" ? ` (all runs, the off side's too; net of the off side's excluded runs ${(own / n / 1e3).toFixed(2)} µs)` : "") +
           ` = ${(own / n / 1e3 / offUs * 100).toFixed(2)}% of the off side's ${offUs.toFixed(0)} µs; ${(c.rows[o]! / n).toFixed(2)} rows per handshake of the on side, ${c.rows[1 - o]} of the off side (${perProgram(c, n)})`);
+      }
+      }
+      if (OBJECTS.length > 1 || AB_STATS_RUNS > 1) {
+        console.log(`     on side's own BPF µs per handshake (raw, net of the off side's excluded runs), median per build: ` +
+          OBJECTS.map((o, k) => `${objName(o)} ${med(onOwn[k]!).toFixed(2)} [${onOwn[k]!.map((x) => x.toFixed(2)).join(", ")}]`).join("; "));
       }
       setBpfStats(false);
       const results: R[] = [];
