@@ -48,11 +48,20 @@
 //     egress, 8862c3f), but the receiving end still parses and classifies each payload segment before it
 //     finds that out (the root set-up returns at its first check), so the "on" side pays more than the
 //     default set-up would. In the root set-up the on side pays a little more than with no exclusion at
-//     all (at a loopback segment that starts a handshake, a socket lookup asks whether its sender is
-//     excluded), and the off side pays the dispatch, which no statistic holds.
-//     Measured 2026-12-02 06:00-06:44 (load 0.2-2.8), CPU per handshake at equal work rates: root +0.77%,
-//     +0.53%, +0.55%, +1.61%, +0.82% in five runs (with the off side's excluded runs, 0.15-0.17% of its CPU,
-//     added back: +0.93, +0.68, +0.70, +1.78, +1.00); child +0.79%, +1.30%, +1.39%, +1.22%.
+//     all (every program run checks the exclusion, an ancestor-cgroup helper call, and a receiver reads
+//     its loopback mark slot at each early data segment: see lo_marks in wire.bpf.c; before 431ccf4 the
+//     segment was classified and, at a handshake start, a socket lookup asked for the sender), and the off
+//     side pays the dispatch, which no statistic holds, and marks its SYN/SYN-ACK (an 8-byte store).
+//     Measured 2026-12-02 14:52-15:03 (load 1.6-2.6, marks build), CPU per handshake at equal work rates:
+//     root +0.56%, +0.53%, +1.32%, +0.64% in four runs (98% intervals -0.22..+1.00, +0.25..+1.13,
+//     +0.22..+2.07, -0.09..+1.50; with the off side's excluded runs, 0.17-0.21% of its CPU, added back:
+//     +0.70, +0.68, +1.53, +0.81); before the marks (06:00-06:44, load 0.2-2.8) +0.77%, +0.53%, +0.55%,
+//     +1.61%, +0.82% (conservative +0.93, +0.68, +0.70, +1.78, +1.00); child +0.79%, +1.30%, +1.39%, +1.22%.
+//     Bulk (15:03-15:09, load 2.2-2.4) at equal work rates: cgroup_skb +0.81% (+0.26..+2.20), +0.09%
+//     (-0.50..+1.61); + TC +0.49% (-0.22..+2.62), +0.56% (-0.29..+1.78).
+//     BPF time of the watched side with an empty excluded cgroup (BENCH_CPU_EXCLUDE=1, BENCH_OBJECTS
+//     interleaved, load 1.0-2.9): 13.2-14.0 µs raw per handshake against 13.2-14.6 for the build before the
+//     marks, 12.8 with no loopback check at all; not resolved at this VM's +-20% per run.
 // Knobs: BENCH_PARTS=cpu,bulk,sustain,ab (default all), BENCH_ROUNDS (CPU pairs, 9), BENCH_BULK_PAIRS (bulk
 // rounds, 12), BENCH_STATS_RUNS (runs with BPF statistics, 3), BENCH_CPU_S (seconds per part-1 run, 4: the
 // agent's figure of short runs is mostly V8 compiling the parsers), BENCH_SUSTAIN_S (60),
