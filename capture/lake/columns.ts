@@ -295,64 +295,27 @@ export class StringBuffer extends ColumnBuffer {
       }
       if (++this.lastMisses > 1024) this.lastVerdict();
     } else if (++this.lastMisses > 65536) this.lastVerdict(); // look again now and then
-    // A small direct-mapped cache in front of the Map (a Map lookup is most of an append's cost):
-    // low-cardinality columns (comm, exe, role, ja4) hit it; it switches itself off where it misses.
-    // Slot from the length and eight characters spread over the string (each eighth and the last:
-    // where addresses, hashes and host names differ); a few charCodeAt cost less than a Map lookup.
-    // The slot keeps the whole hash, so a slot holding another string is told apart without
-    // comparing strings.
-    const len = v.length;
-    let h = len;
-    if (len > 0) {
-      h = Math.imul(h ^ v.charCodeAt(len - 1), 0x01000193) ^ v.charCodeAt(len >> 2);
-      h = Math.imul(h ^ v.charCodeAt(len >> 1), 0x01000193) ^ v.charCodeAt((3 * len) >> 2);
-      h = Math.imul(h ^ v.charCodeAt((len * 7) >> 3), 0x01000193) ^ v.charCodeAt((len * 5) >> 3);
-      h = Math.imul(h ^ v.charCodeAt(len >> 3), 0x01000193) ^ v.charCodeAt((len * 3) >> 3);
-    }
-    h ^= h >>> 13;
-    const slot = h & this.cacheMask;
-    const useCache = this.cacheOn;
-    if (useCache) {
-      this.cacheLookups++;
-      const hc = this.cacheHC;
-      if (hc[2 * slot] === h && this.cacheKeys[slot] === v) {
-        const c = hc[2 * slot + 1];
-        if (this.lastOn) {
-          // Only while the check is on: each store into this old object is a write barrier.
-          this.last = this.cacheKeys[slot];
-          this.lastCode = c;
-        }
-        return c;
-      }
-      if (++this.cacheMisses > 4096) this.cacheVerdict();
-    }
+    // The Map straight away: a string keeps its hash once computed, and capture's producers hand over
+    // the same string object for a repeated value (parse/reader.ts asciiCached, ja4.ts, formatIpv4), so
+    // a lookup is a load of that hash, a probe and a pointer compare. (A direct-mapped cache in front,
+    // slot from eight sampled characters, cost more: 76-115 against 40-59 ns per push over 16 columns
+    // interleaved, shared strings; 151-171 against 95-119 with a new string per row.)
     let c = this.index.get(v);
     if (c === undefined) {
       c = this.dict.length;
       this.dict.push(v);
       this.index.set(v, c);
       this.putBytes(c, v);
-      if (4 * c >= this.cacheMask && this.cacheMask < 4095) this.growCache(); // at most a quarter full
       // Near-unique: a dictionary would only cost memory and be given up by the encoder anyway.
       if (this.mayGoRaw && c >= 3000 && c > (this.length + 1) / 2 + 64) {
         this.toRaw();
         return -1;
       }
     }
-    // The cache and the previous value hold the dictionary's own string, never the row's: a row's
-    // string (a parser makes a new one per handshake) then dies young instead of being kept alive by
-    // a slot, copied by scavenges and promoted (with a new string object per value, main-thread
-    // scavenge time per 200k rows was lower in six of six interleaved pairs, by 4-35%).
-    const own = this.dict[c];
-    if (useCache) {
-      const at = h & this.cacheMask;
-      this.cacheKeys[at] = own;
-      const hc = this.cacheHC;
-      hc[2 * at] = h;
-      hc[2 * at + 1] = c;
-    }
     if (this.lastOn) {
-      this.last = own;
+      // The dictionary's own string, never the row's: a row's string (new per handshake where a
+      // producer makes one) then dies young instead of being kept alive here and promoted.
+      this.last = this.dict[c];
       this.lastCode = c;
     }
     return c;
@@ -365,29 +328,6 @@ export class StringBuffer extends ColumnBuffer {
     this.lastOn = 3 * this.lastHits >= this.lastMisses;
     this.lastHits = 0;
     this.lastMisses = 0;
-  }
-  private cacheOn = true;
-  private cacheMask = 255;
-  private cacheKeys: (string | null)[] = new Array<string | null>(256).fill(null);
-  /** Slot k's hash at 2k and code at 2k + 1: one cache line for both. */
-  private cacheHC = new Int32Array(512);
-  /** The cache grows with the dictionary (up to 4096 slots), so mid-cardinality columns (SNI, addresses) hit it too. */
-  private growCache(): void {
-    const size = (this.cacheMask + 1) * 4;
-    this.cacheMask = size - 1;
-    this.cacheKeys = new Array<string | null>(size).fill(null);
-    this.cacheHC = new Int32Array(2 * size);
-    this.cacheOn = true; // a bigger cache gets a new verdict
-    this.cacheLookups = 0;
-    this.cacheMisses = 0;
-  }
-  private cacheMisses = 0;
-  private cacheLookups = 0;
-  /** Every 4096 misses: keep the cache if it answers at least a fifth of the lookups (a miss costs little, a hit saves a Map lookup). */
-  private cacheVerdict(): void {
-    this.cacheOn = 4 * this.cacheLookups >= 5 * this.cacheMisses;
-    this.cacheLookups = 0;
-    this.cacheMisses = 0;
   }
   /** Appends a row holding dictionary code c (list children: elements are interned by code). */
   pushCode(c: number): void {
