@@ -5,8 +5,18 @@
 // A garbage collection that a candidate's own garbage triggers during a refill counts as generation: for the
 // DuckDB appender (one native call and wrapper per value) that flatters the baseline, never the lake.
 //
+// The workload: rows as capture builds them (parser fields, process context, capture/rows.ts), TLS 85%,
+// QUIC 8%, SSH 5%, DTLS 2%, SNI Zipf-like over 3000 names, 300 processes, 24 client profiles; each value
+// handed over as capture's producers hand it (LAKE_BENCH_STRINGS, below: shared objects where capture
+// shares, new arrays and cons strings where capture makes them), rows fed 100 at a time.
+//
 //   node --import tsx bench/lake.ts            # all candidates, prints a table
 //   LAKE_BENCH_ROWS=200000 node --import tsx bench/lake.ts
+//   LAKE_BENCH_CANDIDATES=lake node --import tsx bench/lake.ts    # the lake only
+//
+// Lake only, 1M rows, 2026-12-02 15:12-15:14 (load 1.3-1.4; a machine slower than the morning's, where
+// this bench gave 123k-134k at 13:59): 168k and 136k rows/CPU-s, 19.3 B/row, 223 MB peak RSS;
+// LAKE_BENCH_STRINGS=uncached (capture before its caches) 113k. Target 300k rows/CPU-s: not met.
 //
 // Candidates:
 //   duckdb-appender   baseline from the notes: DuckDB row Appender (one call per value) into a table, COPY per 100k rows
