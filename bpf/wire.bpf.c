@@ -662,7 +662,7 @@ static __always_inline int local_tcp_receiver(struct __sk_buff *skb, struct pkt 
  * at its egress already (traffic to any local address of a namespace goes over its loopback); on a
  * child cgroup a loopback SYN arriving returns 2 (its direction is forgotten in lo_sent). Headers
  * outside the linear part (rare: the stack pulls them in) fall through to the full parse. */
-static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir, int *lo_check)
+static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir, int lo_check)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	__u32 l4off, a = 0, b = 0; /* the addresses' last 32 bits: only read while something is excluded */
@@ -689,7 +689,7 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
 		return 0;
 	}
 	int lo_root = hook == CS_HOOK_CGROUP && dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX;
-	if (lo_root && !*lo_check)
+	if (lo_root && !lo_check)
 		return 1;
 	if (l4off > 128)
 		return 0;
@@ -697,14 +697,14 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
 	if ((void *)(th + 1) > end)
 		return 0;
 	if (lo_in && excluded_n && lo_root && skb->len > l4off + th->doff * 4) {
-		/* a payload segment whose sender may be excluded (lo_check): marked (2: copy it here, see
+		/* a payload segment whose sender may be excluded (lo_check): marked (3: copy it here, see
 		 * lo_marks), or not and the start-up window over: left alone (one without payload goes on
 		 * below: it is left alone there, or ends the socket's state) */
 		__u32 zero = 0;
 		__u32 *settled = bpf_map_lookup_elem(&lo_settled, &zero);
 		if (lo_marked(skb, a, b, th))
-			*lo_check = 2;
-		else if (settled && *settled)
+			return 3;
+		if (settled && *settled)
 			return 1;
 	}
 	__u8 flags = ((__u8 *)th)[13];
@@ -775,7 +775,11 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	int lo_check = 0; /* a loopback segment on the root that its sender copied unless that one is excluded */
 	if (hook == CS_HOOK_CGROUP && tcp_socket_done(skb, dir, &segs, &lo_check))
 		return;
-	int skip = skip_at_once(skb, l3off, l3proto, hook, dir, &lo_check);
+	int skip = skip_at_once(skb, l3off, l3proto, hook, dir, lo_check);
+	if (skip == 3) {
+		lo_check = 2; /* its sender is excluded and marked the direction: copied here */
+		skip = 0;
+	}
 	if (skip) {
 		struct pkt sp = {};
 		if (skip == 2 && !parse_l3l4(skb, l3off, l3proto, &sp)) {
