@@ -60,8 +60,9 @@
 //     Bulk (15:03-15:09, load 2.2-2.4) at equal work rates: cgroup_skb +0.81% (+0.26..+2.20), +0.09%
 //     (-0.50..+1.61); + TC +0.49% (-0.22..+2.62), +0.56% (-0.29..+1.78).
 //     BPF time of the watched side with an empty excluded cgroup (BENCH_CPU_EXCLUDE=1, BENCH_OBJECTS
-//     interleaved, load 1.0-2.9): 13.2-14.0 µs raw per handshake against 13.2-14.6 for the build before the
-//     marks, 12.8 with no loopback check at all; not resolved at this VM's +-20% per run.
+//     interleaved, load 1.0-2.9, +-20% per run): 15.9 and 20.2 µs raw per handshake against 18.7 and 22.5
+//     for the build before the marks in two 10-run comparisons (10 and 7 of 10 lower), 13.2-14.0 against
+//     13.2-14.6 in shorter ones; 12.8 with no loopback check at all. Nothing excluded: 15.6 against 15.8.
 // Knobs: BENCH_PARTS=cpu,bulk,sustain,ab (default all), BENCH_ROUNDS (CPU pairs, 9), BENCH_BULK_PAIRS (bulk
 // rounds, 12), BENCH_STATS_RUNS (runs with BPF statistics, 3), BENCH_CPU_S (seconds per part-1 run, 4: the
 // agent's figure of short runs is mostly V8 compiling the parsers), BENCH_SUSTAIN_S (60),
