@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { ascii, asciiCached, sha256hex, sha256hexCached } from "../capture/parse/reader.ts";
 import { ja4, ja4s } from "../capture/parse/ja4.ts";
 import type { ClientHello, ServerHello } from "../capture/parse/tls-hello.ts";
+import { JA4_EXAMPLE_HELLO } from "./helpers/client-hello.ts";
 
 describe("asciiCached", () => {
   it("equals ascii() for every length up to past the limit, bytes >= 0x80 included", () => {
@@ -72,14 +73,7 @@ describe("sha256hexCached", () => {
 
 describe("JA4/JA4S fingerprint caches", () => {
   const enc = new TextEncoder();
-  const base: ClientHello = {
-    legacyVersion: 0x0303, sessionId: new Uint8Array(0), psk: false, ech: false,
-    suites: [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035],
-    extensions: [0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005, 0x0023, 0x0012, 0x002b, 0xff01, 0x000b, 0x000a, 0x0015],
-    sigAlgs: [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601],
-    versions: [0x0304, 0x0303],
-    alpnRaw: [enc.encode("h2")],
-  };
+  const base: ClientHello = { ...JA4_EXAMPLE_HELLO };
   // Each differs from base in one thing the fingerprint depends on.
   const variants: [ClientHello, boolean][] = [
     [base, false],
