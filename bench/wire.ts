@@ -114,6 +114,8 @@ const PARTS = new Set((process.env.BENCH_PARTS ?? "cpu,bulk,sustain,ab").split("
 // builds of wire.bpf.o (signed, see WireCapture objectPath) whose BPF statistics runs are interleaved; "" = the default build
 const OBJECTS = process.env.BENCH_OBJECTS ? process.env.BENCH_OBJECTS.split(",").map((x) => x || undefined) : [undefined];
 const objName = (o: string | undefined) => o ?? "default";
+// the build the timed rounds use (the default one), whose excluded runs part ab's conservative line adds
+const TIMED_OBJECT = Math.max(0, OBJECTS.indexOf(undefined));
 // part 1 with an (empty) excluded cgroup: the watched side's path while something is excluded
 const CPU_EXCLUDE = process.env.BENCH_CPU_EXCLUDE === "1";
 // WireCapture loopbackFallbackMs in every capture here: 0 measures the steady state (no start-up window)
@@ -726,7 +728,7 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
         const c = await hsRound(0, 2, [0, 1], objectPath);
         const t = wireRun(c), n = c.r[0]!.work + c.r[1]!.work, offUs = (c.r[0]!.cpuUs + c.r[1]!.cpuUs) / n;
         exclNs = t.ns / n;
-        if (objectPath === undefined || !OBJECTS.includes(undefined) && k === 0) excludedNsPerHs = exclNs;
+        if (k === TIMED_OBJECT) excludedNsPerHs = exclNs;
         console.log(`     BPF statistics${label}, both sides excluded (2 s, untimed): ${(t.runs / n).toFixed(1)} program runs and ${(t.ns / n / 1e3).toFixed(2)} µs raw per handshake of an excluded side ` +
           `(${t.runs ? (t.ns / t.runs).toFixed(0) : "-"} ns per run) = ${(t.ns / n / 1e3 / offUs * 100).toFixed(3)}% of its ${offUs.toFixed(0)} µs; rows ${c.rows[0]! + c.rows[1]!}` +
           (c.rows[0]! + c.rows[1]! ? "  !! excluded sides gave rows" : ""));

@@ -51,7 +51,7 @@ export interface WireCaptureOptions {
   /** another build of wire.bpf.o (benches comparing builds); verified against the load policy like the default */
   objectPath?: string;
   /** Root with exclusions: for this long after the programs are attached, a loopback segment that starts a
-   * handshake with no mark from an excluded sender (lo_excluded: made at the sender's SYN) asks for the
+   * handshake with no mark from an excluded sender (lo_marks: made at the sender's SYN) asks for the
    * sender socket instead, so a connection set up just before the start is still copied in full. After it
    * such a connection's excluded-sender direction is a blind spot. Default 1000 ms; 0 = none. */
   loopbackFallbackMs?: number;
@@ -165,7 +165,7 @@ export class WireCapture {
         obj.attachTc("wire_tc_egress", { ifname, netns, direction: "egress" });
       }
       this.consumer = obj.consumeRingBuffers(["events"], (batch) => this.onBatch(batch), { batchBytes: 256 * 1024, timeoutMs: 50 });
-      // the start-up window of the loopback sender check (see lo_excluded in wire.bpf.c); an object built
+      // the start-up window of the loopback sender check (see lo_marks in wire.bpf.c); an object built
       // before that map (objectPath) keeps its socket lookup
       if (excluded.n && obj.maps().some((m) => m.name === "lo_settled")) {
         const settle = () => { this.settleTimer = undefined; obj.mapUpdate("lo_settled", Buffer.alloc(4), Buffer.from([1, 0, 0, 0])); };
