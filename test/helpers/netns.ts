@@ -26,7 +26,8 @@ export function createNetnsPair(tag: string, opts: { subnet?: number; mtu?: numb
     serverAddr6: `fd00:${subnet}::1`, clientAddr6: `fd00:${subnet}::2`,
     destroy() {
       for (const ns of [server, client]) {
-        try { execFileSync("ip", ["netns", "pids", ns]).toString().split(/\s+/).filter(Boolean).forEach((p) => { try { process.kill(Number(p), "SIGKILL"); } catch {} }); } catch {}
+        // quiet: before a pair is made its namespaces do not exist yet, and `ip` says so on stderr
+        try { execFileSync("ip", ["netns", "pids", ns], { stdio: ["ignore", "pipe", "ignore"] }).toString().split(/\s+/).filter(Boolean).forEach((p) => { try { process.kill(Number(p), "SIGKILL"); } catch {} }); } catch {}
         try { ip("netns", "del", ns); } catch {}
       }
     },
