@@ -450,14 +450,14 @@ if (PARTS.has("bulk")) {
   await waitForPort(15201, pair.serverAddr, 10_000, pair.client);
   type Mode = "off" | "cg" | "tc";
   const label: Record<Mode, string> = { off: "off", cg: "cgroup_skb", tc: "cgroup_skb + TC" };
-  const capOpts = (mode: Mode): WireCaptureOptions | null => mode === "off" ? null :
-    ({ sink: new CountingSink(), host: "bench", ifaces: mode === "tc" ? [`${pair.server}:${pair.serverIf}`] : [] });
+  const capOpts = (mode: Mode, objectPath?: string): WireCaptureOptions | null => mode === "off" ? null :
+    ({ sink: new CountingSink(), host: "bench", objectPath, ifaces: mode === "tc" ? [`${pair.server}:${pair.serverIf}`] : [] });
   const serverPid = Number(execFileSync("ip", ["netns", "pids", pair.server]).toString().trim().split(/\s+/)[0]);
   // CPU of the iperf3 pair per GB moved: the veth hands each packet to the receive path on the sending
   // CPU, so BPF at every hook runs in their time. Contention on this VM moves it far less than throughput.
-  const iperf = async (mode: Mode, before?: () => void, measure?: (w: WireCapture) => void) => {
+  const iperf = async (mode: Mode, before?: () => void, measure?: (w: WireCapture) => void, objectPath?: string) => {
     const s0 = procCpuTicks(serverPid);
-    const { r: out } = await withCapture(capOpts(mode), () => {
+    const { r: out } = await withCapture(capOpts(mode, objectPath), () => {
       before?.();
       return run("sh", ["-c", `ip netns exec ${pair.client} iperf3 -c ${pair.serverAddr} -p 15201 -t 3 -J >${tmp}/iperf.$$; cat ${tmp}/iperf.$$; echo; cat /proc/$$/stat`]);
     }, measure);
@@ -500,15 +500,38 @@ if (PARTS.has("bulk")) {
   // that core is the bottleneck (here the sender's: the veth hands packets to the receive path on its CPU).
   const atOff = (msPerGB: number) => (msPerGB / 1e3) * (offBps / 8 / 1e9) * 100;
   setBpfStats(true);
+  type BulkStats = { msPerGB: number; netMsPerGB: number; by: Map<string, ProgRun>; gb: number; runs: number };
   for (const m of ["cg", "tc"] as const) {
-    const runs: { msPerGB: number; netMsPerGB: number; by: Map<string, ProgRun>; gb: number; runs: number }[] = [];
+    // several builds (BENCH_OBJECTS): one run of each per round, the first of the round rotating
+    const byObject = OBJECTS.map(() => [] as BulkStats[]);
     for (let i = 0; i < STATS_RUNS; i++) {
-      let calib: BpfObject | undefined, by = new Map<string, ProgRun>();
-      const b = await iperf(m, () => { calib = attachCalibration(m === "tc" ? [{ netns: pair.server, ifname: pair.serverIf }] : []); },
-        () => { by = bpfRunByProgram(); calib?.close(); });
-      const t = captureRunTime(by), gb = b.bytes / 1e9;
-      runs.push({ msPerGB: t.ns / 1e6 / gb, netMsPerGB: t.netNs / 1e6 / gb, by, gb, runs: t.runs });
+      for (let j = 0; j < OBJECTS.length; j++) {
+        const o = (i + j) % OBJECTS.length;
+        let calib: BpfObject | undefined, by = new Map<string, ProgRun>();
+        const b = await iperf(m, () => { calib = attachCalibration(m === "tc" ? [{ netns: pair.server, ifname: pair.serverIf }] : []); },
+          () => { by = bpfRunByProgram(); calib?.close(); }, OBJECTS[o]);
+        const t = captureRunTime(by), gb = b.bytes / 1e9;
+        byObject[o]!.push({ msPerGB: t.ns / 1e6 / gb, netMsPerGB: t.netNs / 1e6 / gb, by, gb, runs: t.runs });
+      }
     }
+    if (OBJECTS.length > 1) {
+      for (let o = 0; o < OBJECTS.length; o++) {
+        const r = byObject[o]!, first = byObject[0]!;
+        const vs = o ? `; per round vs ${objName(OBJECTS[0])}: net ${verdict(r.map((x, i) => (x.netMsPerGB / first[i]!.netMsPerGB - 1) * 100), 0, "").split(":")[0]}, ` +
+          `${r.filter((x, i) => x.netMsPerGB < first[i]!.netMsPerGB).length} of ${r.length} rounds lower` : "";
+        console.log(`   BPF run time, ${label[m]}, build ${objName(OBJECTS[o])}: median ${med(r.map((x) => x.msPerGB)).toFixed(2)} ms raw, ${med(r.map((x) => x.netMsPerGB)).toFixed(2)} ms net per GB; ` +
+          `runs ${r.map((x) => `${x.msPerGB.toFixed(2)}/${x.netMsPerGB.toFixed(2)}`).join(", ")}${vs}`);
+        // per program, summed over the build's runs: ns per run net of the empty program on the same hook
+        const tot = new Map<string, ProgRun>();
+        let gb = 0;
+        for (const x of r) {
+          gb += x.gb;
+          for (const p of x.by.values()) { const t = tot.get(p.name) ?? { name: p.name, ns: 0, runs: 0 }; t.ns += p.ns; t.runs += p.runs; tot.set(p.name, t); }
+        }
+        printByProgram(tot, gb, "GB");
+      }
+    }
+    const runs = byObject[TIMED_OBJECT]!;
     runs.sort((x, y) => x.netMsPerGB - y.netMsPerGB);
     const r = runs[Math.floor(runs.length / 2)]!;
     console.log(`   BPF run time, ${label[m]}, median of ${STATS_RUNS} runs: ${(r.runs / r.gb).toFixed(0)} program runs per GB, ${r.msPerGB.toFixed(2)} ms per GB raw, ${r.netMsPerGB.toFixed(2)} ms net of the statistics' clock; ` +

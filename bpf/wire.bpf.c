@@ -20,7 +20,8 @@
  * and a small array of counters indexed by a hash of that key says whether any tracked flow can be behind
  * a packet: a packet of an untracked flow costs the header reads and one array read, never the hash
  * lookup; at TC a TCP flow whose segments keep not starting a handshake is remembered in a second array,
- * so its payload is no longer read (a helper call on paged data). A TCP flow's entry is deleted as soon
+ * so its payload is no longer read (a helper call on paged data): such a flow's segments return on their
+ * headers as they lie in the packet, before any copy of them into a key. A TCP flow's entry is deleted as soon
  * as its direction is done.
  *
  * With cgroup_skb on the root, every byte between two local sockets would be copied twice (at the
@@ -29,7 +30,7 @@
  * userspace parses such a connection once, from the two egress streams, and writes a row per socket.
  * On a child cgroup the sender may be outside the watched subtree, so a receiver there leaves a loopback
  * segment alone only when a sender inside has marked its direction (lo_sent) where it started copying it.
- * TC likewise leaves packets of local sockets to cgroup_skb (egress: the skb has its socket; ingress: a lookup of the established
+ * TC likewise leaves packets of local sockets to cgroup_skb (egress: the skb has its socket, its first check; ingress: a lookup of the established
  * receiving socket when a new flow would start).
  *
  * Excluded cgroups (--exclude-cgroup): their sockets are left alone at the first instruction of the
@@ -298,11 +299,16 @@ struct pkt {
 	__u16 dport;
 };
 
+/* skb->data and skb->data_end as loads at their fixed context offsets: clang 14 otherwise may keep the
+ * offsets in registers (shared with other ctx reads), which the verifier rejects ("modified ctx ptr") */
+#define SKB_CTX_PTR(skb, field) ({ void *_p; asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(_p) \
+	: "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, field))); _p; })
+
 /* Header bytes straight from the packet's linear part when they are there (no helper call), else
  * through bpf_skb_load_bytes (paged data, e.g. the payload of a GSO send). */
 static __always_inline int load_bytes(struct __sk_buff *skb, __u32 off, void *to, const __u32 len)
 {
-	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	void *data = SKB_CTX_PTR(skb, data), *end = SKB_CTX_PTR(skb, data_end);
 	if (off < 256 && data + off + len <= end) {
 		__builtin_memcpy(to, data + off, len);
 		return 0;
@@ -612,28 +618,39 @@ static __always_inline __u32 socket_inode(struct __sk_buff *skb)
 	return inode ? (__u32)inode->i_ino : 0;
 }
 
-static __always_inline __u32 slot_of(struct flow_key *k)
+/* A 5-tuple flow's slot (16 bits, live_slots and quiet_slots) and tag (a second, independent hash: a flow
+ * is known by slot and tag together, 48 bits), from its key's fields as 32-bit words: the addresses as
+ * they lie in the packet (IPv4: the first word, the rest 0), the ports in host order. One function for
+ * the flow_key (flow_slots) and for headers read in place (tc_flow_quiet), so both give the same values. */
+struct flow_hash {
+	__u32 slot;
+	__u32 tag;
+};
+static __always_inline struct flow_hash flow_hash_of(__u64 id, __u32 ifindex, __u32 hook_dir,
+	__u32 a0, __u32 a1, __u32 a2, __u32 a3, __u32 b0, __u32 b1, __u32 b2, __u32 b3, __u16 sport, __u16 dport)
 {
-	__u32 *a = (__u32 *)k->saddr, *b = (__u32 *)k->daddr;
-	__u32 h = (__u32)k->id ^ (__u32)(k->id >> 32) ^ k->ifindex ^ ((__u32)k->hook << 8 | k->dir);
-	h = (h ^ a[0]) * 0x9E3779B1;
-	h = (h ^ a[1] ^ a[2] ^ a[3]) * 0x9E3779B1;
-	h = (h ^ b[0]) * 0x9E3779B1;
-	h = (h ^ b[1] ^ b[2] ^ b[3]) * 0x9E3779B1;
-	h = (h ^ ((__u32)k->sport << 16 | k->dport)) * 0x9E3779B1;
-	return h >> 16;
+	struct flow_hash out;
+	__u32 h = (__u32)id ^ (__u32)(id >> 32) ^ ifindex ^ hook_dir;
+	h = (h ^ a0) * 0x9E3779B1;
+	h = (h ^ a1 ^ a2 ^ a3) * 0x9E3779B1;
+	h = (h ^ b0) * 0x9E3779B1;
+	h = (h ^ b1 ^ b2 ^ b3) * 0x9E3779B1;
+	h = (h ^ ((__u32)sport << 16 | dport)) * 0x9E3779B1;
+	out.slot = h >> 16;
+	h = 0x7f4a7c15 ^ ifindex ^ hook_dir;
+	h = (h + a0 + a3) * 0x85EBCA77;
+	h = (h + b0 + b3) * 0xC2B2AE3D;
+	h = (h + a1 + a2 + b1 + b2) * 0x27D4EB2F;
+	h = (h + ((__u32)dport << 16 | sport)) * 0x165667B1;
+	out.tag = (h ^ (h >> 15)) | 1; /* 0 = empty slot */
+	return out;
 }
 
-/* independent of slot_of: a flow is known by slot and tag together (48 bits) */
-static __always_inline __u32 tag_of(struct flow_key *k)
+static __always_inline struct flow_hash flow_slots(struct flow_key *k)
 {
 	__u32 *a = (__u32 *)k->saddr, *b = (__u32 *)k->daddr;
-	__u32 h = 0x7f4a7c15 ^ k->ifindex ^ ((__u32)k->hook << 8 | k->dir);
-	h = (h + a[0] + a[3]) * 0x85EBCA77;
-	h = (h + b[0] + b[3]) * 0xC2B2AE3D;
-	h = (h + a[1] + a[2] + b[1] + b[2]) * 0x27D4EB2F;
-	h = (h + ((__u32)k->dport << 16 | k->sport)) * 0x165667B1;
-	return (h ^ (h >> 15)) | 1; /* 0 = empty slot */
+	return flow_hash_of(k->id, k->ifindex, (__u32)k->hook << 8 | k->dir,
+			    a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], k->sport, k->dport);
 }
 
 static __always_inline int port_watched(struct pkt *p)
@@ -655,18 +672,47 @@ static __always_inline int local_tcp_receiver(struct __sk_buff *skb, struct pkt 
 	return local;
 }
 
+/* TC, a TCP payload segment (not SYN, FIN or RST) of a flow its quiet_slots slot holds as left alone,
+ * with no tracked flow in its live_slots slot: the decision handle_packet() takes after parse_l3l4() and
+ * the flow key, taken here on the headers as they lie in the packet (bounds checked by the caller). */
+static __always_inline int tc_flow_quiet(struct __sk_buff *skb, void *l3, void *end, __u16 l3proto, struct tcphdr *th, __u8 dir)
+{
+	struct flow_hash fh;
+	__u32 ifindex = skb->ifindex, hd = (__u32)CS_HOOK_TC << 8 | dir;
+	__u16 sport = bpf_ntohs(th->source), dport = bpf_ntohs(th->dest);
+	if (l3proto == ETH_P_IP) {
+		struct iphdr *ip = l3;
+		if ((void *)(ip + 1) > end) /* checked already: for the verifier, which lost that on the way */
+			return 0;
+		fh = flow_hash_of(0, ifindex, hd, ip->saddr, 0, 0, 0, ip->daddr, 0, 0, 0, sport, dport);
+	} else {
+		struct ipv6hdr *ip6 = l3;
+		if ((void *)(ip6 + 1) > end)
+			return 0;
+		__u32 *a = ip6->saddr.in6_u.u6_addr32, *b = ip6->daddr.in6_u.u6_addr32;
+		fh = flow_hash_of(0, ifindex, hd, a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], sport, dport);
+	}
+	struct quiet_slot *q = bpf_map_lookup_elem(&quiet_slots, &fh.slot);
+	if (!q || q->tag != fh.tag || q->misses < max_unclassified)
+		return 0;
+	__u32 *live = bpf_map_lookup_elem(&live_slots, &fh.slot);
+	return live && !*live;
+}
+
 /* The first check on the packet itself, on headers read straight from it: returns 1 when
  * the packet can be left alone at once. A TCP segment without payload (pure ACK, SYN) never starts or
  * carries handshake bytes; a FIN or RST still goes on, to end a tracked 5-tuple flow (at TC a SYN too). With cgroup_skb
  * on the root, a TCP segment arriving over loopback was sent by a socket of this namespace and copied
  * at its egress already (traffic to any local address of a namespace goes over its loopback); on a
- * child cgroup a loopback SYN arriving returns 2 (its direction is forgotten in lo_sent). Headers
- * outside the linear part (rare: the stack pulls them in) fall through to the full parse. */
+ * child cgroup a loopback SYN arriving returns 2 (its direction is forgotten in lo_sent). At TC a payload
+ * segment of a flow left alone as no handshake (quiet_slots) returns here too. Headers outside the linear
+ * part (rare: the stack pulls them in) fall through to the full parse. */
 static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u16 l3proto, __u8 hook, __u8 dir, int lo_check)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	__u32 l4off, a = 0, b = 0; /* the addresses' last 32 bits: only read while something is excluded */
-	const int lo_in = hook == CS_HOOK_CGROUP && dir == 0; /* a constant: handle_packet is inlined per hook */
+	/* cgroup_skb ingress on the root: a constant (handle_packet is inlined per hook) */
+	const int lo_in = hook == CS_HOOK_CGROUP && dir == 0 && cgroup_is_root;
 	if (l3proto == ETH_P_IP) {
 		struct iphdr *ip = data + l3off;
 		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_TCP)
@@ -688,7 +734,7 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
 	} else {
 		return 0;
 	}
-	int lo_root = hook == CS_HOOK_CGROUP && dir == 0 && cgroup_is_root && skb->ifindex == LOOPBACK_IFINDEX;
+	int lo_root = lo_in && skb->ifindex == LOOPBACK_IFINDEX;
 	if (lo_root && !lo_check)
 		return 1;
 	if (l4off > 128)
@@ -696,20 +742,24 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
 	struct tcphdr *th = data + l4off;
 	if ((void *)(th + 1) > end)
 		return 0;
-	if (lo_in && excluded_n && lo_root && skb->len > l4off + th->doff * 4) {
-		/* a payload segment whose sender may be excluded (lo_check): marked (3: copy it here, see
-		 * lo_marks), or not and the start-up window over: left alone (one without payload goes on
-		 * below: it is left alone there, or ends the socket's state) */
-		__u32 zero = 0;
-		__u32 *settled = bpf_map_lookup_elem(&lo_settled, &zero);
-		if (lo_marked(skb, a, b, th))
-			return 3;
-		if (settled && *settled)
-			return 1;
-	}
 	__u8 flags = ((__u8 *)th)[13];
-	if (skb->len > l4off + th->doff * 4)
+	if (skb->len > l4off + th->doff * 4) {
+		if (excluded_n && lo_root) {
+			/* a payload segment whose sender may be excluded (lo_check): marked (3: copy it here,
+			 * see lo_marks), or not and the start-up window over: left alone (one without payload
+			 * goes on below: it is left alone there, or ends the socket's state) */
+			__u32 zero = 0;
+			__u32 *settled = bpf_map_lookup_elem(&lo_settled, &zero);
+			if (lo_marked(skb, a, b, th))
+				return 3;
+			if (settled && *settled)
+				return 1;
+		}
+		/* a SYN, FIN or RST goes on: it clears its flow's quiet slot */
+		if (hook == CS_HOOK_TC && !(flags & (TCP_SYN | TCP_FIN | TCP_RST)))
+			return tc_flow_quiet(skb, data + l3off, end, l3proto, th, dir);
 		return 0;
+	}
 	/* cgroup_skb on a child cgroup: a SYN (or SYN-ACK) arriving over loopback starts a connection, so
 	 * its direction is no longer one a sender in the subtree copies (2: forget it, then leave it) */
 	if (hook == CS_HOOK_CGROUP && dir == 0 && (flags & TCP_SYN) && child_loopback(skb))
@@ -745,6 +795,18 @@ static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir, __u3
 	return 0;
 }
 
+/* The packet has a full socket (not a request or timewait one), by plain loads: what
+ * bpf_sk_fullsock(skb->sk) says, without the helper call. */
+static __always_inline int local_full_socket(struct __sk_buff *skb)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct sock *ks = kskb->sk;
+	if (!ks)
+		return 0;
+	__u8 state = ks->__sk_common.skc_state;
+	return state != TCP_TIME_WAIT_STATE && state != TCP_NEW_SYN_RECV_STATE;
+}
+
 /* from the socket's own addresses and ports (plain loads, no helper call): the same for its whole life;
  * sockets that share a slot only cost each other a lookup */
 static __always_inline __u32 tcp_live_slot(struct bpf_sock *sk)
@@ -775,6 +837,8 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	int lo_check = 0; /* a loopback segment on the root that its sender copied unless that one is excluded */
 	if (hook == CS_HOOK_CGROUP && tcp_socket_done(skb, dir, &segs, &lo_check))
 		return;
+	if (hook == CS_HOOK_TC && cgroup_is_root && dir == 1 && local_full_socket(skb))
+		return; /* sent by a local socket: cgroup_skb on the root has seen it */
 	int skip = skip_at_once(skb, l3off, l3proto, hook, dir, lo_check);
 	if (skip == 3) {
 		lo_check = 2; /* its sender is excluded and marked the direction: copied here */
@@ -808,10 +872,6 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		} else {
 			sk = NULL; /* UDP, or no full socket: the 5-tuple path */
 		}
-	} else if (cgroup_is_root && dir == 1) {
-		struct bpf_sock *own = skb->sk;
-		if (own && bpf_sk_fullsock(own))
-			return; /* sent by a local socket: cgroup_skb on the root has seen it */
 	}
 
 	struct pkt p = {};
@@ -894,7 +954,8 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 			k.id = cookie = bpf_get_socket_cookie(skb);
 		else
 			k.ifindex = skb->ifindex;
-		slot = slot_of(&k);
+		struct flow_hash fh = flow_slots(&k);
+		slot = fh.slot;
 		live = bpf_map_lookup_elem(&live_slots, &slot);
 		if (!live)
 			return;
@@ -903,7 +964,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 		__u32 tag = 0;
 		if (hook == CS_HOOK_TC && p.l4proto == IPPROTO_TCP) {
 			q = bpf_map_lookup_elem(&quiet_slots, &slot);
-			tag = tag_of(&k);
+			tag = fh.tag;
 			if (q && q->tag == tag && (p.flags & (TCP_SYN | TCP_FIN | TCP_RST)))
 				q->tag = 0; /* the flow starts or ends: a new one may reuse its tuple */
 			else if (q && q->tag == tag && q->misses >= max_unclassified && !*live)

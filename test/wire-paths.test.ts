@@ -54,7 +54,7 @@ describe("wire capture: cheap paths (real peers)", () => {
     servers.push(startIn(ns.server, ["openssl", "s_server", "-quiet", "-key", cert.key, "-cert", cert.cert, "-accept", "127.0.0.1:14460", "-www"]));
     // a plaintext bulk source, and a STARTTLS-style server (three plaintext lines, then TLS)
     writeFileSync(join(tmp, "servers.py"), [
-      "import socket, ssl, sys, threading",
+      "import socket, ssl, sys, threading, time",
       "def bulk():",
       "    s = socket.create_server(('0.0.0.0', 14465))",
       "    while True:",
@@ -80,12 +80,22 @@ describe("wire capture: cheap paths (real peers)", () => {
       "            if c.recv(1, socket.MSG_PEEK) == b'P': c.recv(1); c.sendall(b'p' * (4 << 20)); c.close()",
       "            else: t = ctx.wrap_socket(c, server_side=True); t.sendall(b'ok'); t.close()",
       "        except (OSError, ssl.SSLError): c.close()",
+      "def preamble():", // 12 plaintext lines, one segment each, then a TLS server: a server direction left alone first
+      "    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[1], sys.argv[2])",
+      "    s = socket.create_server(('0.0.0.0', 14467))",
+      "    while True:",
+      "        c, _ = s.accept(); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)",
+      "        try:",
+      "            for i in range(12): c.sendall(b'%02d banner line\\r\\n' % i); time.sleep(0.01)",
+      "            t = ctx.wrap_socket(c, server_side=True); t.sendall(b'ok'); t.close()",
+      "        except (OSError, ssl.SSLError): c.close()",
+      "threading.Thread(target=preamble, daemon=True).start()",
       "threading.Thread(target=plain_or_tls, daemon=True).start()",
       "threading.Thread(target=bulk, daemon=True).start()",
       "starttls()",
     ].join("\n"));
     servers.push(startIn(ns.server, ["python3", join(tmp, "servers.py"), cert.cert, cert.key]));
-    for (const port of [14461, 14462, 14463, 14464, 14465, 14466]) await waitForPort(port, ns.serverAddr, 10_000, ns.client);
+    for (const port of [14461, 14462, 14463, 14464, 14465, 14466, 14467]) await waitForPort(port, ns.serverAddr, 10_000, ns.client);
     await waitForPort(14460, "127.0.0.1", 10_000, ns.server);
 
     // cli ns --veth-- rtr ns --(the server ns' second veth)-- srv ns; rtr forwards
@@ -103,6 +113,7 @@ describe("wire capture: cheap paths (real peers)", () => {
     execFileSync("ip", ["netns", "exec", fwd.rtr, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
     (fwd as Record<string, string>).rtrIf = b;
     await waitForPort(14464, "10.77.2.2", 10_000, fwd.cli);
+    await waitForPort(14467, "10.77.2.2", 10_000, fwd.cli);
   }, 60_000);
 
   afterAll(() => {
@@ -219,5 +230,28 @@ describe("wire capture: cheap paths (real peers)", () => {
     expect(tc.some((r) => r.srcPort === 41999 && r.payload[0] === 0x16 && r.payload[5] === 1)).toBe(true); // ClientHello
     expect(tc.some((r) => r.srcPort === 14466 && r.payload[0] === 0x16 && r.payload[5] === 2)).toBe(true); // ServerHello
     expect(rows.some((r) => r.sni === "reuse.test" && r.client_port === 41999)).toBe(true);
+  });
+
+  it("TC: a direction left alone as no handshake does not hide its flow's other direction (the quiet check on headers in place)", async () => {
+    // the server's 12 plaintext segments make its direction quiet at the router (max_unclassified 8): its
+    // ServerHello is then not read, by design; the client's direction, silent until its ClientHello, is
+    // still classified and copied. A quiet check that read the other direction's (or another flow's)
+    // slot would leave the ClientHello out.
+    const rtrIf = (fwd as Record<string, string>).rtrIf!;
+    const client = [
+      "import socket, ssl",
+      "c = socket.create_connection(('10.77.2.2', 14467)); f = c.makefile('rb')",
+      "lines = [f.readline() for i in range(12)]",
+      "ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE",
+      "t = ctx.wrap_socket(c, server_hostname='quiet.test'); print('TLS', t.version(), len(lines), t.recv(2)); t.close()",
+    ].join("\n");
+    let out = "";
+    const { recs } = await capture({ ports: [14467], ifaces: [`${fwd.rtr}:${rtrIf}`] }, async () => {
+      out = (await runIn(fwd.cli, ["python3", "-c", client])).out;
+    });
+    expect(out).toContain("TLS TLSv1.3 12 b'ok'");
+    const tc = recs.filter((r) => r.hook === HOOK_TC && (r.srcPort === 14467 || r.dstPort === 14467));
+    expect(tc.some((r) => r.dstPort === 14467 && r.payload[0] === 0x16 && r.payload[5] === 1 && r.payload.includes(Buffer.from("quiet.test")))).toBe(true); // ClientHello
+    expect(tc.filter((r) => r.srcPort === 14467)).toEqual([]); // the quiet server direction: nothing (not its banner, not its ServerHello)
   });
 });
