@@ -71,11 +71,14 @@
 // side by side (BENCH_PARTS=ab, or ab-cpu / ab-bulk for one half): BENCH_AB_ROUNDS (on/off rounds per
 // measurement, 16), BENCH_AB_AA (A/A rounds, 6), BENCH_AB_S (seconds per handshake round, 4),
 // BENCH_AB_BULK_S (seconds per bulk round, 3), BENCH_AB_BULK_RATE (iperf3 -b per side, unpaced),
+// BENCH_AB_BULK_FLOOR=1 (bulk: a third variant "e", empty cgroup_skb programs on the on side: the hooks'
+// own dispatch, which no change to the capture's programs removes),
 // BENCH_AB_SETUP (handshake set-ups in order, "root,child"),
 // BENCH_AB_SETTLE_MS (wait after the capture starts, and in A/A rounds, before a round: 0),
 // BENCH_AB_PIN (0: leave placement to the scheduler), BENCH_AB_STATS_RUNS (statistics rounds per build, 1).
 // Builds: BENCH_OBJECTS=a.o,b.o (signed builds of wire.bpf.o, "" = the default) interleaves the BPF
-// statistics runs of part 1 and part ab's statistics rounds over them (timed rounds use the default);
+// statistics runs of parts 1 and 2 and part ab's statistics rounds (4b: its check rounds) over them
+// (timed rounds use the default);
 // BENCH_CPU_EXCLUDE=1 runs part 1 with an empty excluded cgroup (the watched side's path while something
 // is excluded); BENCH_LO_FALLBACK_MS (WireCapture loopbackFallbackMs, 0 here: the steady state, not the
 // first second after a start, when an unmarked loopback sender is still asked for by socket lookup).
@@ -106,6 +109,7 @@ const AB_BULK_S = Number(process.env.BENCH_AB_BULK_S ?? 3);
 const AB_PIN = process.env.BENCH_AB_PIN !== "0";
 const AB_SETTLE_MS = Number(process.env.BENCH_AB_SETTLE_MS ?? 0);
 const AB_BULK_RATE = process.env.BENCH_AB_BULK_RATE ?? ""; // iperf3 -b per side ("" = as fast as it goes)
+const AB_BULK_FLOOR = process.env.BENCH_AB_BULK_FLOOR === "1"; // bulk: a third variant, empty cgroup_skb programs
 const AB_SETUPS = (process.env.BENCH_AB_SETUP ?? "root,child").split(",").filter((x): x is "root" | "child" => {
   if (x !== "root" && x !== "child") throw new Error(`BENCH_AB_SETUP: unknown set-up ${x} (root, child)`);
   return true;
@@ -222,7 +226,8 @@ SEC("tc") int calib_tc_ingress(struct __sk_buff *skb) { return -1; }
 SEC("tc") int calib_tc_egress(struct __sk_buff *skb) { return -1; }
 `;
 let calibPath: string | undefined;
-function attachCalibration(ifaces: { netns: string; ifname: string }[]): BpfObject {
+/** The empty programs, loaded; with cgroupDir, their cgroup_skb pair attached there. */
+function calibObject(cgroupDir?: string): BpfObject {
   if (!calibPath) {
     writeFileSync(join(tmp, "calib.bpf.c"), CALIB_SRC);
     calibPath = join(tmp, "calib.bpf.o");
@@ -231,8 +236,14 @@ function attachCalibration(ifaces: { netns: string; ifname: string }[]): BpfObje
   }
   const obj = new BpfObject(calibPath, "calib");
   obj.load();
-  obj.attachCgroup("calib_cgroup_ingress", cgroup2Root());
-  obj.attachCgroup("calib_cgroup_egress", cgroup2Root());
+  if (cgroupDir) {
+    obj.attachCgroup("calib_cgroup_ingress", cgroupDir);
+    obj.attachCgroup("calib_cgroup_egress", cgroupDir);
+  }
+  return obj;
+}
+function attachCalibration(ifaces: { netns: string; ifname: string }[]): BpfObject {
+  const obj = calibObject(cgroup2Root());
   // in the capture's own filter list (priority 1), where a newer program runs first; TC_ACT_UNSPEC (-1)
   // passes the packet on to the capture's. The clsact qdisc stays the capture's.
   for (const t of ifaces) {
@@ -806,11 +817,18 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
     for (const p of pairs) await waitForPort(15201, p.serverAddr, 10_000, p.client);
     console.log(`   4b. bulk: iperf3 -t ${AB_BULK_S}${AB_BULK_RATE ? ` -b ${AB_BULK_RATE}` : ""} across each side's own veth; capture = cgroup_skb on the on side's cgroup ("cg"), or that + TC on the on side's server veth end ("tc"); ` +
       `${AB_ROUNDS} on/off rounds per variant + ${AB_AA} A/A; CPU per GB = the side's cgroup CPU / bytes received`);
-    type V = "cg" | "tc";
-    const captureOn = (v: V, o: number) => new WireCapture({
-      sink: new CountingSink(), host: "bench", cgroup: sides[o]!.dir,
-      ifaces: v === "tc" ? [`${pairs[o]!.server}:${pairs[o]!.serverIf}`] : [],
-    });
+    // "e" (BENCH_AB_BULK_FLOOR=1): empty cgroup_skb programs on the on side's cgroup instead of the
+    // capture: the hooks' own dispatch (a program run per packet, its context set-up), which no change to
+    // the capture's programs can remove; cg minus e is what the capture's programs add to it
+    type V = "cg" | "tc" | "e";
+    const variants: V[] = AB_BULK_FLOOR ? ["cg", "tc", "e"] : ["cg", "tc"];
+    const captureOn = (v: V, o: number, objectPath?: string): { stop(): Promise<unknown> } => {
+      if (v === "e") { const obj = calibObject(sides[o]!.dir); return { stop: async () => obj.close() }; }
+      return new WireCapture({
+        sink: new CountingSink(), host: "bench", cgroup: sides[o]!.dir, objectPath,
+        ifaces: v === "tc" ? [`${pairs[o]!.server}:${pairs[o]!.serverIf}`] : [],
+      });
+    };
     const checkTc = (v: V, o: number) => {
       const here = tcPrograms(pairs[o]!.server), there = [...tcPrograms(pairs[1 - o]!.server), ...tcPrograms(pairs[1 - o]!.client)];
       if ((v === "tc") !== (here.length > 0) || there.length) throw new Error(`TC attached wrongly: side ${sides[o]!.name} has [${here}], the other side [${there}]`);
@@ -833,10 +851,13 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
     // Capture check: iperf3 carries no handshake, so no row or record shows the capture at work; the
     // kernel's run counts of its programs do (one short round per variant and side, statistics on: not
     // timed, as the statistics' clock reads would add to the "on" side's cost).
+    // BENCH_OBJECTS: these rounds for each build in turn, BENCH_AB_STATS_RUNS times (timed rounds: the default)
     setBpfStats(true);
-    for (const v of ["cg", "tc"] as const) {
+    const checkMs = new Map<string, number[]>(); // variant + build -> raw ms per GB, one per round
+    for (let rep = 0; rep < AB_STATS_RUNS; rep++) for (let j = 0; j < OBJECTS.length; j++) for (const v of variants) {
+      const objectPath = OBJECTS[(rep + j) % OBJECTS.length], label = OBJECTS.length > 1 ? ` [build ${objName(objectPath)}]` : "";
       for (const o of [0, 1]) {
-        const wire = captureOn(v, o);
+        const wire = captureOn(v, o, objectPath);
         let by = new Map<string, ProgRun>(), r: SideRun[];
         try {
           checkAttached(o);
@@ -846,20 +867,27 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
         } finally {
           await wire.stop();
         }
-        const progs = [...by.values()].filter((p) => p.name.startsWith("wire_") && p.runs);
+        const mine = v === "e" ? "calib_" : "wire_";
+        const progs = [...by.values()].filter((p) => p.name.startsWith(mine) && p.runs);
         const total = progs.reduce((t, p) => t + p.runs, 0), ns = progs.reduce((t, p) => t + p.ns, 0);
         const gb = r[o]!.work, offMsPerGB = r[1 - o]!.cpuUs / 1e3 / r[1 - o]!.work;
-        console.log(`     check ${v} on ${sides[o]!.name} (1 s, BPF statistics, untimed): the capture's programs ran ${(total / gb / 1e3).toFixed(0)}k times per GB of side ${sides[o]!.name}'s traffic ` +
-          `(${progs.map((p) => `${p.name} ${(p.runs / gb / 1e3).toFixed(0)}k`).join(", ")}), ${(ns / 1e6 / gb).toFixed(2)} ms raw per GB = ${(ns / 1e6 / gb / offMsPerGB * 100).toFixed(2)}% of the off side's ${offMsPerGB.toFixed(0)} ms/GB; ` +
+        const key = `${v}${label}`;
+        checkMs.set(key, [...(checkMs.get(key) ?? []), ns / 1e6 / gb]);
+        console.log(`     check ${v}${label} on ${sides[o]!.name} (1 s, BPF statistics, untimed): the ${v === "e" ? "empty" : "capture's"} programs ran ${(total / gb / 1e3).toFixed(0)}k times per GB of side ${sides[o]!.name}'s traffic ` +
+          `(${progs.map((p) => `${p.name} ${(p.runs / gb / 1e3).toFixed(0)}k × ${(p.ns / p.runs).toFixed(0)} ns`).join(", ")}), ${(ns / 1e6 / gb).toFixed(2)} ms raw per GB = ${(ns / 1e6 / gb / offMsPerGB * 100).toFixed(2)}% of the off side's ${offMsPerGB.toFixed(0)} ms/GB; ` +
           `none is attached to side ${sides[1 - o]!.name}'s cgroup or namespaces` +
           (!total || (v === "tc") !== progs.some((p) => p.name.startsWith("wire_tc")) ? "  !! the comparison is not what it claims" : ""));
       }
     }
     setBpfStats(false);
+    if (OBJECTS.length > 1 || AB_STATS_RUNS > 1) {
+      console.log(`     raw ms per GB of the on side's traffic, median per variant and build (the empty programs' ns are the statistics' clock and an empty run): ` +
+        [...checkMs].map(([k, x]) => `${k} ${med(x).toFixed(2)} [${x.map((y) => y.toFixed(2)).join(", ")}]`).join("; "));
+    }
     type R = { v: V | null; on: number | null; r: SideRun[]; softirqUs: number; totalUs: number; agentUs: number };
     const results: R[] = [];
-    const cycle: [V, number][] = [["cg", 0], ["cg", 1], ["tc", 1], ["tc", 0]];
-    for (const step of schedule(Array.from({ length: 2 * AB_ROUNDS }, (_, i) => cycle[i % 4]!), AB_AA)) {
+    const cycle: [V, number][] = [["cg", 0], ["cg", 1], ["tc", 1], ["tc", 0], ...(AB_BULK_FLOOR ? [["e", 0], ["e", 1]] as [V, number][] : [])];
+    for (const step of schedule(Array.from({ length: variants.length * AB_ROUNDS }, (_, i) => cycle[i % cycle.length]!), AB_AA)) {
       const [v, o] = step === "aa" ? [null, null] : step;
       const wire = o === null ? undefined : captureOn(v!, o);
       let res: R;
@@ -881,8 +909,8 @@ if (PARTS.has("ab") || PARTS.has("ab-cpu") || PARTS.has("ab-bulk")) {
     }
     const aa = results.filter((x) => x.on === null);
     aaReport("bulk CPU per GB", aa, "GB");
-    for (const v of ["cg", "tc"] as const) {
-      onOffReport(v === "cg" ? "bulk, cgroup_skb" : "bulk, cgroup_skb + TC", results.filter((x) => x.on === null || x.v === v), "GB", "throughput");
+    for (const v of variants) {
+      onOffReport(v === "cg" ? "bulk, cgroup_skb" : v === "tc" ? "bulk, cgroup_skb + TC" : "bulk, empty cgroup_skb programs (the hooks' dispatch)", results.filter((x) => x.on === null || x.v === v), "GB", "throughput");
     }
     console.log(`   ksoftirqd (charged to neither side): ${med(results.map((x) => x.softirqUs / x.totalUs * 100)).toFixed(2)}% of all CPU in the rounds (median); load average ${load()}`);
     for (const c of [...children]) stopChild(c);
