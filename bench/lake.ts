@@ -35,6 +35,9 @@ import { zstd } from "../capture/lake/zstd.js";
 import { TABLES, type Column, type Row } from "../capture/lake/schema.js";
 import type { Handshake } from "../capture/flow/table.js";
 import { handshakeRows, type RowContext } from "../capture/rows.js";
+import { type ListCache, u16Lists, u8Lists } from "../capture/parse/reader.js";
+import { alpnLists } from "../capture/parse/tls-hello.js";
+import { nameLists } from "../capture/parse/ssh.js";
 
 const ROWS = Number(process.env.LAKE_BENCH_ROWS ?? 1_000_000);
 const BATCH = 100_000;
@@ -208,13 +211,16 @@ const identity = (s: string): string => s;
 //   - comm, exe, container_id, pod, library: wire/capture.ts takes them from its per-process cache: shared.
 //   - sni, alpn_chosen, the elements of alpn_offered, ssh_client_banner, ssh_server_banner: parse/reader.ts
 //     asciiCached (tls-hello.ts, ssh.ts findBanner): one string per distinct byte string: shared.
-//   - alpn_offered: tls-hello.ts `raw.map(...)`: a new array per row (of shared strings).
-//   - versions/suites/groups/key_share/sig_algs/psk_modes: tls-hello.ts u16list: a new array per row.
+//   - alpn_offered, versions/suites/groups/key_share/sig_algs/psk_modes: tls-hello.ts through
+//     parse/reader.ts ListCache (u16Lists, u8Lists, alpnLists): one frozen array per distinct byte
+//     string: shared (the bench feeds the same caches the lists' wire bytes). Before 2026-12-02 20:00
+//     a new array per row (LAKE_BENCH_STRINGS=uncached still hands over copies).
 //   - ja4, ja4s: ja4.ts's fingerprint caches: the same string object for the same hello: shared.
 //   - leaf_cert_sha256: tls.ts sha256hexCached(leaf DER) (rows.ts the same when the parser gives none):
 //     the same string for the same certificate bytes: shared.
-//   - ssh_kex_client ... ssh_macs_server: ssh.ts nameList, `list.slice()` of a cached split list: a new
-//     array per row, its elements shared; ssh_kex ... ssh_mac_s2c: chosen from those lists: shared.
+//   - ssh_kex_client ... ssh_macs_server: ssh.ts nameLists (a ListCache): one frozen split list per
+//     distinct byte string: shared (before 20:00 a copy per row); ssh_kex ... ssh_mac_s2c: chosen from
+//     those lists: shared.
 //   - flow_id: ingest.ts flowId, hex32(a) + hex32(b): a new cons string per row (as below).
 // LAKE_BENCH_STRINGS=uncached: as capture handed them before its caches (2026-12-02 14:30): sni,
 // alpn_chosen, alpn_offered's elements, banners and leaf_cert_sha256 new flat strings per row (ascii(),
@@ -232,6 +238,32 @@ const FRESH_STRINGS = ["sni", "ja4", "ja4s", "leaf_cert_sha256", "alpn_chosen", 
 const FRESH_LISTS = ["alpn_offered", "ssh_kex_client", "ssh_hostkey_client", "ssh_ciphers_client", "ssh_macs_client", "ssh_kex_server", "ssh_hostkey_server", "ssh_ciphers_server", "ssh_macs_server"];
 const UNCACHED_STRINGS = ["sni", "alpn_chosen", "leaf_cert_sha256", "ssh_client_banner", "ssh_server_banner"];
 const CAPTURE_NEW_ARRAYS = ["versions_offered", "suites_offered", "groups_offered", "key_share_groups", "sig_algs_offered", "psk_modes", "ssh_kex_client", "ssh_hostkey_client", "ssh_ciphers_client", "ssh_macs_client", "ssh_kex_server", "ssh_hostkey_server", "ssh_ciphers_server", "ssh_macs_server"];
+const U16_LISTS = ["versions_offered", "suites_offered", "groups_offered", "key_share_groups", "sig_algs_offered"];
+const SSH_LISTS = CAPTURE_NEW_ARRAYS.filter((k) => k.startsWith("ssh_"));
+let wire = new Uint8Array(4096);
+/** The list through a parser's cache, from its wire bytes (big-endian, `width` bytes per value). */
+function cachedList(cache: ListCache<number>, list: number[], width: number): readonly number[] {
+  let p = 0;
+  for (const x of list) {
+    if (width === 2) wire[p++] = x >> 8;
+    wire[p++] = x & 0xff;
+  }
+  return cache.of(wire, 0, p);
+}
+function cachedAlpn(list: string[]): readonly string[] {
+  let p = 0;
+  for (const name of list) {
+    wire[p++] = name.length;
+    for (let j = 0; j < name.length; j++) wire[p++] = name.charCodeAt(j);
+  }
+  return alpnLists.of(wire, 0, p);
+}
+function cachedNames(list: string[]): readonly string[] {
+  const text = list.join(",");
+  if (text.length > wire.length) wire = new Uint8Array(2 * text.length);
+  for (let j = 0; j < text.length; j++) wire[j] = text.charCodeAt(j);
+  return nameLists.of(wire, 0, text.length);
+}
 /** A cons string of the parts, as a template literal makes it (a flat copy under 13 characters, as V8 does). */
 const joined = (parts: string[]): string => {
   let s = parts[0];
@@ -245,11 +277,15 @@ function handOver(v: Row, ja4Parts: string[] | null, ja4sParts: string[] | null)
     for (const k of FRESH_LISTS) if (Array.isArray(v[k])) v[k] = (v[k] as string[]).map(newString);
     return;
   }
-  for (const k of CAPTURE_NEW_ARRAYS) if (Array.isArray(v[k])) v[k] = (v[k] as unknown[]).slice();
   if (STRINGS === "capture") {
-    if (Array.isArray(v.alpn_offered)) v.alpn_offered = (v.alpn_offered as string[]).slice();
+    // The parsers' own list caches, fed the bytes the lists come from on the wire.
+    for (const k of U16_LISTS) if (Array.isArray(v[k])) v[k] = cachedList(u16Lists, v[k] as number[], 2);
+    if (Array.isArray(v.psk_modes)) v.psk_modes = cachedList(u8Lists, v.psk_modes as number[], 1);
+    if (Array.isArray(v.alpn_offered)) v.alpn_offered = cachedAlpn(v.alpn_offered as string[]);
+    for (const k of SSH_LISTS) if (Array.isArray(v[k])) v[k] = cachedNames(v[k] as string[]);
     return;
   }
+  for (const k of CAPTURE_NEW_ARRAYS) if (Array.isArray(v[k])) v[k] = (v[k] as unknown[]).slice();
   for (const k of UNCACHED_STRINGS) if (typeof v[k] === "string") v[k] = newString(v[k] as string);
   if (Array.isArray(v.alpn_offered)) v.alpn_offered = (v.alpn_offered as string[]).map(newString);
   if (ja4Parts) v.ja4 = joined(ja4Parts);

@@ -119,4 +119,32 @@ describe("lake list columns", () => {
       { flow_id: "g", s: JSON.stringify(near(5, 1)), a: JSON.stringify(["h2", "http/1.2"]) },
     ]);
   });
+  it("knows a frozen list by identity, and never a list its owner can still change", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "lake-lists-"));
+    roots.push(root);
+    const lake = await openLake({ root, host: "h" });
+    const ts = BigInt(Date.UTC(2026, 11, 1, 9)) * 1000n;
+    const shared = Object.freeze([4865, 4866, 4867]);
+    const names = Object.freeze(["h2", "http/1.1"]);
+    const mutable = [29, 23];
+    const want: [string, unknown, unknown][] = [];
+    const add = (flow: string, s: readonly number[], a: readonly string[]) => {
+      lake.append("handshakes", { ts, flow_id: flow, suites_offered: s, alpn_offered: a });
+      want.push([flow, [...s], [...a]]);
+    };
+    add("a", shared, names);
+    add("b", mutable, names);
+    mutable[1] = 24; // changed after it was appended: row b keeps [29, 23], row c gets [29, 24]
+    add("c", mutable, names);
+    add("d", shared, names);
+    add("e", Object.freeze([4865, 4866, 4867]), Object.freeze(["h2", "http/1.1"])); // equal, another object
+    mutable.push(25);
+    add("f", mutable, ["h3"]);
+    // Past the identity table's bound (4096 per partition): one new frozen array per row, still exact.
+    for (let i = 0; i < 5000; i++) add(`g${String(i).padStart(4, "0")}`, Object.freeze([i % 7, 1000 + (i % 11)]), names);
+    add("h", shared, names);
+    await lake.close();
+    const back = await query(`SELECT flow_id, to_json(suites_offered)::VARCHAR AS s, to_json(alpn_offered)::VARCHAR AS a FROM read_parquet(${glob(root, "handshakes")}) ORDER BY flow_id`);
+    expect(back).toEqual(want.sort((x, y) => (x[0] < y[0] ? -1 : 1)).map(([f, s, a]) => ({ flow_id: f, s: JSON.stringify(s), a: JSON.stringify(a) })));
+  });
 });

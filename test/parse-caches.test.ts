@@ -1,9 +1,12 @@
 // The parsers' caches of repeated values (parse/reader.ts asciiCached and sha256hexCached, ja4.ts's
 // fingerprint caches): a cached answer is always the answer made anew, for repeats, near misses,
-// slot collisions, inputs changed after the call, and inputs past the caches' size limits.
+// slot collisions, inputs changed after the call, and inputs past the caches' size limits. Shared lists
+// (ListCache) are frozen: a later parse never changes what an earlier one handed out.
 import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ascii, asciiCached, sha256hex, sha256hexCached } from "../capture/parse/reader.ts";
+import { ListCache, ascii, asciiCached, sha256hex, sha256hexCached, u16Lists } from "../capture/parse/reader.ts";
+import { parseClientHello } from "../capture/parse/tls-hello.ts";
+import { parseKexInitPayload } from "../capture/parse/ssh.ts";
 import { ja4, ja4s } from "../capture/parse/ja4.ts";
 import type { ClientHello, ServerHello } from "../capture/parse/tls-hello.ts";
 import { JA4_EXAMPLE_HELLO } from "./helpers/client-hello.ts";
@@ -130,5 +133,92 @@ describe("JA4/JA4S fingerprint caches", () => {
     expect(new Set(cold).size).toBe(shs.length);
     expect([...shs].reverse().map(([s, q]) => ja4s(s, q)).reverse()).toEqual(cold);
     expect(cold[0]).toBe("t120400_c030_4e8089b08790"); // JA4S.md's worked example
+  });
+});
+
+describe("ListCache (offered lists, SSH name-lists)", () => {
+  const u16 = (v: number[]) => Uint8Array.from(v.flatMap((x) => [x >> 8, x & 0xff]));
+  it("one frozen array per distinct byte string; equal to a list made anew", () => {
+    const a = u16Lists.of(u16([4865, 4866, 4867]), 0, 6);
+    expect(a).toEqual([4865, 4866, 4867]);
+    expect(Object.isFrozen(a)).toBe(true);
+    const wide = new Uint8Array(10);
+    wide.set(u16([4865, 4866, 4867]), 3);
+    expect(u16Lists.of(wide, 3, 9)).toBe(a); // the same bytes elsewhere: the same object
+    expect(() => (a as number[]).push(1)).toThrow(TypeError);
+    expect(u16Lists.of(u16([4865, 4866, 4868]), 0, 6)).toEqual([4865, 4866, 4868]); // one byte differs
+    expect(u16Lists.of(u16([]), 0, 0)).toEqual([]);
+  });
+
+  it("keeps its own copy of the key: bytes changed after the call give the new list", () => {
+    const b = u16([29, 23, 24]);
+    const first = u16Lists.of(b, 0, 6);
+    b[1] = 30;
+    expect(u16Lists.of(b, 0, 6)).toEqual([30, 23, 24]);
+    expect(first).toEqual([29, 23, 24]);
+  });
+
+  it("more distinct lists than slots, in one set and across sets, each asked twice: always its own list", () => {
+    const small = new ListCache<number>((b, s, e) => Array.from(b.subarray(s, e)), 4, 64); // one set of four
+    const lists = Array.from({ length: 3000 }, (_, i) => [i & 0xff, i >> 8, (i * 7) & 0xff, 3]);
+    for (const cache of [small, u16Lists])
+      for (let round = 0; round < 2; round++) for (const l of lists) expect(cache.of(Uint8Array.from(l), 0, 4)).toEqual(cache === small ? l : [(l[0] << 8) | l[1], (l[2] << 8) | l[3]]);
+    // Four lists that share a set stay cached together.
+    const four = lists.slice(0, 4).map((l) => small.of(Uint8Array.from(l), 0, 4));
+    lists.slice(0, 4).forEach((l, k) => expect(small.of(Uint8Array.from(l), 0, 4)).toBe(four[k]));
+  });
+
+  it("past maxBytes: built anew each time, frozen, still right", () => {
+    const long = u16(Array.from({ length: 300 }, (_, i) => i));
+    const a = u16Lists.of(long, 0, long.length);
+    const b = u16Lists.of(long, 0, long.length);
+    expect(a).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(b).not.toBe(a);
+    expect(Object.isFrozen(b)).toBe(true);
+  });
+
+  it("ClientHello lists and SSH name-lists come back shared and frozen, and equal to their bytes", () => {
+    // A ClientHello body: version, random, session id, suites, compression, extensions.
+    const be16 = (n: number) => [n >> 8, n & 0xff];
+    const ext = (type: number, body: number[]) => [...be16(type), ...be16(body.length), ...body];
+    const vec16 = (b: number[]) => [...be16(b.length), ...b];
+    const hello = (random: number, shareKey: number) => Uint8Array.from([
+      3, 3, ...new Array(32).fill(random), 0, ...vec16([...u16([0x1301, 0x1302, 0xc02f])]), 1, 0,
+      ...vec16([
+        ...ext(43, [4, ...u16([0x0304, 0x0303])]), ...ext(10, vec16([...u16([29, 23])])), ...ext(13, vec16([...u16([0x0403, 0x0804])])),
+        ...ext(51, vec16([...be16(29), ...vec16(new Array(32).fill(shareKey))])), ...ext(45, [1, 1]),
+        ...ext(16, vec16([2, 0x68, 0x32, 8, ...new TextEncoder().encode("http/1.1")])),
+      ]),
+    ]);
+    const first = parseClientHello(hello(1, 7));
+    const again = parseClientHello(hello(2, 9)); // other random and key: the same lists
+    expect(first.suites).toEqual([0x1301, 0x1302, 0xc02f]);
+    expect(first.keyShareGroups).toEqual([29]);
+    expect(first.pskModes).toEqual([1]);
+    expect(first.alpn).toEqual(["h2", "http/1.1"]);
+    for (const k of ["suites", "versions", "groups", "sigAlgs", "keyShareGroups", "pskModes", "alpn"] as const) {
+      expect(first[k]).toBeDefined();
+      expect(Object.isFrozen(first[k])).toBe(true);
+      expect(again[k]).toBe(first[k]);
+    }
+    const names = (...lists: string[]) => {
+      const enc = new TextEncoder();
+      const parts = lists.map((l) => {
+        const b = enc.encode(l);
+        return Uint8Array.from([(b.length >>> 24) & 0xff, (b.length >>> 16) & 0xff, (b.length >>> 8) & 0xff, b.length & 0xff, ...b]);
+      });
+      return Uint8Array.from([20, ...new Uint8Array(16), ...parts.flatMap((p) => [...p]), 0, 0, 0, 0, 0]);
+    };
+    const lists = ["curve25519-sha256,ext-info-c", "ssh-ed25519", "aes128-ctr", "aes128-ctr", "hmac-sha2-256", "hmac-sha2-256", "none", "none", "", ""];
+    const k1 = parseKexInitPayload(names(...lists));
+    const k2 = parseKexInitPayload(names(...lists));
+    expect(k1.kex).toEqual(["curve25519-sha256", "ext-info-c"]);
+    expect(k1.languages_c2s).toEqual([]);
+    expect(k2.kex).toBe(k1.kex);
+    expect(k2.ciphers_s2c).toBe(k1.ciphers_c2s); // the same bytes in another field: the same list
+    expect(Object.isFrozen(k1.hostkey)).toBe(true);
+    const k3 = parseKexInitPayload(names("curve25519-sha256,ext-info-s", ...lists.slice(1)));
+    expect(k3.kex).toEqual(["curve25519-sha256", "ext-info-s"]);
+    expect(k1.kex).toEqual(["curve25519-sha256", "ext-info-c"]);
   });
 });

@@ -467,11 +467,26 @@ export class ListBuffer extends ColumnBuffer {
       this.ids[i] = 0;
       this.validity.set(i, false);
     } else {
-      if (!Array.isArray(v)) this.bad(v, "expected an array");
-      const kind = this.childKind;
-      this.ids[i] = kind === 0 ? this.internInts(v, this.child as Int32Buffer) : kind === 1 ? this.internStrings(v, this.child as StringBuffer) : this.appendList(v);
+      const known = this.byRef.get(v);
+      if (known !== undefined) this.ids[i] = known;
+      else {
+        if (!Array.isArray(v)) this.bad(v, "expected an array");
+        this.ids[i] = this.intern(v);
+      }
     }
     this.length = i + 1;
+  }
+  // Producers hand over one frozen array per distinct list (parse/reader.ts ListCache): such an array
+  // is known by identity, one Map probe, before its elements are hashed and compared. Frozen only: an
+  // array its owner may still change cannot stand for the list it held when appended. Bounded per
+  // partition (a producer handing a new frozen array per row fills it and then only hashes).
+  private byRef = new Map<unknown, number>();
+  private intern(v: unknown[]): number {
+    const kind = this.childKind;
+    if (kind === 2) return this.appendList(v);
+    const k = kind === 0 ? this.internInts(v, this.child as Int32Buffer) : this.internStrings(v, this.child as StringBuffer);
+    if (this.byRef.size < 4096 && Object.isFrozen(v)) this.byRef.set(v, k);
+    return k;
   }
   /** Frozen copy with rows in `perm` order, sharing the distinct lists (used to materialize a clustered batch). */
   permuted(perm: Int32Array): ListBuffer {

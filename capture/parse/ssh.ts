@@ -1,7 +1,7 @@
 // SSH: the identification banner and the first binary packet (KEXINIT) of each direction, before any
 // encryption (RFC 4253 §4.2, §6, §7.1), and the algorithms the two sides settle on.
 import { ParseError, Truncated, guard } from "./errors.ts";
-import { Reader, asciiCached, asciiRange, plain } from "./reader.ts";
+import { ListCache, Reader, asciiCached, asciiRange, plain } from "./reader.ts";
 import type { HandshakeResult } from "./types.ts";
 
 const MSG_KEXINIT = 20;
@@ -9,17 +9,18 @@ const MSG_KEXINIT = 20;
 const MAX_PACKET = 256 * 1024;
 const MAX_BANNER_LINE = 8192;
 
+// Name-lists are frozen and shared between KEXINITs with the same bytes (nameLists below).
 export interface KexInit {
-  kex: string[];
-  hostkey: string[];
-  ciphers_c2s: string[];
-  ciphers_s2c: string[];
-  macs_c2s: string[];
-  macs_s2c: string[];
-  compression_c2s: string[];
-  compression_s2c: string[];
-  languages_c2s: string[];
-  languages_s2c: string[];
+  kex: readonly string[];
+  hostkey: readonly string[];
+  ciphers_c2s: readonly string[];
+  ciphers_s2c: readonly string[];
+  macs_c2s: readonly string[];
+  macs_s2c: readonly string[];
+  compression_c2s: readonly string[];
+  compression_s2c: readonly string[];
+  languages_c2s: readonly string[];
+  languages_s2c: readonly string[];
   firstKexFollows: boolean;
 }
 
@@ -56,24 +57,17 @@ function findBanner(b: Uint8Array): { banner: string; next: number } | undefined
   return undefined;
 }
 
-// The same implementations send the same lists over and over: keep the split lists of the last few
-// thousand, and hand out copies (callers own their arrays).
-const listCache = new Map<string, string[]>();
-const LIST_CACHE_MAX = 4096;
+// The same implementations send the same lists over and over: one frozen split list per distinct
+// byte string (reader.ts ListCache), shared by every KEXINIT that sends it, its names shared with it.
+const splitNames = (b: Uint8Array, start: number, end: number): string[] => (end > start ? asciiRange(b, start, end).split(",") : []);
+export const nameLists = new ListCache<string>(splitNames, 1024, 4096);
 
-function nameList(r: Reader): string[] {
+function nameList(r: Reader): readonly string[] {
   const len = r.u32();
   if (len > r.remaining) r.fail(`name-list of ${len} bytes runs past the packet`);
-  if (len === 0) return [];
-  const s = asciiRange(r.buf, r.pos, r.pos + len);
+  const list = nameLists.of(r.buf, r.pos, r.pos + len);
   r.pos += len;
-  let list = listCache.get(s);
-  if (list === undefined) {
-    list = s.split(",");
-    if (listCache.size >= LIST_CACHE_MAX) listCache.clear();
-    listCache.set(s, list);
-  }
-  return list.slice();
+  return list;
 }
 
 export function parseKexInitPayload(payload: Uint8Array, base = 0): KexInit {
@@ -146,7 +140,7 @@ function isPseudoKex(name: string): boolean {
 const AEAD = new Set(["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]);
 
 // RFC 4253 §7.1: the first algorithm on the client's list that the server also supports.
-function choose(client: string[], server: string[], skip?: (n: string) => boolean): string | undefined {
+function choose(client: readonly string[], server: readonly string[], skip?: (n: string) => boolean): string | undefined {
   // Lists are a few dozen names at most: a scan costs less than building a Set each time.
   if (server.length > 64) {
     const s = new Set(server);

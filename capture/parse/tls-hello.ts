@@ -1,6 +1,6 @@
 // ClientHello / ServerHello bodies and the extensions cryptoscope records (RFC 8446 §4.1, RFC 6066, RFC 7301,
 // draft-ietf-tls-esni). Input is one complete handshake message body; a length that runs past it is malformed.
-import { Reader, within, asciiCached } from "./reader.ts";
+import { ListCache, Reader, within, asciiCached, u16Lists, u8Lists } from "./reader.ts";
 
 export const EXT = {
   server_name: 0,
@@ -33,16 +33,17 @@ export function isGrease(v: number): boolean {
 export interface ClientHello {
   legacyVersion: number;
   sessionId: Uint8Array;
-  suites: number[];
+  // The offered lists are frozen and shared between hellos with the same bytes (reader.ts ListCache).
+  suites: readonly number[];
   extensions: number[]; // extension types in wire order (GREASE kept)
   sni?: string;
-  alpn?: string[];
+  alpn?: readonly string[];
   alpnRaw?: Uint8Array[]; // ALPN protocol names as bytes (JA4 needs the bytes, not a decoding)
-  versions?: number[];
-  groups?: number[];
-  keyShareGroups?: number[];
-  sigAlgs?: number[];
-  pskModes?: number[];
+  versions?: readonly number[];
+  groups?: readonly number[];
+  keyShareGroups?: readonly number[];
+  sigAlgs?: readonly number[];
+  pskModes?: readonly number[];
   psk: boolean;
   ech: boolean;
 }
@@ -60,17 +61,44 @@ export interface ServerHello {
   pskSelected: boolean;
 }
 
-function u16list(r: Reader, out: number[] = []): number[] {
+/** The rest of r as 16-bit values: the same frozen array for the same bytes (reader.ts u16Lists). */
+function u16list(r: Reader): readonly number[] {
   if (r.remaining & 1) r.fail("odd length in a list of 16-bit values");
-  while (r.remaining > 0) out.push(r.u16());
-  return out;
+  const list = u16Lists.of(r.buf, r.pos, r.end);
+  r.pos = r.end;
+  return list;
 }
 
-function parseAlpnList(r: Reader): Uint8Array[] {
-  const list = r.vec16();
+function parseAlpnList(list: Reader): Uint8Array[] {
   const out: Uint8Array[] = [];
   while (list.remaining > 0) out.push(list.bytes(list.u8()));
   return out;
+}
+
+/** An ALPN ProtocolNameList's names (already checked by parseAlpnList), each from asciiCached. */
+function alpnNames(b: Uint8Array, start: number, end: number): string[] {
+  const out: string[] = [];
+  for (let p = start; p < end; p += 1 + b[p]!) out.push(asciiCached(b, p + 1, p + 1 + b[p]!));
+  return out;
+}
+export const alpnLists = new ListCache<string>(alpnNames, 256, 256);
+
+// Key share groups, written as 16-bit values here so that they are looked up like any other list.
+let shareBytes = new Uint8Array(64);
+function keyShareGroups(list: Reader): readonly number[] {
+  let n = 0;
+  while (list.remaining > 0) {
+    const g = list.u16();
+    list.skip(list.u16());
+    if (n + 2 > shareBytes.length) {
+      const b = new Uint8Array(2 * shareBytes.length);
+      b.set(shareBytes);
+      shareBytes = b;
+    }
+    shareBytes[n++] = g >> 8;
+    shareBytes[n++] = g & 0xff;
+  }
+  return u16Lists.of(shareBytes, 0, n);
 }
 
 function readHelloPrefix(r: Reader): { legacyVersion: number; sessionId: Uint8Array } {
@@ -188,9 +216,10 @@ export function parseClientHello(body: Uint8Array, protocol = "tls"): ClientHell
           break;
         }
         case EXT.alpn: {
-          const raw = parseAlpnList(data);
-          ch.alpnRaw = raw;
-          ch.alpn = raw.map((p) => asciiCached(p));
+          const list = data.vec16();
+          const start = list.pos;
+          ch.alpnRaw = parseAlpnList(list);
+          ch.alpn = alpnLists.of(list.buf, start, list.end);
           break;
         }
         case EXT.supported_versions:
@@ -206,21 +235,13 @@ export function parseClientHello(body: Uint8Array, protocol = "tls"): ClientHell
           if (ch.keyShareGroups) break;
           draftShares = data;
           break;
-        case EXT.key_share: {
-          const list = data.vec16();
-          const groups: number[] = [];
-          while (list.remaining > 0) {
-            groups.push(list.u16());
-            list.skip(list.u16());
-          }
-          ch.keyShareGroups = groups;
+        case EXT.key_share:
+          ch.keyShareGroups = keyShareGroups(data.vec16());
           break;
-        }
         case EXT.psk_key_exchange_modes: {
           const modes = data.vec8();
-          const out: number[] = [];
-          while (modes.remaining > 0) out.push(modes.u8());
-          ch.pskModes = out;
+          ch.pskModes = u8Lists.of(modes.buf, modes.pos, modes.end);
+          modes.pos = modes.end;
           break;
         }
         case EXT.pre_shared_key:
@@ -233,13 +254,7 @@ export function parseClientHello(body: Uint8Array, protocol = "tls"): ClientHell
     }
     // Extension 40 is a key_share only from a client offering a pre-23 draft of TLS 1.3.
     if (draftShares && !ch.keyShareGroups && ch.versions?.some((v) => v >> 8 === 0x7f && (v & 0xff) < 23)) {
-      const list = draftShares.vec16();
-      const groups: number[] = [];
-      while (list.remaining > 0) {
-        groups.push(list.u16());
-        list.skip(list.u16());
-      }
-      ch.keyShareGroups = groups;
+      ch.keyShareGroups = keyShareGroups(draftShares.vec16());
     }
     return ch;
   });
@@ -283,7 +298,7 @@ export function parseServerHello(body: Uint8Array, protocol = "tls"): ServerHell
           sh.keyShareGroup = data.u16();
           break;
         case EXT.alpn: {
-          const raw = parseAlpnList(data);
+          const raw = parseAlpnList(data.vec16());
           if (raw.length > 0) {
             sh.alpnRaw = raw[0];
             sh.alpn = asciiCached(raw[0]!);
