@@ -14,9 +14,18 @@
 //   LAKE_BENCH_ROWS=200000 node --import tsx bench/lake.ts
 //   LAKE_BENCH_CANDIDATES=lake node --import tsx bench/lake.ts    # the lake only
 //
-// Lake only, 1M rows, 2026-12-02 15:12-15:14 (load 1.3-1.4; a machine slower than the morning's, where
-// this bench gave 123k-134k at 13:59): 168k and 136k rows/CPU-s, 19.3 B/row, 223 MB peak RSS;
-// LAKE_BENCH_STRINGS=uncached (capture before its caches) 113k. Target 300k rows/CPU-s: not met.
+// Lake only, 1M rows, 2026-12-02 20:05-20:06 (load 0.9-1.1): 234k, 231k, 227k, 211k rows/CPU-s (254k-258k
+// rows/s wall), 19.3 B/row, 224-229 MB peak RSS; the code before shared lists (109508b) at the same time
+// 219k and 196k. Alternated old/new (--candidate lake, 7 pairs, 20:03-20:05, load 0.6-1.1): 200k -> 215k
+// mean (4 of 7 pairs ahead; medians 208k -> 214k); at 500k rows (19:54, load 1.1-1.7) 3 of 3 ahead, +5%.
+// Earlier: 15:12 (load 1.3-1.4) 168k and 136k; this VM's speed moves every figure by +-15-25% between
+// runs. Target 300k rows/CPU-s: not met. CPU profile, 500k rows, per row (20:06, load 1.0; under the
+// profiler): appender pushes and partitioning 1.30 us, other encoding 0.73, dictionary lookups (codeOf)
+// 0.55, ZSTD 0.41, list chunks 0.35, GC 0.32 (some of it generation's), clustering 0.17, list interning
+// ~0 (0.21 before the lists were shared). Measured and dropped 20:00: nulls skipped in the generated
+// appender (each column filling its nulls in ranges when it next gets a value): 7 alternated 500k pairs
+// within noise (170k vs 168k means), cachegrind (100k rows, --single-threaded) -420 instructions a row of
+// ~125k (startup and generation included): ~22 null pushes a TLS row cost ~20 instructions each.
 //
 // Candidates:
 //   duckdb-appender   baseline from the notes: DuckDB row Appender (one call per value) into a table, COPY per 100k rows
