@@ -46,7 +46,7 @@ import type { Handshake } from "../capture/flow/table.js";
 import { handshakeRows, type RowContext } from "../capture/rows.js";
 import { type ListCache, u16Lists, u8Lists } from "../capture/parse/reader.js";
 import { alpnLists } from "../capture/parse/tls-hello.js";
-import { nameLists } from "../capture/parse/ssh.js";
+import { nameListOf } from "../capture/parse/ssh.js";
 
 const ROWS = Number(process.env.LAKE_BENCH_ROWS ?? 1_000_000);
 const BATCH = 100_000;
@@ -227,8 +227,8 @@ const identity = (s: string): string => s;
 //   - ja4, ja4s: ja4.ts's fingerprint caches: the same string object for the same hello: shared.
 //   - leaf_cert_sha256: tls.ts sha256hexCached(leaf DER) (rows.ts the same when the parser gives none):
 //     the same string for the same certificate bytes: shared.
-//   - ssh_kex_client ... ssh_macs_server: ssh.ts nameLists (a ListCache): one frozen split list per
-//     distinct byte string: shared (before 20:00 a copy per row); ssh_kex ... ssh_mac_s2c: chosen from
+//   - ssh_kex_client ... ssh_macs_server: ssh.ts nameListOf: one frozen split list per distinct
+//     text: shared (before 20:00 a copy per row); ssh_kex ... ssh_mac_s2c: chosen from
 //     those lists: shared.
 //   - flow_id: ingest.ts flowId, hex32(a) + hex32(b): a new cons string per row (as below).
 // LAKE_BENCH_STRINGS=uncached: as capture handed them before its caches (2026-12-02 14:30): sni,
@@ -268,10 +268,7 @@ function cachedAlpn(list: string[]): readonly string[] {
   return alpnLists.of(wire, 0, p);
 }
 function cachedNames(list: string[]): readonly string[] {
-  const text = list.join(",");
-  if (text.length > wire.length) wire = new Uint8Array(2 * text.length);
-  for (let j = 0; j < text.length; j++) wire[j] = text.charCodeAt(j);
-  return nameLists.of(wire, 0, text.length);
+  return nameListOf(newString(list.join(","))); // ssh.ts: the name-list's text, then its cache
 }
 /** A cons string of the parts, as a template literal makes it (a flat copy under 13 characters, as V8 does). */
 const joined = (parts: string[]): string => {

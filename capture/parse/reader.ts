@@ -196,12 +196,12 @@ export function text(b: Uint8Array): string {
 }
 
 // Lists that repeat (a client stack's suites, groups, signature algorithms, versions, key share groups,
-// PSK modes, ALPN ids; an SSH implementation's name-lists): one frozen array per distinct byte string,
-// so a repeat allocates nothing and its consumers (the lake first) can know it by identity. A table of
-// 4-way sets by a hash of all the bytes (direct-mapped, 400 lists in 1024 slots missed 18% of lookups by
-// collisions), a hit checked byte by byte against the cache's own copy, a miss replacing the set's
-// entries in turn. Only frozen arrays are shared: nobody can change what a later parse hands out.
-// Bounded: `slots` entries of at most `maxBytes` each; a longer list is built anew (frozen all the same).
+// PSK modes, ALPN ids): one frozen array per distinct byte string, so a repeat allocates nothing and its
+// consumers (the lake first) can know it by identity. A table of 4-way sets by a hash of the length and
+// the end bytes (direct-mapped, 400 lists in 1024 slots missed 18% of lookups by collisions), a hit
+// checked byte by byte against the cache's own copy, a miss replacing the set's entries in turn. Only
+// frozen arrays are shared: nobody can change what a later parse hands out. Bounded: `slots` entries of
+// at most `maxBytes` each; a longer list is built anew (frozen all the same).
 export class ListCache<T> {
   private readonly keys: (Uint8Array | undefined)[];
   private readonly lists: (readonly T[] | undefined)[];
@@ -220,8 +220,12 @@ export class ListCache<T> {
   of(b: Uint8Array, start: number, end: number): readonly T[] {
     const n = end - start;
     if (n > this.maxBytes) return Object.freeze(this.build(b, start, end));
+    // The set from the length and the first and last 8 bytes (GREASE sits first; lists of one stack
+    // differ at their ends or in length); the compare below checks every byte.
     let h = 0x811c9dc5 ^ n;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    const mid = n > 16 ? start + 8 : end;
+    for (let i = start; i < mid; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    for (let i = n > 16 ? end - 8 : end; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
     const set = ((h ^ (h >>> 15)) & ((this.slots >> 2) - 1)) << 2;
     for (let s = set; s < set + 4; s++) {
       const k = this.keys[s];

@@ -1,7 +1,7 @@
 // SSH: the identification banner and the first binary packet (KEXINIT) of each direction, before any
 // encryption (RFC 4253 §4.2, §6, §7.1), and the algorithms the two sides settle on.
 import { ParseError, Truncated, guard } from "./errors.ts";
-import { ListCache, Reader, asciiCached, asciiRange, plain } from "./reader.ts";
+import { Reader, asciiCached, asciiRange, plain } from "./reader.ts";
 import type { HandshakeResult } from "./types.ts";
 
 const MSG_KEXINIT = 20;
@@ -9,7 +9,7 @@ const MSG_KEXINIT = 20;
 const MAX_PACKET = 256 * 1024;
 const MAX_BANNER_LINE = 8192;
 
-// Name-lists are frozen and shared between KEXINITs with the same bytes (nameLists below).
+// Name-lists are frozen and shared between KEXINITs with the same text (nameListOf below).
 export interface KexInit {
   kex: readonly string[];
   hostkey: readonly string[];
@@ -58,16 +58,31 @@ function findBanner(b: Uint8Array): { banner: string; next: number } | undefined
 }
 
 // The same implementations send the same lists over and over: one frozen split list per distinct
-// byte string (reader.ts ListCache), shared by every KEXINIT that sends it, its names shared with it.
-const splitNames = (b: Uint8Array, start: number, end: number): string[] => (end > start ? asciiRange(b, start, end).split(",") : []);
-export const nameLists = new ListCache<string>(splitNames, 1024, 4096);
+// text, shared by every KEXINIT that sends it, its names shared with it. Keyed by the text (one native
+// latin1 copy and hash: name-lists are kilobytes, which a byte-keyed ListCache would hash and compare
+// in JS). Bounded: cleared at 4096 texts (lists handed out before stay valid: they are frozen).
+const listCache = new Map<string, readonly string[]>();
+const LIST_CACHE_MAX = 4096;
+const EMPTY_LIST: readonly string[] = Object.freeze([]);
+
+/** The frozen list of a name-list's text (shared with ssh.ts's own parses). */
+export function nameListOf(text: string): readonly string[] {
+  if (text.length === 0) return EMPTY_LIST;
+  let list = listCache.get(text);
+  if (list === undefined) {
+    list = Object.freeze(text.split(","));
+    if (listCache.size >= LIST_CACHE_MAX) listCache.clear();
+    listCache.set(text, list);
+  }
+  return list;
+}
 
 function nameList(r: Reader): readonly string[] {
   const len = r.u32();
   if (len > r.remaining) r.fail(`name-list of ${len} bytes runs past the packet`);
-  const list = nameLists.of(r.buf, r.pos, r.pos + len);
+  const s = len === 0 ? "" : asciiRange(r.buf, r.pos, r.pos + len);
   r.pos += len;
-  return list;
+  return nameListOf(s);
 }
 
 export function parseKexInitPayload(payload: Uint8Array, base = 0): KexInit {
