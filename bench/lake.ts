@@ -17,7 +17,9 @@
 // Lake only, 1M rows, 2026-12-02 20:05-20:06 (load 0.9-1.1): 234k, 231k, 227k, 211k rows/CPU-s (254k-258k
 // rows/s wall), 19.3 B/row, 224-229 MB peak RSS; the code before shared lists (109508b) at the same time
 // 219k and 196k. Alternated old/new (--candidate lake, 7 pairs, 20:03-20:05, load 0.6-1.1): 200k -> 215k
-// mean (4 of 7 pairs ahead; medians 208k -> 214k); at 500k rows (19:54, load 1.1-1.7) 3 of 3 ahead, +5%.
+// mean (4 of 7 pairs ahead; medians 208k -> 214k); at 500k rows (19:54, load 1.1-1.7) 3 of 3 ahead, +5%;
+// 20:16 (load 0.8): 236k, 231k. Pcap ingest (bench/ingest inproc, 20k handshakes, cachegrind) 18.95G ->
+// 18.84G instructions.
 // Earlier: 15:12 (load 1.3-1.4) 168k and 136k; this VM's speed moves every figure by +-15-25% between
 // runs. Target 300k rows/CPU-s: not met. CPU profile, 500k rows, per row (20:06, load 1.0; under the
 // profiler): appender pushes and partitioning 1.30 us, other encoding 0.73, dictionary lookups (codeOf)
