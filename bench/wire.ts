@@ -64,6 +64,34 @@
 //     interleaved, load 1.0-2.9, +-20% per run): 15.9 and 20.2 µs raw per handshake against 18.7 and 22.5
 //     for the build before the marks in two 10-run comparisons (10 and 7 of 10 lower), 13.2-14.0 against
 //     13.2-14.6 in shorter ones; 12.8 with no loopback check at all. Nothing excluded: 15.6 against 15.8.
+//     Root handshakes, the long runs (BENCH_PARTS=ab-cpu BENCH_AB_SETUP=root BENCH_AB_ROUNDS=48
+//     BENCH_AB_AA=12): 15:26-15:32 (load 1.7-2.4) +0.38% (97% interval +0.10..+0.84, least squares +0.43
+//     +- 0.22), conservative +0.55% (+0.27..+1.00); 15:58-16:04 (load 1.4-2.2) +0.43% (+0.25..+0.66),
+//     conservative +0.62% (+0.45..+0.86). An excluded side paid 3.3-4.2 µs raw per handshake with the marks
+//     against 2.8-3.5 before (interleaved); an LRU-hash version of the marks 5.7-7.6 µs (dropped).
+//     Bulk, longer child runs (load 2.0-2.3): 40 rounds per variant (15:33-15:39) cgroup_skb +0.27%
+//     (-0.55..+1.77), + TC +0.58% (-0.08..+1.36); 72 (15:47-15:58) cgroup_skb +0.83% (+0.04..+1.33; least
+//     squares +0.74 +- 0.54), + TC +0.94% (-0.27..+1.72; +0.88 +- 0.60); the programs' run time under the
+//     statistics 6.1-6.6 ms raw per GB with cgroup_skb, 9.7-11.6 with TC too. Of that raw figure, an empty
+//     program on the same hooks is 4.1-5.4 ms per GB (the statistics' two clock reads and an empty run:
+//     check rounds of BENCH_AB_BULK_FLOOR=1, 2026-12-02 19:35): the capture's programs add ~1-1.5 ms per GB
+//     (cgroup_skb) to it. 1a93ca1 (TC: a quiet flow's segment returns on its headers in place; TC egress on
+//     the root checks its local socket first): root part 2, 8 interleaved statistics runs per build
+//     (19:30-19:33, load 0.9-1.3), TC ingress 147 -> 106 ns raw per run (empty program 73-80), TC egress
+//     99 -> 86; cgroup_skb + TC 3.55 -> 2.47 ms net per GB (7 of 8 runs lower), cgroup_skb alone 1.60 ->
+//     1.46 (unchanged code: noise). Long child run on 1a93ca1 (BENCH_PARTS=ab-bulk BENCH_AB_ROUNDS=72
+//     BENCH_AB_BULK_FLOOR=1, 19:37-19:51, load 1.6-2.1), at equal work rates: cgroup_skb +1.14% (96%
+//     interval +0.57..+1.88), + TC +0.76% (+0.32..+1.26), empty cgroup_skb programs +0.89% (+0.12..+1.52):
+//     the dispatch alone is as large as the whole capture within the noise; bulk <= 1% not shown.
+//  Earlier (moved from the README): part 1 (05:07-06:28, three runs, load 1.7-2.7) 10.3-13.6 µs raw per
+//  handshake (8.7-11.9 net), 0.62-0.69% of the workload's 1,650-1,960 µs; agent 200-430 µs per connection
+//  in 4 s runs, 94-109 in 20 s runs (BENCH_CPU_S=20, 06:48, load 0.9-1.4; mostly V8 compiling the parsers
+//  in the short ones). TCP state in a preallocated LRU hash behind the 64-slot array (was socket-local
+//  storage) and the ring's wake-up rule without bpf_ringbuf_query: old and new build interleaved, 11.0 ->
+//  10.5 and 11.2 -> 10.7 µs per handshake (8 and 10 rounds, 6 and 9 lower). Part 2 then: 6.5 ms per GB raw
+//  (1.9 net) with cgroup_skb, 10.1 (2.5 net) with TC too, throughput medians -1.8% and -4.8% within
+//  +-10-point noise. Part 3 (01:51, load 0.7): 4.7k resumed TLS 1.2 handshakes/s for 60 s, 0 drops, the
+//  peers' limit on 2 cores (6.8k/s without capture), agent 31% of a core.
 // Knobs: BENCH_PARTS=cpu,bulk,sustain,ab (default all), BENCH_ROUNDS (CPU pairs, 9), BENCH_BULK_PAIRS (bulk
 // rounds, 12), BENCH_STATS_RUNS (runs with BPF statistics, 3), BENCH_CPU_S (seconds per part-1 run, 4: the
 // agent's figure of short runs is mostly V8 compiling the parsers), BENCH_SUSTAIN_S (60),
