@@ -774,14 +774,22 @@ static __always_inline int skip_at_once(struct __sk_buff *skb, __u32 l3off, __u1
  * past_handshake_segs carries no handshake bytes any more. */
 #define TCP_TIME_WAIT_STATE 6
 #define TCP_NEW_SYN_RECV_STATE 12
-static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir, __u32 *segs, int *lo_check)
+/* The packet's full socket (not a request or timewait one), by plain loads: what bpf_sk_fullsock(skb->sk)
+ * says, without the helper call; NULL when it has none. */
+static __always_inline struct sock *kernel_full_sock(struct __sk_buff *skb)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
 	struct sock *ks = kskb->sk;
 	if (!ks)
-		return 0;
+		return NULL;
 	__u8 state = ks->__sk_common.skc_state;
-	if (state == TCP_TIME_WAIT_STATE || state == TCP_NEW_SYN_RECV_STATE || ks->sk_protocol != IPPROTO_TCP)
+	return state == TCP_TIME_WAIT_STATE || state == TCP_NEW_SYN_RECV_STATE ? NULL : ks;
+}
+
+static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir, __u32 *segs, int *lo_check)
+{
+	struct sock *ks = kernel_full_sock(skb);
+	if (!ks || ks->sk_protocol != IPPROTO_TCP)
 		return 0;
 	struct tcp_sock *tp = bpf_core_cast(ks, struct tcp_sock);
 	*segs = dir ? tp->data_segs_out : tp->data_segs_in;
@@ -793,18 +801,6 @@ static __always_inline int tcp_socket_done(struct __sk_buff *skb, __u8 dir, __u3
 		*lo_check = 1; /* its sender may be excluded: see lo_marks, skip_at_once() */
 	}
 	return 0;
-}
-
-/* The packet has a full socket (not a request or timewait one), by plain loads: what
- * bpf_sk_fullsock(skb->sk) says, without the helper call. */
-static __always_inline int local_full_socket(struct __sk_buff *skb)
-{
-	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
-	struct sock *ks = kskb->sk;
-	if (!ks)
-		return 0;
-	__u8 state = ks->__sk_common.skc_state;
-	return state != TCP_TIME_WAIT_STATE && state != TCP_NEW_SYN_RECV_STATE;
 }
 
 /* from the socket's own addresses and ports (plain loads, no helper call): the same for its whole life;
@@ -837,7 +833,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, __u32 l3off, __
 	int lo_check = 0; /* a loopback segment on the root that its sender copied unless that one is excluded */
 	if (hook == CS_HOOK_CGROUP && tcp_socket_done(skb, dir, &segs, &lo_check))
 		return;
-	if (hook == CS_HOOK_TC && cgroup_is_root && dir == 1 && local_full_socket(skb))
+	if (hook == CS_HOOK_TC && cgroup_is_root && dir == 1 && kernel_full_sock(skb))
 		return; /* sent by a local socket: cgroup_skb on the root has seen it */
 	int skip = skip_at_once(skb, l3off, l3proto, hook, dir, lo_check);
 	if (skip == 3) {
