@@ -233,6 +233,19 @@ function bpfRunTotals(by: Map<string, ProgRun>): { ns: number; runs: number } {
   for (const r of by.values()) { ns += r.ns; runs += r.runs; }
   return { ns, runs };
 }
+/** Several runs' statistics added up per program. */
+function sumByProgram(runs: Map<string, ProgRun>[]): Map<string, ProgRun> {
+  const out = new Map<string, ProgRun>();
+  for (const by of runs) {
+    for (const p of by.values()) {
+      const t = out.get(p.name) ?? { name: p.name, ns: 0, runs: 0 };
+      t.ns += p.ns;
+      t.runs += p.runs;
+      out.set(p.name, t);
+    }
+  }
+  return out;
+}
 /** One line per program: runs and ns per unit of work (a handshake, a GB), raw and net of the empty program. */
 function printByProgram(by: Map<string, ProgRun>, units: number, unit: string): void {
   for (const r of [...by.values()].sort((a, b) => b.ns - a.ns)) {
@@ -561,13 +574,7 @@ if (PARTS.has("bulk")) {
         console.log(`   BPF run time, ${label[m]}, build ${objName(OBJECTS[o])}: median ${med(r.map((x) => x.msPerGB)).toFixed(2)} ms raw, ${med(r.map((x) => x.netMsPerGB)).toFixed(2)} ms net per GB; ` +
           `runs ${r.map((x) => `${x.msPerGB.toFixed(2)}/${x.netMsPerGB.toFixed(2)}`).join(", ")}${vs}`);
         // per program, summed over the build's runs: ns per run net of the empty program on the same hook
-        const tot = new Map<string, ProgRun>();
-        let gb = 0;
-        for (const x of r) {
-          gb += x.gb;
-          for (const p of x.by.values()) { const t = tot.get(p.name) ?? { name: p.name, ns: 0, runs: 0 }; t.ns += p.ns; t.runs += p.runs; tot.set(p.name, t); }
-        }
-        printByProgram(tot, gb, "GB");
+        printByProgram(sumByProgram(r.map((x) => x.by)), r.reduce((t, x) => t + x.gb, 0), "GB");
       }
     }
     const runs = byObject[TIMED_OBJECT]!;
